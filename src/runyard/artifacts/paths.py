@@ -1,0 +1,87 @@
+"""Path safety: every artifact or file name a user gives is a relative POSIX path that
+stays inside its root."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import urllib.parse
+
+from runyard.errors import InvalidArgument
+
+MAX_PATH_LENGTH = 1024
+
+
+def check_relpath(name: object, *, what: str = "file name") -> str:
+    """Return ``name`` normalised if it is a safe relative POSIX path.
+
+    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
+    backslashes, NUL and control characters, ``..`` segments, and any of these hidden
+    behind percent-encoding (``%2e%2e%2f``), however many times encoded.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidArgument(f"The {what} must be a non-empty string, got {name!r}.")
+    if len(name) > MAX_PATH_LENGTH:
+        raise InvalidArgument(
+            f"The {what} is {len(name)} characters long; the limit is {MAX_PATH_LENGTH}."
+        )
+    decoded = name
+    for _ in range(5):  # decode until stable: %252e%252e is %2e%2e is ..
+        once = urllib.parse.unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    for candidate in (name, decoded):
+        _refuse_unsafe(candidate, name, what)
+    normalised = posixpath.normpath(name)
+    if normalised in (".", ""):
+        raise InvalidArgument(f"The {what} {name!r} does not name a file.")
+    return normalised
+
+
+def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+        raise InvalidArgument(f"The {what} {original!r} contains NUL or control characters.")
+    if "\\" in candidate:
+        raise InvalidArgument(
+            f"The {what} {original!r} contains a backslash; use '/' to separate folders."
+        )
+    if candidate.startswith("/") or (len(candidate) > 1 and candidate[1] == ":"):
+        raise InvalidArgument(
+            f"The {what} {original!r} is absolute; give a path relative to the run or store."
+        )
+    if ".." in candidate.split("/"):
+        raise InvalidArgument(
+            f"The {what} {original!r} goes up with '..'; paths must stay inside their folder."
+        )
+
+
+def join_safe(root: str, name: str, *, what: str = "file name") -> str:
+    """``root/name`` for a checked ``name``; on a local root, also refuse a result that a
+    symlink inside the root resolves to outside it."""
+    rel = check_relpath(name, what=what)
+    joined = posixpath.join(root.rstrip("/"), rel) if root else rel
+    if os.path.isabs(root) and os.path.lexists(joined):
+        real_root = os.path.realpath(root)
+        real = os.path.realpath(joined)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            raise InvalidArgument(
+                f"The {what} {name!r} resolves through a symlink to {real!r}, outside "
+                f"{root!r}."
+            )
+    return joined
+
+
+def check_local_tree(folder: str) -> None:
+    """Refuse a folder to upload that holds a symlink pointing outside it."""
+    real_root = os.path.realpath(folder)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for entry in (*dirnames, *filenames):
+            full = os.path.join(dirpath, entry)
+            if os.path.islink(full):
+                real = os.path.realpath(full)
+                if real != real_root and not real.startswith(real_root + os.sep):
+                    raise InvalidArgument(
+                        f"{full!r} is a symlink to {real!r}, outside the folder {folder!r}; "
+                        "copy the file in or remove the link."
+                    )

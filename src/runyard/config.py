@@ -1,0 +1,137 @@
+"""Workspace configuration: declared once here, read at the edges.
+
+A ``config.json`` names the workspace and where it keeps things. Either an embedded folder::
+
+    {"workspace_name": "demo", "path": "/home/me/.runyard/demo"}
+
+or a database and an artifact location::
+
+    {"workspace_name": "team", "tracking_uri": "postgresql+psycopg://host/db",
+     "artifact_uri": "s3://bucket/runyard", "storage_options": {...}}
+
+SDK v1 keys (``subscription_id``, ``resource_group``) are accepted and ignored, so an
+existing ``config.json`` only needs ``path`` or ``tracking_uri`` added.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runyard.errors import InvalidArgument, NotFound
+
+CONFIG_FILE_NAMES = ("config.json",)
+CONFIG_SUBFOLDERS = ("", ".runyard", ".azureml", "aml_config")
+DB_FILE = "runyard.db"
+ARTIFACTS_FOLDER = "artifacts"
+
+
+@dataclass
+class WorkspaceConfig:
+    """Where one workspace keeps its run history and its files."""
+
+    workspace_name: str
+    path: str | None = None
+    tracking_uri: str | None = None
+    artifact_uri: str | None = None
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.path and not self.tracking_uri:
+            raise InvalidArgument(
+                f"Workspace {self.workspace_name!r} config names neither 'path' (an embedded "
+                "workspace folder) nor 'tracking_uri' (a database URL)."
+            )
+        if self.tracking_uri and not self.artifact_uri and not self.path:
+            raise InvalidArgument(
+                f"Workspace {self.workspace_name!r} has a 'tracking_uri' but no "
+                "'artifact_uri': say where its files go (a folder or fsspec URL)."
+            )
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        if self.tracking_uri:
+            return self.tracking_uri
+        assert self.path is not None
+        return f"sqlite:///{os.path.join(os.path.abspath(self.path), DB_FILE)}"
+
+    @property
+    def resolved_artifact_uri(self) -> str:
+        if self.artifact_uri:
+            return self.artifact_uri
+        assert self.path is not None
+        return os.path.join(os.path.abspath(self.path), ARTIFACTS_FOLDER)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> WorkspaceConfig:
+        if not isinstance(data, dict):
+            raise InvalidArgument(f"{source} must hold a JSON object.")
+        name = data.get("workspace_name") or data.get("name")
+        if not name:
+            raise InvalidArgument(f"{source} has no 'workspace_name'.")
+        path = data.get("path")
+        if path and not os.path.isabs(path) and source.endswith(".json"):
+            # A relative path in a config file is relative to the file, not to the cwd.
+            path = os.path.join(os.path.dirname(os.path.abspath(source)), path)
+        return cls(
+            workspace_name=str(name),
+            path=path,
+            tracking_uri=data.get("tracking_uri"),
+            artifact_uri=data.get("artifact_uri"),
+            storage_options=dict(data.get("storage_options") or {}),
+        )
+
+    @classmethod
+    def load(cls, file: str | os.PathLike[str]) -> WorkspaceConfig:
+        file = os.fspath(file)
+        try:
+            with open(file, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument(f"{file} is not valid JSON: {exc}") from exc
+        return cls.from_dict(data, source=file)
+
+
+def find_config_file(path: str | os.PathLike[str] | None = None) -> str:
+    """Find a config file: ``path`` itself (a file or folder) or, without it, the current
+    folder and its parents, each with its ``.runyard/``, ``.azureml/`` and ``aml_config/``.
+
+    Raises NotFound saying what was searched and how to create a workspace.
+    """
+    searched: list[str] = []
+    if path is not None:
+        path = os.fspath(path)
+        if os.path.isfile(path):
+            return path
+        starts = [Path(path).resolve()]
+        if not os.path.isdir(path):
+            raise NotFound(
+                f"Workspace config {path!r} does not exist. Create a workspace with "
+                "'runyard workspace create NAME' or Workspace.create(NAME).write_config()."
+            )
+    else:
+        cwd = Path.cwd().resolve()
+        starts = [cwd, *cwd.parents]
+    for folder in starts:
+        for sub in CONFIG_SUBFOLDERS:
+            for file_name in CONFIG_FILE_NAMES:
+                candidate = folder / sub / file_name
+                searched.append(str(candidate))
+                if candidate.is_file():
+                    return str(candidate)
+    shown = "\n  ".join(searched[:12]) + ("\n  ..." if len(searched) > 12 else "")
+    raise NotFound(
+        "No workspace config.json found. Searched:\n  "
+        f"{shown}\n"
+        "Create one with 'runyard workspace create NAME' (writes .runyard/config.json here), "
+        "or in Python: Workspace.create('NAME').write_config()."
+    )

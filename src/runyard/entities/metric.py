@@ -1,0 +1,30 @@
+"""Metrics: scalars logged one by one, and the structured kinds SDK v1 has."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class MetricKind(str, enum.Enum):
+    """How a metric value was logged; decides how ``get_metrics`` shapes it."""
+
+    SCALAR = "scalar"  # run.log: one number; several calls make a list
+    LIST = "list"  # run.log_list: a list of numbers
+    ROW = "row"  # run.log_row: one row of a table built row by row
+    TABLE = "table"  # run.log_table: a dict of columns
+    IMAGE = "image"  # run.log_image: the artifact name of a PNG
+
+
+@dataclass
+class MetricRecord:
+    """One logged value. ``value`` is a float for scalars (NaN and +-inf kept as they are)
+    and a JSON-able object (list, dict, str) for the other kinds."""
+
+    run_id: str
+    name: str
+    value: Any
+    kind: MetricKind = MetricKind.SCALAR
+    step: int | None = None
+    logged_at: float = 0.0

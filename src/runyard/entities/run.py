@@ -1,0 +1,84 @@
+"""A run's record and its life: the statuses and the only transitions allowed between them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RunStatus(str, enum.Enum):
+    """The statuses of a run, with the names SDK v1 users know."""
+
+    NOT_STARTED = "NotStarted"
+    QUEUED = "Queued"
+    PREPARING = "Preparing"
+    STARTING = "Starting"
+    RUNNING = "Running"
+    FINALIZING = "Finalizing"
+    CANCEL_REQUESTED = "CancelRequested"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+
+_S = RunStatus
+# The one table of allowed transitions. A run may skip forward through the active
+# phases (an interactive run goes NotStarted -> Running), never backwards, and every
+# non-terminal status may end in Failed or Canceled or ask to be canceled.
+_ACTIVE_ORDER = (_S.NOT_STARTED, _S.QUEUED, _S.PREPARING, _S.STARTING, _S.RUNNING, _S.FINALIZING)
+_ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {}
+for _i, _status in enumerate(_ACTIVE_ORDER):
+    _ALLOWED[_status] = frozenset(
+        {*_ACTIVE_ORDER[_i + 1 :], _S.COMPLETED, _S.FAILED, _S.CANCELED, _S.CANCEL_REQUESTED}
+    ) - ({_S.COMPLETED} if _status in (_S.NOT_STARTED, _S.QUEUED, _S.PREPARING) else set())
+# An interactive run (start_logging) completes straight from Running; submitted runs
+# pass through Finalizing. Completing from NotStarted/Queued/Preparing is refused: the
+# script never ran.
+_ALLOWED[_S.CANCEL_REQUESTED] = frozenset({_S.CANCELED, _S.FAILED, _S.COMPLETED})
+for _t in TERMINAL_STATUSES:
+    _ALLOWED[_t] = frozenset()
+del _i, _status, _t
+
+
+def can_transition(current: RunStatus, new: RunStatus) -> bool:
+    """Whether a run in ``current`` may move to ``new``."""
+    return new in _ALLOWED[current]
+
+
+def allowed_transitions(current: RunStatus) -> frozenset[RunStatus]:
+    """The statuses a run in ``current`` may move to."""
+    return _ALLOWED[current]
+
+
+@dataclass
+class RunRecord:
+    """What the store keeps of one run."""
+
+    run_id: str
+    experiment_name: str
+    number: int
+    status: RunStatus
+    display_name: str
+    created_at: float
+    parent_run_id: str | None = None
+    run_type: str = "interactive"  # interactive | submitted | child | hyperdrive
+    target: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    heartbeat_at: float | None = None
+    error: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    # Free-form facts recorded by the executor: the run configuration, the exact
+    # package versions of the environment, the snapshot id, warnings.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES

@@ -1,0 +1,129 @@
+"""The one error tree of Runyard.
+
+Every error that Runyard raises on purpose is a :class:`RunyardError`::
+
+    RunyardError                  code            HTTP
+    ├── NotFound                  not_found       404
+    │   └── ComputeTargetException (runyard.core.compute_target, SDK v1 name)
+    ├── AlreadyExists             already_exists  409
+    ├── InvalidArgument           invalid_argument 400
+    ├── InvalidState              invalid_state   409
+    ├── Unauthorized              unauthorized    401
+    ├── Forbidden                 forbidden       403
+    └── BackendError              backend_error   502
+        ├── EnvironmentBuildError (an environment could not be built)
+        └── MissingDependency     (an optional extra is not installed)
+
+Third-party exceptions are translated at the adapter boundary with ``raise ... from exc``;
+messages say what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class RunyardError(Exception):
+    """Base class of every error Runyard raises on purpose."""
+
+    code = "runyard_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(RunyardError):
+    """A named thing (workspace, run, model, target...) does not exist."""
+
+    code = "not_found"
+
+
+class AlreadyExists(RunyardError):
+    """Something with that name exists already."""
+
+    code = "already_exists"
+
+
+class InvalidArgument(RunyardError):
+    """An argument is malformed, out of range or unsafe (e.g. a path that escapes)."""
+
+    code = "invalid_argument"
+
+
+class InvalidState(RunyardError):
+    """The operation is not allowed in the object's current state."""
+
+    code = "invalid_state"
+
+
+class Unauthorized(RunyardError):
+    """No valid credentials were given."""
+
+    code = "unauthorized"
+
+
+class Forbidden(RunyardError):
+    """Credentials are valid but do not allow this operation."""
+
+    code = "forbidden"
+
+
+class BackendError(RunyardError):
+    """A backend (database, file system, cluster, package index) failed."""
+
+    code = "backend_error"
+
+
+class EnvironmentBuildError(BackendError):
+    """An environment could not be built; the message carries the installer's error."""
+
+    code = "environment_build_error"
+
+
+class MissingDependency(BackendError):
+    """An optional dependency is not installed; the message says which extra to install."""
+
+    code = "missing_dependency"
+
+
+#: Error code -> HTTP status, the one table both the server and the REST client use.
+HTTP_STATUS: dict[str, int] = {
+    RunyardError.code: 500,
+    NotFound.code: 404,
+    AlreadyExists.code: 409,
+    InvalidArgument.code: 400,
+    InvalidState.code: 409,
+    Unauthorized.code: 401,
+    Forbidden.code: 403,
+    BackendError.code: 502,
+    EnvironmentBuildError.code: 502,
+    MissingDependency.code: 502,
+}
+
+
+def error_for_code(code: str) -> type[RunyardError]:
+    """The error class for a code (the REST client's way back to the same classes)."""
+    for cls in (
+        NotFound,
+        AlreadyExists,
+        InvalidArgument,
+        InvalidState,
+        Unauthorized,
+        Forbidden,
+        EnvironmentBuildError,
+        MissingDependency,
+        BackendError,
+    ):
+        if cls.code == code:
+            return cls
+    return RunyardError
+
+
+def missing_extra(module: str, extra: str) -> MissingDependency:
+    """The error for an optional import that failed, with the install hint."""
+    return MissingDependency(
+        f"This feature needs the '{module}' package, which is not installed. "
+        f"Install it with: pip install 'runyard[{extra}]'"
+    )
