@@ -66,8 +66,7 @@ def join_safe(root: str, name: str, *, what: str = "file name") -> str:
         real = os.path.realpath(joined)
         if real != real_root and not real.startswith(real_root + os.sep):
             raise InvalidArgument(
-                f"The {what} {name!r} resolves through a symlink to {real!r}, outside "
-                f"{root!r}."
+                f"The {what} {name!r} resolves through a symlink to {real!r}, outside {root!r}."
             )
     return joined
 

@@ -68,6 +68,10 @@ class ArtifactStore(abc.ABC):
     def delete(self, prefix: str) -> None:
         """Delete a file or everything under a folder; missing is fine."""
 
+    def copy(self, source: str, target: str) -> None:
+        """Copy one file inside the store (adapters may do it without a round trip)."""
+        self.put_bytes(self.read_bytes(source), target)
+
     @abc.abstractmethod
     def local_path(self, name: str = "") -> str | None:
         """The path on this machine's disk, when the root is a local folder."""
@@ -136,6 +140,12 @@ class FsspecArtifactStore(ArtifactStore):
             raise NotFound(f"File to upload {local_path!r} does not exist.") from exc
         except OSError as exc:
             raise BackendError(f"Could not store {name!r} at {self._url}: {exc}") from exc
+
+    def copy(self, source: str, target: str) -> None:
+        if self._local:
+            self.put_file(self._path(source), target)
+        else:
+            self._fs.copy(self._path(source), self._path(target))
 
     def put_bytes(self, data: bytes, name: str) -> None:
         target = self._path(name)

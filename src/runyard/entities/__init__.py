@@ -1,6 +1,6 @@
 """Plain data: what Runyard stores, with the rules that hold whatever the store.
 
-Entities import nothing from the rest of the package.
+Entities import nothing from the rest of the package but the error tree.
 """
 
 from runyard.entities.compute import ComputeTargetRecord

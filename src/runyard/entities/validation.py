@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from runyard.errors import InvalidArgument
+
 MAX_NAME_LENGTH = 255
 MAX_TAG_VALUE_LENGTH = 5000
 MAX_DESCRIPTION_LENGTH = 5000
@@ -25,8 +27,8 @@ _ENTITY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class ValidationError(ValueError):
-    """Raised by the checks below; front ends turn it into ``InvalidArgument``."""
+class ValidationError(InvalidArgument, ValueError):
+    """Raised by the checks below: an ``InvalidArgument`` that is also a ``ValueError``."""
 
 
 def check_entity_name(kind: str, name: object) -> str:
@@ -70,8 +72,7 @@ def check_tag_value(kind: str, key: str, value: object) -> str:
     text = str(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise ValidationError(
-            f"{kind} {key!r} is {len(text)} characters long; the limit is "
-            f"{MAX_TAG_VALUE_LENGTH}."
+            f"{kind} {key!r} is {len(text)} characters long; the limit is {MAX_TAG_VALUE_LENGTH}."
         )
     return text
 
@@ -94,7 +95,7 @@ def to_metric_float(name: str, value: Any) -> float:
 
     NaN and +-inf are valid values and kept as they are.
     """
-    if isinstance(value, bool) or isinstance(value, (str, bytes)):
+    if isinstance(value, (bool, str, bytes)):
         raise ValidationError(
             f"Metric {name!r} must be a number, got {type(value).__name__} {value!r}. "
             "Log text as a tag (run.tag) or a table (run.log_table)."

@@ -1,0 +1,36 @@
+"""Run history and model registry: the TrackingStore port and how a URL picks its adapter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from runyard.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from runyard.tracking.store import TrackingStore
+
+# scheme prefix -> (module, class, install hint). Imports stay lazy: sqlalchemy is only
+# loaded when a store is opened, not when runyard is imported.
+_ADAPTERS = {
+    "sqlite": ("runyard.tracking.sql", "SqlTrackingStore", None),
+    "postgresql": ("runyard.tracking.sql", "SqlTrackingStore", "postgres"),
+}
+
+
+def open_tracking_store(uri: str) -> TrackingStore:
+    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``)."""
+    import importlib
+
+    scheme = uri.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme not in _ADAPTERS:
+        known = ", ".join(f"{s}://" for s in _ADAPTERS)
+        raise InvalidArgument(
+            f"Tracking URI {uri!r} has an unknown scheme {scheme!r}. Known: {known}."
+        )
+    module, cls, _extra = _ADAPTERS[scheme]
+    store_cls = getattr(importlib.import_module(module), cls)
+    store: TrackingStore = store_cls(uri)
+    return store
+
+
+__all__ = ["open_tracking_store"]

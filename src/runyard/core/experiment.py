@@ -1,0 +1,145 @@
+"""Experiment: a named group of runs in a workspace."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from runyard.entities.run import RunStatus
+from runyard.entities.validation import check_entity_name, check_key, check_tag_value
+
+if TYPE_CHECKING:
+    from runyard.core.run import Run
+    from runyard.core.workspace import Workspace
+    from runyard.entities.experiment import ExperimentRecord
+
+
+class Experiment:
+    """An experiment; ``Experiment(workspace, name)`` gets it or creates it.
+
+    Args:
+        workspace: the workspace it belongs to.
+        name: letters, digits, ``_``, ``-`` and ``.``, at most 255 characters.
+
+    Raises:
+        InvalidArgument: the name is not allowed.
+    """
+
+    def __init__(
+        self, workspace: Workspace, name: str, *, _record: ExperimentRecord | None = None
+    ) -> None:
+        check_entity_name("Experiment", name)
+        self._workspace = workspace
+        self._record = _record or workspace._store.create_experiment(name)
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def id(self) -> int:
+        return self._record.experiment_id
+
+    @property
+    def workspace(self) -> Workspace:
+        return self._workspace
+
+    @staticmethod
+    def list(workspace: Workspace, experiment_name: str | None = None) -> list[Experiment]:
+        """Experiments of the workspace, oldest first (or the one named)."""
+        return [
+            Experiment(workspace, r.name, _record=r)
+            for r in workspace._store.list_experiments()
+            if experiment_name is None or r.name == experiment_name
+        ]
+
+    def get_runs(
+        self,
+        type: str | None = None,
+        tags: str | dict[str, str | None] | None = None,
+        properties: dict[str, str] | None = None,
+        include_children: bool = False,
+    ) -> Iterator[Run]:
+        """This experiment's runs, newest first.
+
+        Args:
+            type: only runs of this type (``interactive``, ``submitted``, ``hyperdrive``).
+            tags: a tag name (runs that have it) or a dict of name -> value (None: any).
+            properties: a dict of name -> value that runs must have.
+            include_children: also child runs; by default top-level runs only.
+        """
+        from runyard.core.run import Run
+
+        tag_filter: dict[str, str | None] | None
+        tag_filter = {tags: None} if isinstance(tags, str) else tags
+        for record in self._workspace._store.list_runs(experiment_name=self.name, tags=tag_filter):
+            if not include_children and record.parent_run_id is not None:
+                continue
+            if type is not None and record.run_type != type:
+                continue
+            if properties and any(record.properties.get(k) != v for k, v in properties.items()):
+                continue
+            yield Run._from_record(self._workspace, record, experiment=self)
+
+    def start_logging(
+        self,
+        *args: Any,
+        display_name: str | None = None,
+        outputs: str | None = None,
+        snapshot_directory: str | None = None,
+        tags: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Run:
+        """Start an interactive run (status Running) that logs from this process.
+
+        Use it as a context manager to complete it at the end of the block, or fail it
+        when the block raises::
+
+            with exp.start_logging() as run:
+                run.log("loss", 0.1)
+
+        Args:
+            display_name: shown instead of the run id.
+            outputs: a folder whose files are uploaded as ``outputs/`` when the run completes.
+            snapshot_directory: a folder snapshotted with the run (its source code).
+            tags: tags to set on the run.
+        """
+        from runyard.core.run import Run
+
+        run_id = _new_run_id(self.name)
+        checked_tags = {
+            check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in (tags or {}).items()
+        }
+        record = self._workspace._store.create_run(
+            self.name,
+            run_id=run_id,
+            status=RunStatus.RUNNING,
+            display_name=display_name,
+            run_type="interactive",
+            tags=checked_tags,
+            details={"outputs": outputs} if outputs else None,
+        )
+        run = Run._from_record(self._workspace, record, experiment=self)
+        if snapshot_directory:
+            run._take_snapshot(snapshot_directory)
+        return run
+
+    def submit(self, config: Any, tags: dict[str, str] | None = None, **kwargs: Any) -> Run:
+        """Submit a run configuration (ScriptRunConfig, Estimator, HyperDriveConfig).
+
+        Returns at once with the run Queued; the run goes on after this process exits.
+        """
+        from runyard.compute.submission import submit
+
+        return submit(self, config, tags=tags, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Experiment(name={self.name!r}, workspace={self._workspace.name!r})"
+
+
+def _new_run_id(experiment_name: str) -> str:
+    """``<experiment>_<unix seconds>_<8 hex>``, the shape SDK v1 run ids have."""
+    import time
+
+    return f"{experiment_name[:200]}_{int(time.time())}_{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,145 @@
+"""The metric buffer: ``run.log`` appends to a queue, a background thread writes batches.
+
+Why: a training loop calls ``run.log`` thousands of times; a database round trip per call
+would dominate the loop. The hot path is one ``deque.append`` (thread-safe under the GIL);
+the writer drains the queue every ``interval`` seconds and writes one transaction per batch.
+
+Durability: ``flush()`` returns when everything appended before it is written. Buffers are
+flushed when their run ends, at normal interpreter exit (``atexit``), and on SIGTERM (the
+default SIGTERM action is replaced by ``SystemExit`` so that exit handlers run).
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import signal
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from runyard.entities.metric import MetricKind, MetricRecord
+from runyard.entities.validation import MAX_METRIC_BATCH
+
+#: (run_id, name, kind, value, step, logged_at)
+PendingMetric = tuple[str, str, MetricKind, Any, "int | None", float]
+
+
+class MetricBuffer:
+    """Buffers metric records for one store and writes them from a daemon thread."""
+
+    def __init__(
+        self,
+        write: Callable[[list[MetricRecord]], None],
+        *,
+        interval: float = 0.2,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._write = write
+        self._interval = interval
+        self._on_error = on_error
+        self._queue: collections.deque[PendingMetric] = collections.deque()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._last_error: BaseException | None = None
+        ref = weakref.ref(self)
+        atexit.register(_flush_at_exit, ref)
+        _install_sigterm_exit()
+
+    def append(self, item: PendingMetric) -> None:
+        """Queue one metric (the hot path: no I/O, no locks once the writer runs)."""
+        self._queue.append(item)
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._closed:
+                thread = threading.Thread(
+                    target=self._run, name="runyard-metric-writer", daemon=True
+                )
+                thread.start()
+                self._thread = thread
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            self._drain()
+        self._drain()
+
+    def _drain(self) -> None:
+        """Write everything queued now, in batches; called from the writer thread or from
+        ``flush`` on the caller's thread (serialised by ``_lock``)."""
+        with self._lock:
+            queue = self._queue
+            while queue:
+                batch: list[MetricRecord] = []
+                pop = queue.popleft
+                for _ in range(min(len(queue), MAX_METRIC_BATCH)):
+                    run_id, name, kind, value, step, logged_at = pop()
+                    batch.append(MetricRecord(run_id, name, value, kind, step, logged_at))
+                try:
+                    self._write(batch)
+                except BaseException as exc:  # keep the writer alive; report, never hang
+                    self._last_error = exc
+                    if self._on_error is not None:
+                        self._on_error(exc)
+                    else:
+                        print(
+                            f"runyard: could not write {len(batch)} metric values: {exc}",
+                            file=sys.stderr,
+                        )
+
+    def flush(self) -> None:
+        """Write everything appended so far; returns when it is in the store.
+
+        Raises the store's error if the last write failed.
+        """
+        self._drain()
+        error, self._last_error = self._last_error, None
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Flush and stop the writer thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        self._drain()
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+
+def _flush_at_exit(ref: weakref.ref[MetricBuffer]) -> None:
+    buffer = ref()
+    if buffer is not None:
+        try:
+            buffer.close()
+        except Exception as exc:  # interpreter is exiting: report, do not raise
+            print(f"runyard: metrics not written at exit: {exc}", file=sys.stderr)
+
+
+def _sigterm_to_exit(signum: int, frame: Any) -> None:
+    # SystemExit unwinds the stack, so `with` blocks end their runs and atexit flushes.
+    raise SystemExit(128 + signum)
+
+
+def _install_sigterm_exit() -> None:
+    """Make SIGTERM exit through Python (so buffers flush) unless someone else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _sigterm_to_exit)
+    except (ValueError, OSError):  # not allowed here (embedded interpreter): keep default
+        return
