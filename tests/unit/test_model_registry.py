@@ -106,7 +106,7 @@ def test_register_from_run_keeps_lineage(ws, tmp_path):
 def test_register_from_run_with_missing_path_lists_files(ws):
     run = Experiment(ws, "train").start_logging()
     run.upload_file("outputs/other.txt", __file__)
-    with pytest.raises(NotFound, match="outputs/other.txt"):
+    with pytest.raises(NotFound, match=r"outputs/other\.txt"):
         run.register_model("m", "outputs/model")
 
 

@@ -159,7 +159,7 @@ def test_file_names_that_escape_are_refused(ws, tmp_path, name):
 def test_download_of_missing_file_lists_existing(ws, tmp_path):
     run = Experiment(ws, "e").start_logging()
     run.upload_file("outputs/a.txt", __file__)
-    with pytest.raises(NotFound, match="outputs/a.txt"):
+    with pytest.raises(NotFound, match=r"outputs/a\.txt"):
         run.download_file("outputs/b.txt", str(tmp_path / "b"))
 
 
