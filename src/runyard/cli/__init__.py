@@ -1,0 +1,1 @@
+"""The ``runyard`` command line (click): one module per noun, rendering in ``output.py``."""

@@ -1,0 +1,5 @@
+"""``python -m runyard.cli``: the same as the ``runyard`` command."""
+
+from runyard.cli.main import main
+
+main()

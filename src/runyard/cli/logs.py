@@ -1,0 +1,101 @@
+"""Reading a run's driver log, once or while the run runs.
+
+The executor appends the script's stdout and stderr to the run file
+``runyard-logs/driver.txt`` as they come; following a run is reading what was appended since
+the last look, until the run's status is terminal.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+from runyard.entities.run import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from runyard.core.run import Run
+
+#: The run file holding the script's output.
+DRIVER_LOG = "runyard-logs/driver.txt"
+
+#: How often a followed run is looked at. Short enough to feel live, long enough that the
+#: store is not polled hard (one status read and one file read per tick).
+POLL_SECONDS = 0.5
+
+_TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
+
+
+class LogTail:
+    """Reads what was appended to a run file since the last read.
+
+    On a local artifact store the file is read from the last offset; elsewhere (object
+    stores have no ranged append) the whole object is read and the known part skipped.
+    """
+
+    def __init__(self, run: Run, name: str = DRIVER_LOG) -> None:
+        self._artifacts = run._artifacts
+        self._key = run._file_key(name)
+        self._offset = 0
+
+    def read_new(self) -> bytes:
+        """The bytes appended since the last call (empty when none, or no file yet)."""
+        local = self._artifacts.local_path(self._key)
+        if local is not None:
+            try:
+                with open(local, "rb") as fh:
+                    fh.seek(self._offset)
+                    data = fh.read()
+            except FileNotFoundError:
+                return b""
+        else:
+            if not self._artifacts.exists(self._key):
+                return b""
+            data = self._artifacts.read_bytes(self._key)[self._offset :]
+        self._offset += len(data)
+        return data
+
+
+def read_log(run: Run, name: str = DRIVER_LOG) -> bytes | None:
+    """The whole log so far, or None when the run has none (yet)."""
+    data = LogTail(run, name).read_new()
+    if data:
+        return data
+    return b"" if run._artifacts.exists(run._file_key(name)) else None
+
+
+def follow_run(run: Run, *, echo_output: bool = True, poll_seconds: float | None = None) -> str:
+    """Print the run's log as it grows, and its status changes on stderr, until it ends.
+
+    Args:
+        run: the run to follow.
+        echo_output: print the log on stdout (False: only wait, e.g. for ``--json``).
+        poll_seconds: time between two looks (default :data:`POLL_SECONDS`).
+
+    Returns:
+        The run's final status (Completed, Failed or Canceled).
+    """
+    pause = POLL_SECONDS if poll_seconds is None else poll_seconds
+    tail = LogTail(run)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    last_status = None
+    while True:
+        # Status first: the executor writes the whole log before the terminal status, so
+        # the read after seeing that status gets the end of the log.
+        status = run.get_status()
+        if status != last_status:
+            click.echo(f"[runyard] Run {run.id}: {status}", err=True)
+            last_status = status
+        chunk = tail.read_new()
+        if chunk and echo_output:
+            click.echo(decoder.decode(chunk), nl=False)
+            sys.stdout.flush()
+        if status in _TERMINAL:
+            rest = decoder.decode(b"", final=True)
+            if rest and echo_output:
+                click.echo(rest, nl=False)
+            return status
+        time.sleep(pause)

@@ -1,0 +1,184 @@
+"""How the command line shows things: rich tables for people, JSON for scripts.
+
+Every listing and show command builds plain data (dicts, lists, strings, numbers) and hands
+it to an :class:`Output`, which renders it either as a rich table or as JSON with stable
+keys. JSON has no NaN or infinity, so those are written as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"`` (the same convention as ``metric_json``).
+
+rich is imported on first use so that ``runyard --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: Width used when stdout is not a terminal (a pipe, a file, a test): wide enough that run
+#: ids and paths are not cut, since nothing is lost by printing long lines there.
+PIPE_WIDTH = 200
+
+
+def to_json(value: Any) -> str:
+    """``value`` as indented JSON, non-finite floats written as strings.
+
+    Raises:
+        TypeError: ``value`` holds something JSON cannot represent (a programming error).
+    """
+    from runyard.core.run_metrics import metric_json
+
+    # metric_json replaces NaN/inf anywhere in nested lists and dicts; re-indent its result
+    # so that scripts and people read the same document.
+    return json.dumps(json.loads(metric_json(value)), indent=2, allow_nan=False)
+
+
+def format_time(ts: float | None) -> str:
+    """A timestamp in local time, to the second, or ``-`` when not set."""
+    if ts is None:
+        return "-"
+    return _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso_time(ts: float | None) -> str | None:
+    """A timestamp as ISO 8601 UTC (``2024-05-01T12:00:00Z``), for JSON output."""
+    if ts is None:
+        return None
+    text = _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def format_duration(start: float | None, end: float | None) -> str:
+    """``1h 02m 03s``-style duration; ``-`` when the run has not started."""
+    if start is None:
+        return "-"
+    import time
+
+    seconds = max(0, int((end if end is not None else time.time()) - start))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def format_value(value: Any, *, max_items: int = 5) -> str:
+    """A metric or detail value, short enough for a table cell.
+
+    Lists show their first and last items and their length; tables (dicts of columns) show
+    their columns and row count.
+    """
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        if len(value) <= max_items:
+            return "[" + ", ".join(format_value(v) for v in value) + "]"
+        head = ", ".join(format_value(v) for v in value[:3])
+        tail = format_value(value[-1])
+        return f"[{head}, ..., {tail}] ({len(value)} values)"
+    if isinstance(value, dict):
+        if value and all(isinstance(c, list) for c in value.values()):
+            rows = max(len(c) for c in value.values())
+            return f"table: {', '.join(value)} ({rows} rows)"
+        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) or "-"
+    if value is None:
+        return "-"
+    return str(value)
+
+
+def format_pairs(pairs: dict[str, Any]) -> str:
+    """Tags or properties as ``k=v, k2=v2`` (``-`` when empty)."""
+    return ", ".join(f"{k}={v}" if v != "" else k for k, v in pairs.items()) or "-"
+
+
+class Output:
+    """Renders a command's result on stdout; messages for people go to stderr.
+
+    Args:
+        json_output: print JSON documents instead of tables.
+    """
+
+    def __init__(self, json_output: bool = False) -> None:
+        self.json_output = json_output
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The rich console on stdout (created on first use, after CliRunner or a pipe has
+        replaced ``sys.stdout``)."""
+        if self._console is None:
+            from rich.console import Console
+
+            width = None if sys.stdout.isatty() else PIPE_WIDTH
+            self._console = Console(highlight=False, width=width, soft_wrap=False)
+        return self._console
+
+    def json(self, value: Any) -> None:
+        """Print ``value`` as a JSON document."""
+        click.echo(to_json(value))
+
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        title: str | None = None,
+        empty: str = "Nothing to show.",
+    ) -> None:
+        """Print a table; ``empty`` (on stderr) when there are no rows."""
+        from rich.table import Table
+        from rich.text import Text
+
+        rows = list(rows)
+        if not rows:
+            self.note(empty)
+            return
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for i, name in enumerate(columns):
+            # The first column is the identifier people copy: never wrap or cut it.
+            table.add_column(name, no_wrap=i == 0, overflow="fold")
+        for row in rows:
+            # Text() keeps user strings literal: a tag value "[red]" is not rich markup.
+            table.add_row(*(Text(format_value(cell)) for cell in row))
+        self.console.print(table)
+
+    def fields(self, pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:
+        """Print ``name: value`` lines as a two-column table without borders."""
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, title_justify="left", show_header=False, box=None)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        for name, value in pairs:
+            table.add_row(Text(name), Text(format_value(value, max_items=10)))
+        self.console.print(table)
+
+    def line(self, text: str) -> None:
+        """Print one line of result on stdout (literally, no markup)."""
+        click.echo(text)
+
+    def note(self, text: str) -> None:
+        """A message for a person on stderr (so that stdout stays parseable)."""
+        click.echo(text, err=True)
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal (stderr); no answer (end of input) is a no."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort:
+        return False

@@ -1,0 +1,152 @@
+"""``runyard workspace create|show``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from runyard.cli.context import CliState, json_option, pass_state
+from runyard.errors import InvalidArgument
+
+
+@click.group()
+def workspace() -> None:
+    """Create a workspace, or show the current one."""
+
+
+@workspace.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  runyard workspace create demo                   # ~/.runyard/workspaces/demo\n"
+        "  runyard workspace create demo --path ./ws       # an embedded workspace here\n"
+        "  runyard workspace create team \\\n"
+        "      --tracking-uri postgresql+psycopg://user@db/runyard \\\n"
+        "      --artifact-uri s3://bucket/runyard\n"
+        "  runyard workspace create demo --exist-ok --config-dir ci/"
+    )
+)
+@click.argument("name")
+@click.option(
+    "--path",
+    type=click.Path(file_okay=False),
+    help="Folder of an embedded workspace (SQLite + files). "
+    "Default: ~/.runyard/workspaces/NAME ($RUNYARD_HOME moves it).",
+)
+@click.option("--exist-ok", is_flag=True, help="Open the workspace if it exists already.")
+@click.option(
+    "--tracking-uri",
+    metavar="URL",
+    help="A SQLAlchemy database URL (e.g. PostgreSQL) instead of an embedded database.",
+)
+@click.option(
+    "--artifact-uri",
+    metavar="URL",
+    help="Where files go with --tracking-uri: a folder or an fsspec URL (s3://, az://, gs://).",
+)
+@click.option(
+    "--config-dir",
+    type=click.Path(file_okay=False),
+    help="Folder to write config.json into. Default: .runyard in the current folder.",
+)
+@click.option("--no-config", is_flag=True, help="Do not write config.json.")
+@json_option
+@pass_state
+def create(
+    state: CliState,
+    name: str,
+    path: str | None,
+    exist_ok: bool,
+    tracking_uri: str | None,
+    artifact_uri: str | None,
+    config_dir: str | None,
+    no_config: bool,
+) -> None:
+    """Create workspace NAME and write config.json so later commands find it.
+
+    Without --tracking-uri the workspace is embedded: one folder holding a SQLite database
+    and the files. config.json goes to .runyard/ in the current folder (see --config-dir);
+    an existing one there is replaced.
+    """
+    from runyard.core.workspace import Workspace
+
+    if artifact_uri and not tracking_uri:
+        raise InvalidArgument(
+            "--artifact-uri goes with --tracking-uri; for an embedded workspace use --path."
+        )
+    if no_config and config_dir:
+        raise InvalidArgument("--no-config and --config-dir contradict each other; give one.")
+    ws = Workspace.create(
+        name, path=path, exist_ok=exist_ok, tracking_uri=tracking_uri, artifact_uri=artifact_uri
+    )
+    try:
+        config_file = None if no_config else os.path.abspath(ws.write_config(config_dir))
+        details = _details(ws, config_file)
+    finally:
+        ws.close()
+    out = state.output
+    if out.json_output:
+        out.json(details)
+        return
+    out.line(f"Workspace {name!r} is ready: {details['path'] or details['trackingUri']}")
+    if config_file:
+        out.line(f"Wrote {config_file}")
+    else:
+        out.note(
+            "No config.json written: pass --workspace to later commands, or run "
+            "'runyard workspace create NAME --exist-ok' to write one."
+        )
+
+
+@workspace.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  runyard workspace show\n"
+        "  runyard -w ../other/.runyard workspace show --json"
+    )
+)
+@json_option
+@pass_state
+def show(state: CliState) -> None:
+    """Show the current workspace: where it keeps things and what it holds."""
+    ws = state.workspace()
+    store = ws._store
+    experiments = store.list_experiments()
+    details = _details(ws, state.config_file)
+    details.update(
+        {
+            "experiments": len(experiments),
+            "runs": sum(e.run_count for e in experiments),
+            "models": len(store.list_models(latest=True)),
+            "datastores": sorted(d.name for d in store.list_datastores()),
+        }
+    )
+    out = state.output
+    if out.json_output:
+        out.json(details)
+        return
+    out.fields(
+        [
+            ("Name", details["name"]),
+            ("Config", details["configFile"]),
+            ("Path", details["path"]),
+            ("Tracking URI", details["trackingUri"]),
+            ("Artifact URI", details["artifactUri"]),
+            ("Experiments", details["experiments"]),
+            ("Runs", details["runs"]),
+            ("Models", details["models"]),
+            ("Datastores", ", ".join(details["datastores"]) or "-"),
+        ]
+    )
+
+
+def _details(ws: Any, config_file: str | None) -> dict[str, Any]:
+    sdk = ws.get_details()
+    return {
+        "name": sdk["name"],
+        "path": sdk["path"],
+        "trackingUri": sdk["tracking_uri"],
+        "artifactUri": sdk["artifact_uri"],
+        "configFile": config_file,
+    }
