@@ -8,6 +8,8 @@ Every error that Runyard raises on purpose is a :class:`RunyardError`::
     ├── AlreadyExists             already_exists  409
     ├── InvalidArgument           invalid_argument 400
     ├── InvalidState              invalid_state   409
+    │   ├── RunFailed             run_failed      409 (wait_for_completion on a failed run)
+    │   └── RunTimeout            run_timeout     409 (wait_for_completion ran out of time)
     ├── Unauthorized              unauthorized    401
     ├── Forbidden                 forbidden       403
     └── BackendError              backend_error   502
@@ -58,6 +60,26 @@ class InvalidState(RunyardError):
     code = "invalid_state"
 
 
+class RunFailed(InvalidState):
+    """A run that was waited for ended Failed; the message carries its error and the tail
+    of its log, ``run_id`` and ``error`` the details."""
+
+    code = "run_failed"
+
+    def __init__(
+        self, message: str, run_id: str = "", error: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.error = dict(error or {})
+
+
+class RunTimeout(InvalidState):
+    """``wait_for_completion(timeout_seconds=...)`` ran out of time; the run goes on."""
+
+    code = "run_timeout"
+
+
 class Unauthorized(RunyardError):
     """No valid credentials were given."""
 
@@ -95,6 +117,8 @@ HTTP_STATUS: dict[str, int] = {
     AlreadyExists.code: 409,
     InvalidArgument.code: 400,
     InvalidState.code: 409,
+    RunFailed.code: 409,
+    RunTimeout.code: 409,
     Unauthorized.code: 401,
     Forbidden.code: 403,
     BackendError.code: 502,
@@ -112,6 +136,8 @@ def error_for_code(code: str) -> type[RunyardError]:
         InvalidState,
         Unauthorized,
         Forbidden,
+        RunFailed,
+        RunTimeout,
         EnvironmentBuildError,
         MissingDependency,
         BackendError,

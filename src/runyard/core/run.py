@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from runyard.core.run_files import RunFilesMixin
 from runyard.core.run_metrics import RunMetricsMixin
+from runyard.core.run_submitted import RunSubmittedMixin
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
 from runyard.entities.validation import check_key, check_tag_value
 from runyard.errors import AlreadyExists, InvalidState
@@ -33,7 +34,7 @@ _CURRENT_RUN: contextvars.ContextVar[Run | OfflineRun | None] = contextvars.Cont
 )
 
 
-class Run(RunMetricsMixin, RunFilesMixin):
+class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     """A run: its status, metrics, tags, properties, files and child runs.
 
     Get one from ``Experiment.start_logging()``, ``Experiment.submit(...)``,
@@ -156,7 +157,7 @@ class Run(RunMetricsMixin, RunFilesMixin):
     def get_status(self) -> str:
         """The current status: NotStarted, Queued, Preparing, Starting, Running,
         Finalizing, CancelRequested, Completed, Failed or Canceled."""
-        return self._refresh().status.value
+        return self._refresh_alive().status.value
 
     @property
     def parent(self) -> Run | None:
@@ -174,7 +175,7 @@ class Run(RunMetricsMixin, RunFilesMixin):
     def get_details(self) -> dict[str, Any]:
         """What SDK v1's ``get_details`` returns: id, status, times, target, tags,
         properties, error, log files, and the run's recorded definition."""
-        r = self._refresh()
+        r = self._refresh_alive()
         details: dict[str, Any] = {
             "runId": r.run_id,
             "displayName": r.display_name,
@@ -288,8 +289,14 @@ class Run(RunMetricsMixin, RunFilesMixin):
         self._set_status(RunStatus.RUNNING)
 
     def complete(self, _set_status: bool = True) -> None:
-        """Flush metrics, upload ``outputs`` (for an interactive run) and mark Completed."""
+        """Flush metrics, upload ``outputs`` (for an interactive run) and mark Completed.
+
+        Inside a submitted run's script it only flushes: the executor completes the run
+        after uploading ``./outputs``.
+        """
         self.flush()
+        if os.environ.get(ENV_RUN_ID) == self.id and self._rec().run_type == "submitted":
+            return
         outputs = self._rec().details.get("outputs")
         if outputs and os.path.isdir(outputs):
             self.upload_folder("outputs", outputs)

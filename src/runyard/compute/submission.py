@@ -1,0 +1,210 @@
+"""Submitting a run: validate the configuration, snapshot the source, record the run as
+Queued with its definition, and hand it to the target's backend. Returns at once; the run's
+executor carries it from there (see ``runyard.execute``)."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import TYPE_CHECKING, Any
+
+from runyard.compute.backend import ResourceRequest
+from runyard.compute.definition import (
+    check_environment_variables,
+    data_reference_dict,
+    environment_dict,
+    resources_dict,
+    serialise_arguments,
+)
+from runyard.entities.run import RunStatus
+from runyard.entities.validation import check_key, check_tag_value
+from runyard.errors import InvalidArgument, NotFound, RunyardError
+
+if TYPE_CHECKING:
+    from runyard.core.experiment import Experiment
+    from runyard.core.run import Run
+    from runyard.core.script_run_config import ScriptRunConfig
+
+
+def _script_run_config(config: Any) -> ScriptRunConfig:
+    from runyard.core.script_run_config import ScriptRunConfig
+
+    if isinstance(config, ScriptRunConfig):
+        return config
+    to_src = getattr(config, "_to_script_run_config", None)
+    if callable(to_src):  # an Estimator
+        result: ScriptRunConfig = to_src()
+        return result
+    raise InvalidArgument(
+        f"Experiment.submit() takes a ScriptRunConfig, an Estimator or a HyperDriveConfig, "
+        f"got {type(config).__name__}."
+    )
+
+
+def _check_script(config: ScriptRunConfig) -> tuple[str, str]:
+    """The source directory (absolute) and the script (relative POSIX path)."""
+    source = os.path.abspath(config.source_directory)
+    if not os.path.isdir(source):
+        raise NotFound(
+            f"source_directory {config.source_directory!r} does not exist or is not a folder."
+        )
+    script = config.script
+    if not script:
+        raise InvalidArgument("No script to run: give ScriptRunConfig(script='train.py').")
+    if os.path.isabs(script):
+        try:
+            script = os.path.relpath(script, source)
+        except ValueError:
+            script = "../"  # another drive: refused below
+    script = script.replace(os.sep, "/")
+    normal = posixpath.normpath(script)
+    if normal.startswith("../") or normal == "..":
+        raise InvalidArgument(
+            f"The script {config.script!r} is outside source_directory {source!r}; only the "
+            "source directory is sent with the run. Move the script into it."
+        )
+    if not os.path.isfile(os.path.join(source, *normal.split("/"))):
+        here = sorted(f for f in os.listdir(source) if f.endswith(".py"))[:10]
+        raise NotFound(
+            f"The entry script {normal!r} does not exist in source_directory {source!r}. "
+            f"Python files there: {', '.join(here) or 'none'}."
+        )
+    return source, normal
+
+
+def _target_name(target: Any) -> str:
+    if target is None:
+        return "local"
+    if isinstance(target, str):
+        return target
+    name = getattr(target, "name", None)
+    if isinstance(name, str):
+        return name
+    raise InvalidArgument(
+        f"compute_target must be a ComputeTarget or a target's name, got {type(target).__name__}."
+    )
+
+
+def build_definition(
+    experiment: Experiment, config: ScriptRunConfig
+) -> tuple[dict[str, Any], ResourceRequest, Any]:
+    """Check ``config`` and turn it into a run definition (without the snapshot).
+
+    Returns:
+        The definition, the resources asked for, and the target's record.
+
+    Raises:
+        NotFound: the source directory, the script or the target does not exist.
+        InvalidArgument: a bad argument, environment, variable or node count.
+    """
+    from runyard.core.compute_target import get_target_record
+
+    source, script = _check_script(config)
+    rc = config.run_config
+    arguments = serialise_arguments(config.arguments)
+    target_name = _target_name(rc.target)
+    record = get_target_record(experiment.workspace, target_name)
+    node_count = int(rc.node_count or 1)
+    if node_count > 1 and record.kind == "local":
+        raise InvalidArgument(
+            f"The run asks for {node_count} nodes, but target {target_name!r} is this one "
+            "machine. Use a cluster target (ClusterCompute/AmlCompute) or node_count=1."
+        )
+    use_gpu = bool(getattr(rc, "use_gpu", False))
+    resources = ResourceRequest(cpus=1.0, gpus=1 if use_gpu else 0, node_count=node_count)
+    inputs = [data_reference_dict(ref) for ref in config._inputs]
+    definition: dict[str, Any] = {
+        "script": script,
+        "arguments": arguments,
+        "sourceDirectory": source,
+        "target": target_name,
+        "environment": environment_dict(rc.environment),
+        "environmentVariables": check_environment_variables(rc.environment_variables),
+        "inputs": inputs,
+        "resources": resources_dict(resources),
+        "useGpu": use_gpu,
+        "maxRunDurationSeconds": rc.max_run_duration_seconds,
+        "framework": getattr(rc, "framework", "Python"),
+        "frameworkVersion": config._framework_version,
+        "distributed": config._distributed,
+        "notes": list(config._notes),
+    }
+    return definition, resources, record
+
+
+def submit(
+    experiment: Experiment, config: Any, tags: dict[str, str] | None = None, **kwargs: Any
+) -> Run:
+    """Submit ``config`` to ``experiment``: the run is Queued when this returns and goes on
+    after this process exits.
+
+    Args:
+        experiment: the experiment the run belongs to.
+        config: a ScriptRunConfig, an Estimator, or a configuration with its own
+            ``_submit(experiment, tags=..., **kwargs)`` (HyperDriveConfig).
+        tags: tags to set on the run.
+
+    Raises:
+        NotFound: the source directory, the entry script or the compute target is missing.
+        InvalidArgument: an argument cannot be passed on a command line, the source is over
+            the snapshot size limit, or another setting is wrong (the message says which).
+        BackendError: the backend could not start the run (the run is then Failed).
+    """
+    own_submit = getattr(config, "_submit", None)
+    if callable(own_submit):
+        run: Run = own_submit(experiment, tags=tags, **kwargs)
+        return run
+    from runyard.compute.registry import backend_for
+    from runyard.compute.snapshot import take_snapshot
+    from runyard.core.experiment import _new_run_id
+    from runyard.core.run import Run
+
+    src = _script_run_config(config)
+    definition, resources, target_record = build_definition(experiment, src)
+    checked_tags = {
+        check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in (tags or {}).items()
+    }
+    workspace = experiment.workspace
+    backend = backend_for(workspace, target_record)
+    snapshot_id = take_snapshot(workspace._artifacts, definition["sourceDirectory"])
+    definition["snapshotId"] = snapshot_id
+    record = workspace._store.create_run(
+        experiment.name,
+        run_id=_new_run_id(experiment.name),
+        status=RunStatus.QUEUED,
+        run_type="submitted",
+        target=definition["target"],
+        tags=checked_tags,
+        details={"runDefinition": definition, "snapshot_id": snapshot_id},
+    )
+    try:
+        backend.launch(record.run_id, workspace.config.to_json(), resources)
+    except BaseException as exc:
+        reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+        workspace._store.set_run_status(
+            record.run_id,
+            RunStatus.FAILED,
+            error={"code": "LaunchFailed", "message": f"The run could not be started: {reason}"},
+        )
+        raise
+    finally:
+        backend.close()
+    return Run._from_record(workspace, record, experiment=experiment)
+
+
+def request_cancel(run: Run) -> None:
+    """Make the run's backend stop its executor and process tree (the run is
+    CancelRequested already; the executor marks it Canceled)."""
+    from runyard.compute.registry import backend_for
+    from runyard.core.compute_target import get_target_record
+
+    record = run.workspace._store.get_run(run.id)
+    try:
+        target = get_target_record(run.workspace, record.target or "local")
+    except NotFound:  # the target was deleted: the executor still sees CancelRequested
+        return
+    backend = backend_for(run.workspace, target)
+    try:
+        backend.cancel(run.id)
+    finally:
+        backend.close()
