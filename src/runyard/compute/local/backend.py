@@ -1,0 +1,174 @@
+"""LocalComputeBackend: runs' executors as detached processes on this machine."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from runyard.compute import node
+from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
+from runyard.compute.local import slots
+from runyard.entities.run import RunStatus
+from runyard.errors import BackendError, InvalidState
+
+if TYPE_CHECKING:
+    from runyard.core.workspace import Workspace
+    from runyard.entities.compute import ComputeTargetRecord
+
+_ACTIVE = (
+    RunStatus.QUEUED,
+    RunStatus.PREPARING,
+    RunStatus.STARTING,
+    RunStatus.RUNNING,
+    RunStatus.FINALIZING,
+    RunStatus.CANCEL_REQUESTED,
+)
+# ``sh`` starts the executor in the background and exits at once, so the executor is not a
+# child of the submitting process (no zombie is left when it ends while we still run) and
+# keeps running when we exit; ``$!`` tells us its pid.
+_SPAWN = 'exec "$@" </dev/null >>"$RUNYARD_EXECUTOR_OUT" 2>&1 &\necho $!'
+EXECUTOR_OUT = "executor.out"
+
+
+class LocalComputeBackend(ComputeBackend):
+    """Places executors on this machine, optionally at most ``max_concurrent_runs`` at once.
+
+    Args:
+        workspace: the workspace the runs belong to.
+        record: the target (``kind`` ``local``; ``config["max_concurrent_runs"]`` optional).
+    """
+
+    def __init__(self, workspace: Workspace, record: ComputeTargetRecord) -> None:
+        self._workspace = workspace
+        self._record = record
+        limit = record.config.get("max_concurrent_runs")
+        self.max_concurrent_runs: int | None = int(limit) if limit else None
+
+    def launch(self, run_id: str, workspace_json: str, resources: ResourceRequest) -> None:
+        """Start the run's executor as a detached process; it waits for a slot itself.
+
+        Raises:
+            BackendError: the executor process could not be started.
+        """
+        run_dir = os.path.join(node.scratch_root(), run_id)
+        os.makedirs(run_dir, exist_ok=True)
+        output = os.path.join(run_dir, EXECUTOR_OUT)
+        env = dict(os.environ)
+        from runyard.core.run import ENV_RUN_ID, ENV_WORKSPACE
+
+        env[ENV_WORKSPACE] = workspace_json
+        env.pop(ENV_RUN_ID, None)  # the submitter may itself be a run
+        env["RUNYARD_EXECUTOR_OUT"] = output
+        env.pop(slots.SLOTS_ENV, None)
+        if self.max_concurrent_runs:
+            folder = slots.slots_dir(
+                node.scratch_root(),
+                self._workspace.config.resolved_tracking_uri,
+                self._record.name,
+            )
+            env[slots.SLOTS_ENV] = slots.encode(self.max_concurrent_runs, folder)
+        command = [sys.executable, "-m", "runyard.execute", run_id]
+        launched_at = time.time()
+        pid = self._spawn(command, env, output)
+        self._workspace._store.update_run(
+            run_id,
+            details={
+                "executor": {
+                    "host": node.hostname(),
+                    "pid": pid,
+                    "pidStart": node.process_start_time(pid),
+                    "launchedAt": launched_at,
+                    "backend": "local",
+                    "output": output,
+                }
+            },
+        )
+
+    @staticmethod
+    def _spawn(command: list[str], env: dict[str, str], output: str) -> int:
+        try:
+            if os.name == "nt":  # no sh: a detached process in its own group
+                with open(output, "ab") as out:
+                    proc = subprocess.Popen(
+                        command,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        creationflags=0x00000008 | 0x00000200,  # DETACHED | NEW_GROUP
+                    )
+                return proc.pid
+            done = subprocess.run(
+                ["/bin/sh", "-c", _SPAWN, "sh", *command],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                start_new_session=True,  # Ctrl-C in the submitter's terminal must not reach it
+                check=False,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise BackendError(f"Could not start the run's executor: {exc}") from exc
+        try:
+            return int(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise BackendError(
+                f"Could not start the run's executor (exit code {done.returncode}): "
+                f"{done.stderr.strip() or done.stdout.strip()}"
+            ) from None
+
+    def cancel(self, run_id: str) -> None:
+        """Ask the executor to stop (SIGTERM: it stops the script's process group and marks
+        the run Canceled). When the executor is gone, stop what is left and mark it here."""
+        store = self._workspace._store
+        record = store.get_run(run_id)
+        if record.is_terminal:
+            return
+        executor = record.details.get("executor") or {}
+        pid = executor.get("pid")
+        if (
+            executor.get("host") == node.hostname()
+            and isinstance(pid, int)
+            and node.process_alive(pid, executor.get("pidStart"))
+        ):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+            return
+        from runyard.compute.liveness import _stop_leftover_script
+
+        _stop_leftover_script(record)
+        with contextlib.suppress(InvalidState):
+            store.set_run_status(
+                run_id,
+                RunStatus.CANCELED,
+                error={"message": "Canceled (the run's executor was no longer running)."},
+                expected=[record.status],
+            )
+
+    def status(self) -> TargetStatus:
+        """This machine as one node: busy while runs of the target are active."""
+        counts: dict[RunStatus, int] = {}
+        for record in self._workspace._store.list_runs(statuses=list(_ACTIVE)):
+            if (record.target or "local") == self._record.name:
+                counts[record.status] = counts.get(record.status, 0) + 1
+        queued = counts.get(RunStatus.QUEUED, 0)
+        running = sum(counts.values()) - queued
+        details: dict[str, Any] = {
+            "host": node.hostname(),
+            "max_concurrent_runs": self.max_concurrent_runs,
+            "cpus": os.cpu_count(),
+        }
+        return TargetStatus(
+            state="Succeeded",
+            nodes_busy=1 if running else 0,
+            nodes_idle=0 if running else 1,
+            queued_runs=queued,
+            running_runs=running,
+            details=details,
+        )

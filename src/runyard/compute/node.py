@@ -1,0 +1,130 @@
+"""Facts about the machine an executor runs on: its name, its processes, its GPUs, its
+scratch folder; and stopping a process group."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+SCRATCH_ENV = "RUNYARD_SCRATCH"
+
+
+def scratch_root() -> str:
+    """Where runs get their working folders: ``$RUNYARD_SCRATCH`` or
+    ``~/.cache/runyard/runs``."""
+    root = os.environ.get(SCRATCH_ENV) or os.path.join(
+        os.path.expanduser("~"), ".cache", "runyard", "runs"
+    )
+    return os.path.abspath(os.path.expanduser(root))
+
+
+def hostname() -> str:
+    return socket.gethostname()
+
+
+def process_start_time(pid: int) -> int | None:
+    """The start time of ``pid`` in clock ticks since boot (Linux), so that a reused pid is
+    not taken for the process it once was; None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = stat.rsplit(")", 1)[-1].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def process_alive(pid: int, start_time: int | None = None) -> bool:
+    """Whether process ``pid`` runs (and is the one that started at ``start_time``).
+
+    A zombie (exited, not yet reaped) counts as gone.
+    """
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, owned by someone else
+    if _is_zombie(pid):
+        return False
+    if start_time is not None:
+        now = process_start_time(pid)
+        if now is not None and now != start_time:
+            return False
+    return True
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of group ``pgid`` is still running (zombies aside)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if os.path.isdir("/proc"):
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.getpgid(int(entry)) == pgid and not _is_zombie(int(entry)):
+                        return True
+                except OSError:
+                    continue
+        return False
+    return True
+
+
+def kill_process_group(pgid: int, grace_seconds: float = 5.0) -> None:
+    """Stop every process of group ``pgid``: SIGTERM, then SIGKILL after ``grace_seconds``
+    for those still running. Returns when the group is gone (or after the SIGKILL)."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        return
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline:
+        if not group_alive(pgid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def gpu_count() -> int:
+    """GPUs this node can give a run: ``nvidia-smi -L``'s count, 0 when there is no NVIDIA
+    driver or ``CUDA_VISIBLE_DEVICES`` hides them all."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return 0
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return 0
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=15, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    count = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
+    if visible:
+        count = min(count, len([v for v in visible.split(",") if v.strip()]))
+    return count

@@ -1,0 +1,137 @@
+"""The training script as a process: started in its own process group, its output streamed,
+its ``./logs`` mirrored, stopped as a whole tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from runyard.compute import node
+from runyard.compute.streaming import FolderMirror, LogSink, PipePump
+
+if TYPE_CHECKING:
+    from runyard.artifacts.store import ArtifactStore
+
+LOGS_SYNC_SECONDS = 2.0
+CANCEL_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class ScriptOutcome:
+    """How the script ended.
+
+    Attributes:
+        exit_code: its exit status (negative: killed by that signal).
+        stopped: it was stopped because ``stop`` was set.
+        timed_out: it was stopped because it ran past its maximum duration.
+        stderr_tail: the last lines it wrote to stderr.
+        seconds: how long it ran.
+    """
+
+    exit_code: int
+    stopped: bool
+    timed_out: bool
+    stderr_tail: str
+    seconds: float
+
+
+class ScriptProcess:
+    """Runs ``command`` in ``workdir`` as the leader of a new process group.
+
+    Args:
+        command: the interpreter, the script and its arguments.
+        workdir: the working directory (the restored snapshot).
+        env: the script's environment variables.
+        driver: where stdout and stderr go, as they come.
+        artifacts: the artifact store (for ``./logs``).
+        logs_prefix: the artifact folder ``./logs`` is mirrored to.
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        workdir: str,
+        env: dict[str, str],
+        driver: LogSink,
+        artifacts: ArtifactStore,
+        logs_prefix: str,
+    ) -> None:
+        self._command = list(command)
+        self._workdir = workdir
+        self._env = env
+        self._driver = driver
+        self._mirror = FolderMirror(artifacts, os.path.join(workdir, "logs"), logs_prefix)
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def mirror_errors(self) -> list[str]:
+        return self._mirror.errors
+
+    def start(self) -> dict[str, object]:
+        """Start the script; returns what identifies it (pid, group, start time).
+
+        Raises:
+            OSError: the interpreter could not be started.
+        """
+        self._proc = subprocess.Popen(
+            self._command,
+            cwd=self._workdir,
+            env=self._env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own group: cancel stops the script and its children
+        )
+        pid = self._proc.pid
+        return {"pid": pid, "pgid": pid, "pidStart": node.process_start_time(pid)}
+
+    def wait(
+        self, stop: threading.Event, max_seconds: float | None, on_tick: Callable[[], None]
+    ) -> ScriptOutcome:
+        """Stream the script's output until it ends, is stopped, or runs too long."""
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None and proc.stderr is not None
+        out = PipePump(proc.stdout, self._driver).start()
+        err = PipePump(proc.stderr, self._driver, keep_tail=True).start()
+        started = time.monotonic()
+        next_sync = started + LOGS_SYNC_SECONDS
+        stopped = timed_out = False
+        while proc.poll() is None:
+            now = time.monotonic()
+            if stop.is_set():
+                stopped = True
+                node.kill_process_group(proc.pid, CANCEL_GRACE_SECONDS)
+                break
+            if max_seconds is not None and now - started > max_seconds:
+                timed_out = True
+                node.kill_process_group(proc.pid, CANCEL_GRACE_SECONDS)
+                break
+            if now >= next_sync:
+                self._mirror.sync()
+                next_sync = now + LOGS_SYNC_SECONDS
+            on_tick()
+            stop.wait(0.1)
+        code = proc.wait()
+        # Children left behind by the script end with it: the run is over.
+        if node.group_alive(proc.pid):
+            node.kill_process_group(proc.pid, grace_seconds=2.0)
+        out.join(timeout=10)
+        err.join(timeout=10)
+        self._mirror.sync()
+        return ScriptOutcome(
+            exit_code=code,
+            stopped=stopped,
+            timed_out=timed_out,
+            stderr_tail=err.tail_text(),
+            seconds=time.monotonic() - started,
+        )
+
+    def kill(self) -> None:
+        """Stop the script's whole group now (used when the executor itself fails)."""
+        if self._proc is not None and self._proc.poll() is None:
+            node.kill_process_group(self._proc.pid, grace_seconds=2.0)

@@ -1,0 +1,181 @@
+"""Streaming a running script's output and ``./logs`` folder into the run's files.
+
+- :class:`LogSink` buffers bytes and appends them to one run file every ``flush_seconds``
+  (``runyard-logs/driver.txt``, ``runyard-logs/executor.txt``), so a reader follows the log
+  while the script runs, with one store write per interval rather than per line.
+- :class:`PipePump` reads a pipe in a thread into a sink, keeping the last bytes (the tail
+  of stderr goes into the error of a failed run).
+- :class:`FolderMirror` uploads the files of a local folder (``./logs``) that are new or
+  changed since the last call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runyard.artifacts.store import ArtifactStore
+
+TAIL_BYTES = 64 * 1024
+
+
+class LogSink:
+    """Appends bytes to one artifact ``name``, batched by a flusher thread.
+
+    Args:
+        store: the artifact store.
+        name: the full artifact name (``runs/<id>/files/runyard-logs/driver.txt``).
+        flush_seconds: how often buffered bytes are written.
+        echo: also write every chunk to this binary stream (the executor's own output).
+    """
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        name: str,
+        flush_seconds: float = 0.5,
+        echo: IO[bytes] | None = None,
+    ) -> None:
+        self._store = store
+        self._name = name
+        self._flush_seconds = flush_seconds
+        self._echo = echo
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors: list[str] = []
+
+    def start(self) -> LogSink:
+        self._thread = threading.Thread(target=self._loop, name="runyard-log-sink", daemon=True)
+        self._thread.start()
+        return self
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        with self._lock:
+            self._buffer += data
+        if self._echo is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._echo.write(data)
+                self._echo.flush()
+
+    def line(self, text: str) -> None:
+        self.write((text.rstrip("\n") + "\n").encode("utf-8", errors="replace"))
+
+    def flush(self) -> None:
+        """Write what is buffered now."""
+        with self._write_lock:
+            with self._lock:
+                data = bytes(self._buffer)
+                self._buffer.clear()
+            if not data:
+                return
+            try:
+                self._store.append_bytes(data, self._name)
+            except Exception as exc:  # a store hiccup must not kill the run; retried next tick
+                with self._lock:
+                    self._buffer[:0] = data
+                if len(self.errors) < 10:
+                    self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def _loop(self) -> None:
+        while not self._closed.wait(self._flush_seconds):
+            self.flush()
+
+    def close(self) -> None:
+        """Stop the flusher and write the rest."""
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+
+class PipePump:
+    """Copies a pipe into a sink in a thread, keeping its last :data:`TAIL_BYTES`."""
+
+    def __init__(self, pipe: IO[bytes], sink: LogSink, keep_tail: bool = False) -> None:
+        self._pipe = pipe
+        self._sink = sink
+        self._keep_tail = keep_tail
+        self.tail = bytearray()
+        self._thread = threading.Thread(target=self._loop, name="runyard-pipe", daemon=True)
+
+    def start(self) -> PipePump:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        fd = self._pipe.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self._sink.write(chunk)
+            if self._keep_tail:
+                self.tail += chunk
+                if len(self.tail) > 2 * TAIL_BYTES:
+                    del self.tail[:-TAIL_BYTES]
+        with contextlib.suppress(OSError):
+            self._pipe.close()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def tail_text(self, max_lines: int = 40, max_chars: int = 4000) -> str:
+        """The last lines read, decoded."""
+        text = bytes(self.tail[-TAIL_BYTES:]).decode("utf-8", errors="replace")
+        lines = text.rstrip().splitlines()[-max_lines:]
+        return "\n".join(lines)[-max_chars:]
+
+
+class FolderMirror:
+    """Uploads new and changed files of ``folder`` as ``<prefix>/<relative path>``.
+
+    Args:
+        store: the artifact store.
+        folder: the local folder (it may not exist yet).
+        prefix: the artifact folder (``runs/<id>/files/logs``).
+    """
+
+    def __init__(self, store: ArtifactStore, folder: str, prefix: str) -> None:
+        self._store = store
+        self._folder = folder
+        self._prefix = prefix
+        self._seen: dict[str, tuple[int, int]] = {}
+        self.errors: list[str] = []
+
+    def sync(self) -> int:
+        """Upload what changed; returns how many files were uploaded."""
+        from runyard.artifacts.paths import check_relpath
+
+        if not os.path.isdir(self._folder):
+            return 0
+        uploaded = 0
+        for dirpath, dirnames, filenames in os.walk(self._folder):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, self._folder).replace(os.sep, "/")
+                try:
+                    if os.path.islink(full):
+                        continue  # links could point anywhere; logs are plain files
+                    st = os.stat(full)
+                    stamp = (st.st_size, st.st_mtime_ns)
+                    if self._seen.get(rel) == stamp:
+                        continue
+                    self._store.put_file(full, f"{self._prefix}/{check_relpath(rel)}")
+                    self._seen[rel] = stamp
+                    uploaded += 1
+                except Exception as exc:  # a file vanishing or a bad name: keep mirroring others
+                    if len(self.errors) < 10:
+                        self.errors.append(f"{rel}: {exc}")
+        return uploaded

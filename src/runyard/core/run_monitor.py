@@ -1,0 +1,188 @@
+"""Waiting for a run and following its logs as they grow (``run.wait_for_completion``).
+
+With ``show_output`` it prints what SDK v1 users know::
+
+    RunId: keras-mnist_1717000000_ab12cd34
+    Status: Queued
+    Streaming runyard-logs/executor.txt
+    ...environment build...
+    Status: Running
+    Streaming runyard-logs/driver.txt
+    ...the script's output, live...
+
+    Execution Summary
+    =================
+    RunId: keras-mnist_1717000000_ab12cd34
+    Status: Completed
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+import time
+from typing import IO, TYPE_CHECKING, Any
+
+from runyard.entities.run import RunRecord, RunStatus
+from runyard.errors import NotFound, RunFailed, RunTimeout
+
+if TYPE_CHECKING:
+    from runyard.core.run import Run
+
+DRIVER_LOG = "runyard-logs/driver.txt"
+EXECUTOR_LOG = "runyard-logs/executor.txt"
+POLL_SECONDS = 0.2
+_BEFORE_RUNNING = (RunStatus.NOT_STARTED, RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.STARTING)
+
+
+class LogFollower:
+    """Reads what was appended to one run file since the last call.
+
+    Args:
+        run: the run.
+        name: the run file (``runyard-logs/driver.txt``).
+    """
+
+    def __init__(self, run: Run, name: str) -> None:
+        self._run = run
+        self.name = name
+        self._offset = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def read_new(self) -> str:
+        """The text appended since the last call ("" when none, or no file yet)."""
+        key = self._run._file_key(self.name)
+        store = self._run._artifacts
+        local = store.local_path(key)
+        data: bytes
+        if local is not None:
+            try:
+                with open(local, "rb") as fh:
+                    fh.seek(self._offset)
+                    data = fh.read()
+            except FileNotFoundError:
+                return ""
+        else:
+            try:
+                data = store.read_bytes(key)[self._offset :]
+            except NotFound:
+                return ""
+        self._offset += len(data)
+        return self._decoder.decode(data)
+
+
+def _refresh(run: Run) -> RunRecord:
+    from runyard.compute.liveness import check_liveness
+
+    record = check_liveness(run.workspace, run.workspace._store.get_run(run.id))
+    run._record = record
+    return record
+
+
+def log_tail(run: Run, lines: int = 30) -> str:
+    """The last lines of the run's driver log (else its executor log)."""
+    for name in (DRIVER_LOG, EXECUTOR_LOG):
+        try:
+            text = run._read_file(name).decode("utf-8", errors="replace")
+        except NotFound:
+            continue
+        if text.strip():
+            return "\n".join(text.rstrip().splitlines()[-lines:])
+    return ""
+
+
+def failure_message(run: Run, record: RunRecord) -> str:
+    """What ``RunFailed`` says: the run, its error, the tail of its log."""
+    error = record.error or {}
+    message = f"Run {run.id} failed: {error.get('message') or 'no reason recorded'}"
+    tail = log_tail(run)
+    if tail and tail.strip() not in message:
+        message += f"\n--- last lines of its log ---\n{tail}"
+    return message
+
+
+def wait_for_completion(
+    run: Run,
+    show_output: bool = False,
+    raise_on_error: bool = True,
+    timeout_seconds: float | None = None,
+    *,
+    out: IO[str] | None = None,
+) -> dict[str, Any]:
+    """Wait until ``run`` is Completed, Failed or Canceled.
+
+    Args:
+        run: the run.
+        show_output: print phase changes and the run's log as it grows.
+        raise_on_error: raise RunFailed when the run failed.
+        timeout_seconds: give up after this long (RunTimeout; the run goes on).
+        out: where to print (default stdout).
+
+    Returns:
+        ``run.get_details()``.
+
+    Raises:
+        RunFailed: the run failed and ``raise_on_error`` (message: its error and log tail).
+        RunTimeout: still going after ``timeout_seconds``.
+    """
+    stream = out or sys.stdout
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    followers = {n: LogFollower(run, n) for n in (EXECUTOR_LOG, DRIVER_LOG)}
+    current: str | None = None
+    last_status: RunStatus | None = None
+
+    def say(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    if show_output:
+        say(f"RunId: {run.id}\n")
+        say(f"Web View: {_web_view(run)}\n\n")
+    while True:
+        record = _refresh(run)
+        if show_output:
+            if record.status != last_status:
+                say(f"Status: {record.status.value}\n")
+                last_status = record.status
+            wanted = EXECUTOR_LOG if record.status in _BEFORE_RUNNING else DRIVER_LOG
+            if record.run_type != "submitted":
+                wanted = ""
+            if wanted and wanted != current:
+                if current == EXECUTOR_LOG:
+                    _print(say, followers[EXECUTOR_LOG].read_new())
+                say(f"\nStreaming {wanted}\n{'=' * (10 + len(wanted))}\n\n")
+                current = wanted
+            if current:
+                _print(say, followers[current].read_new())
+        if record.is_terminal:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            raise RunTimeout(
+                f"Run {run.id} is still {record.status.value} after {timeout_seconds} s; "
+                "it goes on. Wait again, or cancel it with run.cancel()."
+            )
+        time.sleep(POLL_SECONDS)
+    if show_output:
+        if current:
+            time.sleep(0.05)
+            _print(say, followers[current].read_new())
+        say("\nExecution Summary\n=================\n")
+        say(f"RunId: {run.id}\nStatus: {record.status.value}\n")
+        if record.error:
+            say(f"Error: {record.error.get('message')}\n")
+        say(f"Web View: {_web_view(run)}\n\n")
+    if record.status == RunStatus.FAILED and raise_on_error:
+        raise RunFailed(failure_message(run, record), run_id=run.id, error=record.error)
+    return run.get_details()
+
+
+def _print(say: Any, text: str) -> None:
+    if text:
+        say(text)
+
+
+def _web_view(run: Run) -> str:
+    config = run.workspace.config
+    where = config.path or config.resolved_artifact_uri
+    return f"runyard run show {run.id} (workspace {config.workspace_name} at {os.fspath(where)})"

@@ -1,0 +1,406 @@
+"""The executor: carries one submitted run through its life, the same program on every backend.
+
+    python -m runyard.execute RUN_ID        (workspace config as JSON in RUNYARD_WORKSPACE)
+
+Queued (waiting for a slot, when the backend asks for one) -> Preparing (snapshot restored
+into a fresh working folder, environment built or taken from cache, its packages recorded)
+-> Starting (data references resolved to local paths) -> Running (the script, its output
+streamed to ``runyard-logs/driver.txt`` and its ``./logs`` to ``logs/``, a heartbeat, a watch
+for CancelRequested) -> Finalizing (``./outputs`` uploaded) -> Completed, Failed or
+Canceled. The executor's own messages go to ``runyard-logs/executor.txt``. Whatever goes
+wrong, the run ends in a terminal status with the reason in its error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from runyard.compute import node
+from runyard.compute.liveness import LivenessSettings
+from runyard.compute.streaming import LogSink
+from runyard.core.run import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.core.run_files import run_files_prefix
+from runyard.entities.run import RunRecord, RunStatus
+from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
+
+if TYPE_CHECKING:
+    from runyard.compute.local.slots import SlotWaiter
+    from runyard.compute.script_process import ScriptProcess
+    from runyard.core.workspace import Workspace
+    from runyard.environments.builder import BuiltEnvironment
+
+KEEP_WORKDIR_ENV = "RUNYARD_KEEP_WORKDIR"
+_EXECUTOR_VARS = ("RUNYARD_LOCAL_SLOTS", "RUNYARD_EXECUTOR_OUT")
+
+
+class _Stop(Exception):
+    """The run was canceled (or the executor told to stop) between phases."""
+
+
+class Executor:
+    """Carries the run ``run_id`` of ``workspace`` from Queued to a terminal status."""
+
+    def __init__(self, workspace: Workspace, run_id: str) -> None:
+        self.ws = workspace
+        self.run_id = run_id
+        self.store = workspace._store
+        self.artifacts = workspace._artifacts
+        self.settings = LivenessSettings.from_env()
+        prefix = run_files_prefix(run_id)
+        self.files_prefix = prefix
+        echo = getattr(sys.stdout, "buffer", None)
+        self.log = LogSink(self.artifacts, f"{prefix}/runyard-logs/executor.txt", echo=echo)
+        self.driver = LogSink(self.artifacts, f"{prefix}/runyard-logs/driver.txt")
+        self.stop = threading.Event()
+        self.terminated = False  # SIGTERM (from the backend's cancel, or the OS)
+        self.status = RunStatus.QUEUED
+        self.done = threading.Event()
+        self.workdir: str | None = None
+        self.script: ScriptProcess | None = None
+        self.slot: SlotWaiter | None = None
+        self.warnings: list[str] = []
+
+    # -- messages and status ----------------------------------------------------------
+    def say(self, message: str) -> None:
+        stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")[:-6]
+        for line in message.splitlines() or [""]:
+            self.log.line(f"[{stamp}] {line}")
+
+    def _move(self, status: RunStatus) -> None:
+        """Move the run to the next phase, or raise _Stop when it was canceled meanwhile."""
+        if self.stop.is_set():
+            raise _Stop
+        try:
+            self.store.set_run_status(self.run_id, status, expected=[self.status])
+        except InvalidState:
+            self.status = self.store.get_run(self.run_id).status
+            raise _Stop from None
+        self.status = status
+        self.say(f"Status: {status.value}")
+        self.log.flush()  # a follower sees each phase as it starts
+
+    def _end(self, status: RunStatus, error: dict[str, Any] | None = None) -> None:
+        try:
+            record = self.store.set_run_status(self.run_id, status, error=error)
+            self.status = record.status
+        except InvalidState:
+            self.status = self.store.get_run(self.run_id).status
+            self.say(f"The run is {self.status.value} already; not marked {status.value}.")
+            return
+        self.say(f"Status: {status.value}" + (f": {error['message']}" if error else ""))
+
+    # -- the heartbeat ----------------------------------------------------------------
+    def _beat(self) -> None:
+        """Beat every interval; every half second, look for a cancel request."""
+        last = 0.0
+        while not self.done.wait(min(0.5, self.settings.interval)):
+            try:
+                now = time.time()
+                if now - last >= self.settings.interval:
+                    record = self.store.update_run(self.run_id, heartbeat_at=now)
+                    last = now
+                else:
+                    record = self.store.get_run(self.run_id)
+                if record.status == RunStatus.CANCEL_REQUESTED or record.is_terminal:
+                    self.stop.set()
+            except Exception as exc:  # the store may be busy for a moment; beat again soon
+                self.say(f"Heartbeat failed: {type(exc).__name__}: {exc}")
+
+    def _on_sigterm(self, _signum: int, _frame: Any) -> None:
+        self.terminated = True
+        self.stop.set()
+
+    # -- the run ----------------------------------------------------------------------
+    def run(self) -> int:
+        """Carry the run; returns the process exit code (0 unless the run could not be
+        read at all)."""
+        self.log.start()
+        with contextlib.suppress(ValueError):  # not the main thread (tests): no handler
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+        record = self.store.get_run(self.run_id)
+        if record.is_terminal:
+            self.say(f"Run {self.run_id} is {record.status.value} already; nothing to do.")
+            self.log.close()
+            return 0
+        self.status = record.status
+        executor = dict(record.details.get("executor") or {})
+        executor.update(
+            host=node.hostname(),
+            pid=os.getpid(),
+            pidStart=node.process_start_time(os.getpid()),
+            startedAt=time.time(),
+        )
+        executor.setdefault("launchedAt", executor["startedAt"])
+        self.store.update_run(self.run_id, details={"executor": executor}, heartbeat_at=time.time())
+        beat = threading.Thread(target=self._beat, name="runyard-heartbeat", daemon=True)
+        beat.start()
+        try:
+            self._carry(record)
+        except _Stop:
+            self._finish_stopped()
+        except BaseException as exc:
+            self._crashed(exc)
+        finally:
+            self.done.set()
+            beat.join(timeout=10)
+            if self.slot is not None:
+                self.slot.release()
+            self.driver.close()
+            self._clean_workdir()
+            self.log.close()
+        return 0
+
+    def _carry(self, record: RunRecord) -> None:
+        definition = record.details.get("runDefinition")
+        if not isinstance(definition, dict):
+            raise InvalidState(f"Run {self.run_id} has no run definition: it was not submitted.")
+        self.say(f"Executor started on {node.hostname()} (pid {os.getpid()}) for {self.run_id}")
+        self._wait_for_slot(record)
+        self._move(RunStatus.PREPARING)
+        workdir = self._restore(definition)
+        built = self._build_environment(definition)
+        self._move(RunStatus.STARTING)
+        command, env = self._command(definition, built, workdir)
+        self._move(RunStatus.RUNNING)
+        self._run_script(definition, command, env, workdir)
+
+    def _wait_for_slot(self, record: RunRecord) -> None:
+        from runyard.compute.local import slots
+
+        raw = os.environ.get(slots.SLOTS_ENV)
+        if not raw:
+            return
+        max_runs, folder = slots.decode(raw)
+        target = record.target or "local"
+        self.slot = slots.SlotWaiter(
+            self.store, self.run_id, target, max_runs, folder, self.settings.timeout
+        )
+        if not self.slot.wait(
+            self.stop.is_set,
+            lambda: self.say(f"Queued: waiting for one of the {max_runs} slots of {target!r}"),
+        ):
+            raise _Stop
+
+    def _restore(self, definition: dict[str, Any]) -> str:
+        from runyard.compute.snapshot import restore_snapshot
+
+        run_dir = os.path.join(node.scratch_root(), self.run_id)
+        workdir = os.path.join(run_dir, "wd")
+        if os.path.exists(workdir):
+            shutil.rmtree(workdir)
+        self.workdir = workdir
+        files = restore_snapshot(self.artifacts, definition["snapshotId"], workdir)
+        self.say(f"Snapshot {definition['snapshotId']} restored ({len(files)} files) in {workdir}")
+        return workdir
+
+    def _build_environment(self, definition: dict[str, Any]) -> BuiltEnvironment:
+        from runyard.environments import EnvironmentSpec, UvEnvironmentBuilder
+
+        env_def = definition.get("environment") or {}
+        spec = EnvironmentSpec.from_dict(env_def.get("spec") or {})
+        name = env_def.get("name") or "(unnamed)"
+        self.say(f"Environment {name}: preparing")
+        built = UvEnvironmentBuilder().build(spec, log=self.say)
+        self.say(
+            f"Environment ready in {built.seconds:.2f} s "
+            f"({'cache hit' if built.cache_hit else 'built'}): {built.python}"
+        )
+        summary = {"name": env_def.get("name"), "version": env_def.get("version")}
+        summary.update(built.to_dict())
+        self.store.update_run(self.run_id, details={"environment": summary})
+        return built
+
+    def _command(
+        self, definition: dict[str, Any], built: BuiltEnvironment, workdir: str
+    ) -> tuple[list[str], dict[str, str]]:
+        from runyard.core.data_reference import is_data_reference_dict
+
+        base = {k: v for k, v in os.environ.items() if k not in _EXECUTOR_VARS}
+        env = built.process_env(base)
+        env.update((definition.get("environment") or {}).get("environmentVariables") or {})
+        env.update(definition.get("environmentVariables") or {})
+        resolved: dict[str, str] = {}  # $RUNYARD_DATAREFERENCE_<name> -> local path
+        arguments: list[str] = []
+        for value in definition.get("arguments") or []:
+            if is_data_reference_dict(value):
+                arguments.append(self._resolve_reference(value, workdir, env, resolved))
+            else:
+                arguments.append(str(value))
+        for ref in definition.get("inputs") or []:
+            self._resolve_reference(ref, workdir, env, resolved)
+        # str(ref) in an argument is "$RUNYARD_DATAREFERENCE_<name>" (SDK v1: $AZUREML_...).
+        arguments = [resolved.get(a, a) for a in arguments]
+        env[ENV_RUN_ID] = self.run_id
+        env["AZUREML_RUN_ID"] = self.run_id
+        env[ENV_WORKSPACE] = self.ws.config.to_json()
+        env["PYTHONUNBUFFERED"] = "1"
+        self.warnings.extend(str(n) for n in definition.get("notes") or [])
+        if definition.get("useGpu") and node.gpu_count() == 0:
+            self.warnings.append(
+                f"use_gpu=True, but {node.hostname()} (target "
+                f"{definition.get('target', 'local')!r}) has no GPU: the script runs on the CPU."
+            )
+        script = os.path.join(workdir, *definition["script"].split("/"))
+        return [built.python, script, *arguments], env
+
+    def _resolve_reference(
+        self, ref: dict[str, Any], workdir: str, env: dict[str, str], resolved: dict[str, str]
+    ) -> str:
+        from runyard.core.data_reference import env_var_name, resolve_data_reference
+
+        cache_dir = os.path.join(node.scratch_root(), ".data-cache")
+        path = resolve_data_reference(self.ws, ref, cache_dir, working_dir=workdir)
+        name = str(ref.get("data_reference_name") or "")
+        if name:
+            env[env_var_name(name)] = path
+            env[f"AZUREML_DATAREFERENCE_{name}"] = path
+            resolved[f"${env_var_name(name)}"] = path
+            resolved[f"$AZUREML_DATAREFERENCE_{name}"] = path
+        where = ref.get("path_on_datastore") or ""
+        self.say(
+            f"Data reference {ref.get('datastore_name')}/{where} ({ref.get('mode')}) -> {path}"
+        )
+        return path
+
+    def _run_script(
+        self, definition: dict[str, Any], command: list[str], env: dict[str, str], workdir: str
+    ) -> None:
+        from runyard.compute.script_process import ScriptProcess
+
+        self.driver.start()
+        for warning in self.warnings:
+            self.driver.line(f"WARNING: {warning}")
+            self.say(f"WARNING: {warning}")
+        if self.warnings:
+            self.store.update_run(self.run_id, details={"warnings": list(self.warnings)})
+        self.script = ScriptProcess(
+            command, workdir, env, self.driver, self.artifacts, f"{self.files_prefix}/logs"
+        )
+        info = self.script.start()
+        info["command"] = command[1:]
+        self.store.update_run(self.run_id, details={"script": info})
+        self.say(f"Script started (pid {info['pid']}): {definition['script']}")
+        limit = definition.get("maxRunDurationSeconds")
+        outcome = self.script.wait(self.stop, float(limit) if limit else None, lambda: None)
+        self.driver.flush()
+        self.say(f"Script ended with exit code {outcome.exit_code} after {outcome.seconds:.2f} s")
+        for problem in self.script.mirror_errors + self.driver.errors:
+            self.say(f"Log streaming problem: {problem}")
+        if outcome.stopped:
+            raise _Stop
+        self._move(RunStatus.FINALIZING)
+        self._upload_outputs(workdir)
+        if outcome.timed_out:
+            self._end(
+                RunStatus.FAILED,
+                {
+                    "code": "RunTimeout",
+                    "message": f"The run ran longer than max_run_duration_seconds={limit} and "
+                    "was stopped.",
+                },
+            )
+        elif outcome.exit_code != 0:
+            self._end(RunStatus.FAILED, _script_error(outcome.exit_code, outcome.stderr_tail))
+        else:
+            self._end(RunStatus.COMPLETED)
+
+    def _upload_outputs(self, workdir: str) -> None:
+        from runyard.core.run import Run
+
+        outputs = os.path.join(workdir, "outputs")
+        if os.path.isdir(outputs) and any(files for _d, _s, files in os.walk(outputs)):
+            names = Run._lazy(self.ws, self.run_id).upload_folder("outputs", outputs)
+            self.say(f"Uploaded {len(names)} files from ./outputs")
+
+    # -- endings ----------------------------------------------------------------------
+    def _finish_stopped(self) -> None:
+        record = self.store.get_run(self.run_id)
+        if record.is_terminal:
+            self.say(f"The run is {record.status.value}; stopping.")
+            return
+        if self.workdir and self.script is not None:
+            with contextlib.suppress(Exception):  # keep what the script wrote before
+                self._upload_outputs(self.workdir)
+        if record.status == RunStatus.CANCEL_REQUESTED or not self.terminated:
+            self._end(RunStatus.CANCELED, {"message": "Canceled by request."})
+        else:
+            self._end(
+                RunStatus.FAILED,
+                {
+                    "code": "ExecutorTerminated",
+                    "message": "The executor was terminated (SIGTERM) while the run was "
+                    f"{record.status.value}; the script was stopped.",
+                },
+            )
+
+    def _crashed(self, exc: BaseException) -> None:
+        if self.script is not None:
+            self.script.kill()
+        if isinstance(exc, EnvironmentBuildError):
+            error = {"code": "EnvironmentBuildFailed", "message": str(exc)}
+        elif isinstance(exc, RunyardError):
+            error = {"code": type(exc).__name__, "message": str(exc)}
+        else:
+            error = {
+                "code": "ExecutorError",
+                "message": f"The executor failed while the run was {self.status.value}: "
+                f"{type(exc).__name__}: {exc}",
+            }
+        self.say("".join(traceback.format_exception(exc)).rstrip())
+        try:
+            self._end(RunStatus.FAILED, error)
+        except Exception as store_exc:  # nothing more can be recorded; say it in the output
+            self.say(f"Could not mark the run Failed: {store_exc}")
+
+    def _clean_workdir(self) -> None:
+        if self.workdir and not os.environ.get(KEEP_WORKDIR_ENV):
+            with contextlib.suppress(OSError):
+                os.chdir(node.scratch_root())
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _script_error(exit_code: int, stderr_tail: str) -> dict[str, Any]:
+    how = f"was killed by signal {-exit_code}" if exit_code < 0 else f"exited with code {exit_code}"
+    message = f"The script {how}."
+    if stderr_tail:
+        message += f"\n{stderr_tail}"
+    return {
+        "code": "ScriptFailed",
+        "message": message,
+        "exitCode": exit_code,
+        "stderrTail": stderr_tail,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m runyard.execute RUN_ID``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m runyard.execute RUN_ID", file=sys.stderr)
+        return 2
+    if not os.environ.get(ENV_WORKSPACE):
+        print(
+            f"runyard.execute: {ENV_WORKSPACE} is not set (the workspace config as JSON).",
+            file=sys.stderr,
+        )
+        return 2
+    from runyard.core.workspace import Workspace
+
+    workspace = Workspace._from_json(os.environ[ENV_WORKSPACE])
+    try:
+        return Executor(workspace, args[0]).run()
+    finally:
+        workspace.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
