@@ -9,7 +9,7 @@ import click
 
 from runyard.cli.context import CliState, json_option, pass_state
 from runyard.cli.errors import CommandFailed
-from runyard.cli.output import confirm
+from runyard.cli.output import confirm, format_pairs
 from runyard.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def describe(target: ComputeTarget) -> dict[str, Any]:
         "nodesIdle": status.nodes_idle,
         "runningRuns": status.running_runs,
         "queuedRuns": status.queued_runs,
-        "config": dict(target.provisioning_configuration),
+        "config": target.config,
     }
 
 
@@ -99,7 +99,7 @@ def show(state: CliState, name: str) -> None:
             ("Nodes idle", data["nodesIdle"]),
             ("Running runs", data["runningRuns"]),
             ("Queued runs", data["queuedRuns"]),
-            *((f"  {k}", v) for k, v in data["config"].items()),
+            ("Config", format_pairs(data["config"])),
         ],
         title=f"Compute target {name}",
     )
@@ -164,11 +164,12 @@ def create(
 
     JSON: the target (see 'runyard compute show').
     """
-    from runyard.core.compute import AmlCompute, LocalCompute
     from runyard.core.compute_target import ComputeTarget
 
     config: Any
     if kind.lower() == "local":
+        from runyard.core.compute_target import LocalCompute
+
         given = [
             "--" + opt.replace("_", "-")
             for opt, value in zip(
@@ -177,7 +178,10 @@ def create(
             if value is not None
         ]
         if given:
-            raise InvalidArgument(f"{', '.join(given)} apply to --type cluster, not local.")
+            raise InvalidArgument(
+                f"{', '.join(given)}: only for --type cluster; a local target takes "
+                "--max-concurrent-runs."
+            )
         config = LocalCompute.provisioning_configuration(max_concurrent_runs=max_concurrent_runs)
     else:
         if max_concurrent_runs is not None:
@@ -185,6 +189,8 @@ def create(
                 "--max-concurrent-runs applies to --type local; a cluster runs as many as "
                 "its nodes hold (see --max-nodes)."
             )
+        from runyard.core.compute import AmlCompute
+
         options: dict[str, Any] = {
             "vm_size": vm_size,
             "min_nodes": min_nodes,
@@ -198,7 +204,8 @@ def create(
     out = state.output
     target = ComputeTarget.create(state.workspace(), name, config)
     if wait:
-        target.wait_for_completion(show_output=not out.json_output)
+        # A local target is ready at once; a cluster's provisioning steps are worth seeing.
+        target.wait_for_completion(show_output=kind.lower() == "cluster" and not out.json_output)
     data = describe(target)
     if out.json_output:
         out.json(data)
@@ -216,10 +223,11 @@ def delete(state: CliState, name: str, yes: bool) -> None:
 
     JSON: {"name", "deleted": true}.
     """
-    from runyard.core.compute_target import ComputeTarget
+    from runyard.core.compute_target import LOCAL_TARGET, ComputeTarget
 
     target = ComputeTarget(state.workspace(), name)
-    if not yes and not confirm(f"Delete compute target {name!r}?"):
+    # 'local' cannot be deleted: let delete() say so rather than ask first.
+    if not yes and name != LOCAL_TARGET and not confirm(f"Delete compute target {name!r}?"):
         raise CommandFailed(f"Compute target {name!r} not deleted: not confirmed. Pass --yes.")
     target.delete()
     out = state.output

@@ -1,0 +1,116 @@
+"""``runyard compute list|show|create|delete`` through the SDK's ComputeTarget API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from runyard.cli.main import cli
+from runyard.core.compute_target import ComputeTarget
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def one_error_line(result, code: int) -> str:
+    assert result.exit_code == code, (result.exit_code, result.output)
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    assert "Traceback" not in result.output
+    return errors[0]
+
+
+@pytest.fixture
+def here(ws, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ws.write_config()
+    return ws
+
+
+TARGET_KEYS = {
+    "name",
+    "type",
+    "state",
+    "nodesBusy",
+    "nodesIdle",
+    "runningRuns",
+    "queuedRuns",
+    "config",
+}
+
+
+def test_list_always_has_the_built_in_local_target(here):
+    data = json.loads(invoke("compute", "list", "--json").stdout)
+    assert [t["name"] for t in data] == ["local"]
+    assert set(data[0]) == TARGET_KEYS
+    assert data[0]["state"] == "Succeeded"
+    assert "local" in invoke("compute", "list").stdout
+
+
+def test_create_a_local_target_with_a_run_limit_then_show_it(here):
+    created = invoke(
+        "compute", "create", "two-slots", "--type", "local", "--max-concurrent-runs", "2"
+    )
+    assert created.exit_code == 0, created.output
+    assert created.stdout.strip() == "Compute target 'two-slots' (Local): Succeeded"
+    shown = json.loads(invoke("compute", "show", "two-slots", "--json").stdout)
+    assert shown["config"] == {"max_concurrent_runs": 2}
+    assert shown["type"] == "Local"
+    assert "max_concurrent_runs=2" in invoke("compute", "show", "two-slots").stdout
+    names = [t["name"] for t in json.loads(invoke("compute", "list", "--json").stdout)]
+    assert names == ["local", "two-slots"]
+    assert ComputeTarget(here, "two-slots").max_concurrent_runs == 2
+
+
+def test_create_again_with_other_settings_is_refused(here):
+    assert invoke("compute", "create", "cpu", "--type", "local").exit_code == 0
+    same = invoke("compute", "create", "cpu", "--type", "local", "--json")
+    assert same.exit_code == 0
+    other = invoke("compute", "create", "cpu", "--type", "local", "--max-concurrent-runs", "3")
+    assert "other settings" in one_error_line(other, 1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--type", "local", "--vm-size", "STANDARD_NC6"],
+        ["--type", "local", "--max-nodes", "4"],
+        ["--type", "cluster", "--max-concurrent-runs", "2"],
+    ],
+)
+def test_options_of_the_other_kind_are_refused_with_exit_2(here, options):
+    line = one_error_line(invoke("compute", "create", "t", *options), 2)
+    assert "--type" in line
+
+
+def test_missing_type_and_bad_numbers_are_usage_errors(here):
+    one_error_line(invoke("compute", "create", "t"), 2)
+    one_error_line(invoke("compute", "create", "t", "--type", "gpu"), 2)
+    one_error_line(
+        invoke("compute", "create", "t", "--type", "local", "--max-concurrent-runs", "0"), 2
+    )
+
+
+def test_local_is_built_in_and_cannot_be_created_or_deleted(here):
+    assert "built-in" in one_error_line(invoke("compute", "create", "local", "--type", "local"), 2)
+    assert "cannot be deleted" in one_error_line(invoke("compute", "delete", "local"), 2)
+
+
+def test_unknown_target_is_exit_3_listing_the_known_ones(here):
+    invoke("compute", "create", "cpu", "--type", "local")
+    line = one_error_line(invoke("compute", "show", "gpucluster"), 3)
+    assert "'gpucluster'" in line and "local, cpu" in line
+    one_error_line(invoke("compute", "delete", "gpucluster", "--yes"), 3)
+
+
+def test_delete_asks_first_then_removes_the_target(here):
+    invoke("compute", "create", "cpu", "--type", "local")
+    declined = invoke("compute", "delete", "cpu", input="n\n")
+    assert "--yes" in one_error_line(declined, 1)
+    assert ComputeTarget(here, "cpu").name == "cpu"
+    deleted = invoke("compute", "delete", "cpu", "--yes", "--json")
+    assert json.loads(deleted.stdout) == {"name": "cpu", "deleted": True}
+    assert [t["name"] for t in json.loads(invoke("compute", "list", "--json").stdout)] == ["local"]
