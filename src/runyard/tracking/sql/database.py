@@ -1,0 +1,119 @@
+"""One database of the SQL tracking store: short transactions, and the translation of
+SQLAlchemy's errors into Runyard's at this boundary."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+
+from runyard.errors import AlreadyExists, BackendError, RunyardError
+from runyard.tracking.sql.engine import (
+    WRITE_OPTION,
+    create_engine,
+    is_memory_sqlite,
+    normalize_url,
+)
+
+
+class Database:
+    """An engine with a connection (and a transaction) per operation.
+
+    Args:
+        url: SQLAlchemy URL of a SQLite or PostgreSQL database.
+        busy_timeout_s: how long a SQLite writer waits for another one before failing.
+
+    Raises:
+        InvalidArgument: unsupported or malformed URL.
+        MissingDependency: PostgreSQL URL without psycopg installed.
+    """
+
+    def __init__(self, url: str | URL, *, busy_timeout_s: float) -> None:
+        self.url = normalize_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.busy_timeout_s = busy_timeout_s
+        self.engine = create_engine(self.url, busy_timeout_s=busy_timeout_s)
+        self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # An in-memory SQLite database is one shared connection: one operation at a time.
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if is_memory_sqlite(self.url) else contextlib.nullcontext()
+        )
+
+    def describe(self) -> str:
+        """The database in words, password left out, for messages."""
+        if self.dialect == "sqlite":
+            return f"SQLite database {self.url.database or ':memory:'}"
+        where = f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database}"
+        return f"PostgreSQL database at {where}"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection in a read transaction (a consistent snapshot of several queries)."""
+        with self._lock, self.translate_errors(), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A connection in a write transaction, committed when the block ends.
+
+        On SQLite the transaction holds the database's write lock from its first statement
+        (``BEGIN IMMEDIATE``), so read-then-write sequences cannot interleave.
+        """
+        with self._lock, self.translate_errors(), self._write_engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        """Turn SQLAlchemy and driver errors into Runyard's (``raise ... from``)."""
+        try:
+            yield
+        except RunyardError:
+            raise
+        except sa.exc.IntegrityError as exc:
+            raise AlreadyExists(
+                f"The change conflicts with a record that exists in the {self.describe()}: "
+                f"{_reason(exc)}"
+            ) from exc
+        except sa.exc.OperationalError as exc:
+            raise BackendError(self._operational_message(exc)) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise BackendError(f"The {self.describe()} failed: {_reason(exc)}") from exc
+
+    def _operational_message(self, exc: sa.exc.OperationalError) -> str:
+        reason = _reason(exc)
+        if self.dialect == "sqlite":
+            if "locked" in reason or "busy" in reason:
+                return (
+                    f"The {self.describe()} stayed locked by another writer for more than "
+                    f"{self.busy_timeout_s:g} s ({reason}). Retry, or open the store with a "
+                    "larger busy_timeout_s."
+                )
+            return (
+                f"Cannot use the {self.describe()}: {reason}. Check that its folder exists and "
+                "is writable, and that the file is a Runyard database."
+            )
+        return (
+            f"Cannot use the {self.describe()}: {reason}. Check that the server is running "
+            "and reachable, and that the URL's user, password and database are right."
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    """An INSERT construct with ``on_conflict_do_nothing/update`` for ``conn``'s database."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    origin = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    text = " ".join(str(origin).split())
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,176 @@
+"""Metrics: the bulk-insert hot path, and reading them back in logging order.
+
+Encoding: each (run, name, kind) is a row of ``metric_series``; each logged value is a
+row of ``metrics`` pointing to its series. A scalar is stored in ``value`` as a double,
+NULL meaning NaN (SQLite turns NaN into NULL anyway; +-inf are stored as they are on both
+databases). The other kinds (list, row, table, image) keep their JSON in ``payload``.
+``seq`` is the logging order.
+
+Writes go straight to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from runyard.entities import MetricKind, MetricRecord
+from runyard.errors import InvalidArgument, NotFound
+from runyard.tracking.sql import documents
+from runyard.tracking.sql import runs as runs_module
+from runyard.tracking.sql.database import dialect_insert
+from runyard.tracking.sql.tables import metric_series, metrics, runs
+
+_SCALAR = MetricKind.SCALAR.value
+_SCALAR_COLUMNS = "series_id, step, logged_at, value"
+_OTHER_COLUMNS = "series_id, step, logged_at, payload"
+_CHUNK = 500
+
+SeriesKey = tuple[str, str, str]  # run id, metric name, kind
+
+
+def log(conn: sa.Connection, records: Sequence[MetricRecord]) -> None:
+    """Append ``records`` (of one or several runs) in logging order.
+
+    Raises:
+        NotFound: a record names a run that does not exist (nothing is written).
+        InvalidArgument: a scalar is not a number, or a payload is not JSON-serializable.
+    """
+    if not records:
+        return
+    series = _series_ids(conn, {(r.run_id, r.name, r.kind) for r in records})
+    for is_scalar, rows in _row_groups(records, series):
+        _insert(conn, rows, _SCALAR_COLUMNS if is_scalar else _OTHER_COLUMNS)
+
+
+def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, int]:
+    """The series id of each (run id, name, kind), creating the missing series."""
+    run_keys = _run_keys(conn, {run_id for run_id, _, _ in wanted})
+    found = _existing_series(conn, run_keys)
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        for kind in {kind for _, _, kind in missing}:
+            MetricKind(kind)  # an unknown kind is refused before anything is written
+        conn.execute(
+            dialect_insert(conn, metric_series).on_conflict_do_nothing(),
+            [
+                {"run_key": run_keys[run_id], "name": name, "kind": MetricKind(kind).value}
+                for run_id, name, kind in missing
+            ],
+        )
+        found = _existing_series(conn, run_keys)
+    return found
+
+
+def _run_keys(conn: sa.Connection, run_ids: set[str]) -> dict[str, int]:
+    wanted = sorted(run_ids)
+    keys: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = sa.select(runs.c.run_id, runs.c.id).where(
+            runs.c.run_id.in_(wanted[start : start + _CHUNK])
+        )
+        keys.update((run_id, key) for run_id, key in conn.execute(query))
+    missing = [run_id for run_id in wanted if run_id not in keys]
+    if missing:
+        raise NotFound(
+            f"Cannot log metrics to run(s) {', '.join(map(repr, missing[:10]))}: not found in "
+            "this workspace. Nothing of this batch was written."
+        )
+    return keys
+
+
+def _existing_series(conn: sa.Connection, run_keys: dict[str, int]) -> dict[SeriesKey, int]:
+    run_ids = {key: run_id for run_id, key in run_keys.items()}
+    keys = sorted(run_ids)
+    found: dict[SeriesKey, int] = {}
+    for start in range(0, len(keys), _CHUNK):
+        query = sa.select(
+            metric_series.c.id,
+            metric_series.c.run_key,
+            metric_series.c.name,
+            metric_series.c.kind,
+        ).where(metric_series.c.run_key.in_(keys[start : start + _CHUNK]))
+        for series_id, run_key, name, kind in conn.execute(query):
+            found[(run_ids[run_key], name, kind)] = series_id
+    return found
+
+
+def _row_groups(
+    records: Sequence[MetricRecord], series: dict[SeriesKey, int]
+) -> list[tuple[bool, list[tuple[Any, ...]]]]:
+    """The rows to insert, in order, grouped into runs of scalars and of other kinds."""
+    groups: list[tuple[bool, list[tuple[Any, ...]]]] = []
+    rows: list[tuple[Any, ...]] = []
+    scalar_group = True
+    record = None
+    try:
+        for record in records:
+            series_id = series[(record.run_id, record.name, record.kind)]
+            is_scalar = record.kind == _SCALAR
+            if is_scalar is not scalar_group:
+                if rows:
+                    groups.append((scalar_group, rows))
+                rows, scalar_group = [], is_scalar
+            if is_scalar:
+                value = float(record.value)
+                # NaN != NaN: stored as NULL.
+                rows.append(
+                    (series_id, record.step, record.logged_at, None if value != value else value)
+                )
+            else:
+                payload = documents.dumps(record.value, f"Metric {record.name!r}")
+                rows.append((series_id, record.step, record.logged_at, payload))
+    except (TypeError, ValueError) as exc:
+        assert record is not None
+        raise InvalidArgument(
+            f"Metric {record.name!r} of run {record.run_id!r} has value {record.value!r}, "
+            f"which a {MetricKind(record.kind).value} metric cannot keep: {exc}."
+        ) from exc
+    if rows:
+        groups.append((scalar_group, rows))
+    return groups
+
+
+def _insert(conn: sa.Connection, rows: list[tuple[Any, ...]], columns: str) -> None:
+    if conn.dialect.name == "postgresql":
+        # COPY is several times faster than any INSERT for big batches.
+        driver_connection: Any = conn.connection.driver_connection
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY metrics ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(f"INSERT INTO metrics ({columns}) VALUES (?, ?, ?, ?)", rows)
+
+
+def get(conn: sa.Connection, run_id: str, name: str | None) -> list[MetricRecord]:
+    """The run's records in logging order, all of them or those called ``name``."""
+    key = runs_module.require_key(conn, run_id, lock=False)
+    query = (
+        sa.select(
+            metric_series.c.name,
+            metric_series.c.kind,
+            metrics.c.step,
+            metrics.c.logged_at,
+            metrics.c.value,
+            metrics.c.payload,
+        )
+        .join(metric_series, metric_series.c.id == metrics.c.series_id)
+        .where(metric_series.c.run_key == key)
+        .order_by(metrics.c.seq)
+    )
+    if name is not None:
+        query = query.where(metric_series.c.name == name)
+    kinds = {kind.value: kind for kind in MetricKind}
+    scalar, nan = MetricKind.SCALAR, math.nan
+    return [
+        MetricRecord(run_id, metric_name, nan if value is None else value, scalar, step, at)
+        if kind == _SCALAR
+        else MetricRecord(run_id, metric_name, documents.loads(payload), kinds[kind], step, at)
+        for metric_name, kind, step, at, value, payload in conn.execute(query)
+    ]

@@ -1,0 +1,189 @@
+"""The model registry: versions allocated from a counter, tags, write-once properties."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from runyard.entities import ModelRecord
+from runyard.errors import NotFound
+from runyard.tracking.sql import counters, keyvalues
+from runyard.tracking.sql.tables import model_properties, model_tags, models
+
+_SCOPE = "model"
+
+
+def create_version(
+    conn: sa.Connection,
+    name: str,
+    *,
+    artifact_path_template: str,
+    description: str | None,
+    tags: dict[str, str] | None,
+    properties: dict[str, str] | None,
+    framework: str | None,
+    framework_version: str | None,
+    run_id: str | None,
+    experiment_name: str | None,
+) -> ModelRecord:
+    """Register the next version of ``name`` (see ``TrackingStore.create_model_version``)."""
+    version = counters.next_value(conn, _SCOPE, name)
+    record = ModelRecord(
+        name=name,
+        version=version,
+        artifact_path=artifact_path_template.replace("{version}", str(version)),
+        created_at=time.time(),
+        description=description,
+        tags=dict(tags or {}),
+        properties=dict(properties or {}),
+        framework=framework,
+        framework_version=framework_version,
+        run_id=run_id,
+        experiment_name=experiment_name,
+    )
+    key = conn.execute(
+        sa.insert(models)
+        .values(
+            name=name,
+            version=version,
+            artifact_path=record.artifact_path,
+            created_at=record.created_at,
+            description=description,
+            framework=framework,
+            framework_version=framework_version,
+            run_id=run_id,
+            experiment_name=experiment_name,
+        )
+        .returning(models.c.id)
+    ).scalar_one()
+    keyvalues.put(conn, model_tags, key, record.tags)
+    keyvalues.add_once(conn, model_properties, key, record.properties, what=record.id)
+    return record
+
+
+def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[ModelRecord]:
+    keys = [row.id for row in rows]
+    tags = keyvalues.load(conn, model_tags, keys)
+    properties = keyvalues.load(conn, model_properties, keys)
+    return [
+        ModelRecord(
+            name=row.name,
+            version=row.version,
+            artifact_path=row.artifact_path,
+            created_at=row.created_at,
+            description=row.description,
+            tags=tags[row.id],
+            properties=properties[row.id],
+            framework=row.framework,
+            framework_version=row.framework_version,
+            run_id=row.run_id,
+            experiment_name=row.experiment_name,
+        )
+        for row in rows
+    ]
+
+
+def _key(conn: sa.Connection, name: str, version: int, *, lock: bool) -> int:
+    query = sa.select(models.c.id).where(models.c.name == name, models.c.version == version)
+    if lock:
+        query = query.with_for_update()
+    key = conn.execute(query).scalar_one_or_none()
+    if key is None:
+        raise _not_found(conn, name, version)
+    return int(key)
+
+
+def _not_found(conn: sa.Connection, name: str, version: int | None) -> NotFound:
+    versions = (
+        conn.execute(
+            sa.select(models.c.version)
+            .where(models.c.name == name)
+            .order_by(models.c.version.desc())
+            .limit(21)
+        )
+        .scalars()
+        .all()
+    )
+    if not versions:
+        return NotFound(
+            f"Model {name!r} not found in this workspace. Register it with "
+            "Model.register(workspace, model_path, model_name)."
+        )
+    listed = ", ".join(map(str, versions[:20])) + (", ..." if len(versions) > 20 else "")
+    return NotFound(f"Model {name!r} has no version {version}. Its versions: {listed}.")
+
+
+def get(conn: sa.Connection, name: str, version: int | None) -> ModelRecord:
+    query = sa.select(models).where(models.c.name == name)
+    if version is None:
+        query = query.order_by(models.c.version.desc()).limit(1)
+    else:
+        query = query.where(models.c.version == version)
+    row = conn.execute(query).one_or_none()
+    if row is None:
+        raise _not_found(conn, name, version)
+    return _records(conn, [row])[0]
+
+
+def list_models(
+    conn: sa.Connection,
+    *,
+    name: str | None,
+    tags: dict[str, str | None] | None,
+    properties: dict[str, str | None] | None,
+    run_id: str | None,
+    latest: bool,
+) -> list[ModelRecord]:
+    """Newest first; ``latest`` keeps the newest matching version of each name."""
+    query = sa.select(models).order_by(models.c.id.desc())
+    if name is not None:
+        query = query.where(models.c.name == name)
+    if run_id is not None:
+        query = query.where(models.c.run_id == run_id)
+    if tags:
+        query = query.where(*keyvalues.matches(model_tags, models.c.id, tags))
+    if properties:
+        query = query.where(*keyvalues.matches(model_properties, models.c.id, properties))
+    rows = conn.execute(query).all()
+    if latest:
+        seen: set[str] = set()
+        newest = []
+        for row in rows:  # newest first, so the first row of a name is its latest
+            if row.name not in seen:
+                seen.add(row.name)
+                newest.append(row)
+        rows = newest
+    return _records(conn, rows)
+
+
+def update(
+    conn: sa.Connection,
+    name: str,
+    version: int,
+    *,
+    description: str | None,
+    add_tags: dict[str, str] | None,
+    remove_tags: Iterable[str] | None,
+    add_properties: dict[str, str] | None,
+) -> ModelRecord:
+    key = _key(conn, name, version, lock=True)
+    if description is not None:
+        conn.execute(sa.update(models).where(models.c.id == key).values(description=description))
+    if remove_tags is not None:
+        keyvalues.remove(conn, model_tags, key, remove_tags)
+    if add_tags:
+        keyvalues.put(conn, model_tags, key, add_tags)
+    if add_properties:
+        keyvalues.add_once(conn, model_properties, key, add_properties, what=f"{name}:{version}")
+    return get(conn, name, version)
+
+
+def delete(conn: sa.Connection, name: str, version: int) -> None:
+    """Delete a version; its number stays used (the counter does not go back)."""
+    key = _key(conn, name, version, lock=True)
+    for table in (model_tags, model_properties):
+        conn.execute(sa.delete(table).where(table.c.owner_id == key))
+    conn.execute(sa.delete(models).where(models.c.id == key))

@@ -1,0 +1,242 @@
+"""Runs: creation with the next run number, status changes (compare-and-set), details,
+tags and properties."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from runyard.entities import TERMINAL_STATUSES, RunRecord, RunStatus, can_transition
+from runyard.entities.run import allowed_transitions
+from runyard.errors import AlreadyExists, InvalidState, NotFound
+from runyard.tracking.sql import documents, experiments, keyvalues
+from runyard.tracking.sql.tables import experiments as experiments_table
+from runyard.tracking.sql.tables import run_properties, run_tags, runs
+
+_SELECT = sa.select(
+    runs,
+    experiments_table.c.name.label("experiment_name"),
+).join(experiments_table, experiments_table.c.id == runs.c.experiment_id)
+
+
+def create(
+    conn: sa.Connection,
+    experiment_name: str,
+    *,
+    run_id: str,
+    status: RunStatus,
+    display_name: str | None,
+    parent_run_id: str | None,
+    run_type: str,
+    target: str | None,
+    tags: dict[str, str] | None,
+    properties: dict[str, str] | None,
+    details: dict[str, Any] | None,
+) -> RunRecord:
+    """Insert a run with the experiment's next number (see ``TrackingStore.create_run``)."""
+    if parent_run_id is not None and key_of(conn, parent_run_id, lock=False) is None:
+        raise NotFound(f"Parent run {parent_run_id!r} not found in this workspace.")
+    experiment_id, number = experiments.next_run_number(conn, experiment_name)
+    status = RunStatus(status)
+    now = time.time()
+    record = RunRecord(
+        run_id=run_id,
+        experiment_name=experiment_name,
+        number=number,
+        status=status,
+        display_name=display_name if display_name is not None else run_id,
+        created_at=now,
+        parent_run_id=parent_run_id,
+        run_type=run_type,
+        target=target,
+        started_at=now if status is RunStatus.RUNNING else None,
+        ended_at=now if status in TERMINAL_STATUSES else None,
+        tags=dict(tags or {}),
+        properties=dict(properties or {}),
+        details=dict(details or {}),
+    )
+    values = {
+        "run_id": run_id,
+        "experiment_id": experiment_id,
+        "number": number,
+        "status": status.value,
+        "display_name": record.display_name,
+        "parent_run_id": parent_run_id,
+        "run_type": run_type,
+        "target": target,
+        "created_at": now,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "details": documents.dumps(record.details, "Run details"),
+    }
+    try:
+        key = conn.execute(sa.insert(runs).values(values).returning(runs.c.id)).scalar_one()
+    except sa.exc.IntegrityError as exc:
+        raise AlreadyExists(
+            f"Run id {run_id!r} is taken already; use another id (or Run.get to open it)."
+        ) from exc
+    keyvalues.put(conn, run_tags, key, record.tags)
+    keyvalues.add_once(conn, run_properties, key, record.properties, what=f"run {run_id}")
+    return record
+
+
+def key_of(conn: sa.Connection, run_id: str, *, lock: bool) -> int | None:
+    """The run's row key (locked until the transaction ends when ``lock``), or None."""
+    query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
+    if lock:
+        query = query.with_for_update()
+    found = conn.execute(query).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def require_key(conn: sa.Connection, run_id: str, *, lock: bool) -> int:
+    key = key_of(conn, run_id, lock=lock)
+    if key is None:
+        raise not_found(run_id)
+    return key
+
+
+def not_found(run_id: str) -> NotFound:
+    return NotFound(f"Run {run_id!r} not found in this workspace.")
+
+
+def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord]:
+    keys = [row.id for row in rows]
+    tags = keyvalues.load(conn, run_tags, keys)
+    properties = keyvalues.load(conn, run_properties, keys)
+    return [
+        RunRecord(
+            run_id=row.run_id,
+            experiment_name=row.experiment_name,
+            number=row.number,
+            status=RunStatus(row.status),
+            display_name=row.display_name,
+            created_at=row.created_at,
+            parent_run_id=row.parent_run_id,
+            run_type=row.run_type,
+            target=row.target,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            heartbeat_at=row.heartbeat_at,
+            error=documents.loads(row.error),
+            tags=tags[row.id],
+            properties=properties[row.id],
+            details=documents.loads(row.details),
+        )
+        for row in rows
+    ]
+
+
+def get(conn: sa.Connection, run_id: str) -> RunRecord:
+    row = conn.execute(_SELECT.where(runs.c.run_id == run_id)).one_or_none()
+    if row is None:
+        raise not_found(run_id)
+    return _records(conn, [row])[0]
+
+
+def list_runs(
+    conn: sa.Connection,
+    *,
+    experiment_name: str | None,
+    parent_run_id: str | None,
+    statuses: Sequence[RunStatus] | None,
+    tags: dict[str, str | None] | None,
+    limit: int | None,
+) -> list[RunRecord]:
+    query = _SELECT.order_by(runs.c.id.desc())  # creation order, whatever the clocks say
+    if experiment_name is not None:
+        query = query.where(experiments_table.c.name == experiment_name)
+    if parent_run_id is not None:
+        query = query.where(runs.c.parent_run_id == parent_run_id)
+    if statuses is not None:
+        query = query.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
+    if tags:
+        query = query.where(*keyvalues.matches(run_tags, runs.c.id, tags))
+    if limit is not None:
+        query = query.limit(limit)
+    return _records(conn, conn.execute(query).all())
+
+
+def set_status(
+    conn: sa.Connection,
+    run_id: str,
+    status: RunStatus,
+    *,
+    error: dict[str, Any] | None,
+    expected: Iterable[RunStatus] | None,
+) -> RunRecord:
+    """Compare-and-set: the row is locked, checked and changed in one transaction."""
+    status = RunStatus(status)
+    row = conn.execute(
+        sa.select(runs.c.id, runs.c.status, runs.c.started_at)
+        .where(runs.c.run_id == run_id)
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise not_found(run_id)
+    current = RunStatus(row.status)
+    if expected is not None:
+        wanted = [RunStatus(s) for s in expected]
+        if current not in wanted:
+            raise InvalidState(
+                f"Run {run_id} is {current}, not {' or '.join(map(str, wanted))}; "
+                f"it was not moved to {status}."
+            )
+    if not can_transition(current, status):
+        allowed = [str(s) for s in RunStatus if s in allowed_transitions(current)]
+        raise InvalidState(
+            f"Run {run_id} is {current}; it cannot move to {status}. "
+            f"Allowed from {current}: {', '.join(allowed) or 'none'}."
+        )
+    now = time.time()
+    values: dict[str, Any] = {"status": status.value}
+    if status is RunStatus.RUNNING and row.started_at is None:
+        values["started_at"] = now
+    if status in TERMINAL_STATUSES:
+        values["ended_at"] = now
+    if error is not None:
+        values["error"] = documents.dumps(error, "Run error")
+    conn.execute(sa.update(runs).where(runs.c.id == row.id).values(values))
+    return get(conn, run_id)
+
+
+def update(
+    conn: sa.Connection,
+    run_id: str,
+    *,
+    display_name: str | None,
+    details: dict[str, Any] | None,
+    heartbeat_at: float | None,
+) -> RunRecord:
+    row = conn.execute(
+        sa.select(runs.c.id, runs.c.details).where(runs.c.run_id == run_id).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise not_found(run_id)
+    values: dict[str, Any] = {}
+    if display_name is not None:
+        values["display_name"] = display_name
+    if details:
+        merged = {**documents.loads(row.details), **details}
+        values["details"] = documents.dumps(merged, "Run details")
+    if heartbeat_at is not None:
+        values["heartbeat_at"] = heartbeat_at
+    if values:
+        conn.execute(sa.update(runs).where(runs.c.id == row.id).values(values))
+    return get(conn, run_id)
+
+
+def set_tags(conn: sa.Connection, run_id: str, tags: dict[str, str]) -> None:
+    keyvalues.put(conn, run_tags, require_key(conn, run_id, lock=True), tags)
+
+
+def remove_tags(conn: sa.Connection, run_id: str, names: Iterable[str]) -> None:
+    keyvalues.remove(conn, run_tags, require_key(conn, run_id, lock=True), names)
+
+
+def add_properties(conn: sa.Connection, run_id: str, properties: dict[str, str]) -> None:
+    key = require_key(conn, run_id, lock=True)
+    keyvalues.add_once(conn, run_properties, key, properties, what=f"run {run_id}")

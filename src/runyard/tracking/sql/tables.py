@@ -1,0 +1,176 @@
+"""The tables of the SQL tracking store (SQLAlchemy Core, one ``MetaData``).
+
+This module describes the schema the code expects; the migrations in ``migrations/versions``
+create it (a contract test checks that the two agree). Conventions:
+
+- times are Unix seconds in double-precision columns, as in the entities;
+- JSON documents (details, errors, options, specs, non-scalar metric values) are ``Text``
+  written by Python's ``json`` so NaN and +-inf survive on both databases;
+- runs and models have an integer surrogate key that their tag, property and metric rows
+  point to, which keeps those rows small and their joins cheap;
+- tags and properties live in key/value tables, so filters are plain SQL on both databases.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# Named constraints keep migrations deterministic on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# A 64-bit key that is still SQLite's rowid (only ``INTEGER PRIMARY KEY`` is).
+BigKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Name = sa.String(255)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Name, nullable=False, unique=True),
+    sa.Column("created_at", sa.Double, nullable=False),
+    # The last run number handed out: the counter row for run numbers.
+    sa.Column("run_count", sa.Integer, nullable=False, server_default="0"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", Name, nullable=False, unique=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("parent_run_id", Name, sa.ForeignKey("runs.run_id"), nullable=True, index=True),
+    sa.Column("run_type", sa.String(64), nullable=False),
+    sa.Column("target", Name, nullable=True),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("started_at", sa.Double, nullable=True),
+    sa.Column("ended_at", sa.Double, nullable=True),
+    sa.Column("heartbeat_at", sa.Double, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.UniqueConstraint("experiment_id", "number"),
+)
+
+
+def _key_values(name: str, owner: str) -> sa.Table:
+    """A tag or property table: (owner key, name) -> value."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(
+            "owner_id",
+            sa.Integer,
+            sa.ForeignKey(f"{owner}.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("name", Name, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+
+
+run_tags = _key_values("run_tags", "runs")
+run_properties = _key_values("run_properties", "runs")
+
+# One row per (run, metric name, kind): the series that metric rows belong to. Keeping
+# the name out of the metric rows makes the hot path (bulk insert) narrow and its index an
+# integer one.
+metric_series = sa.Table(
+    "metric_series",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_key", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", Name, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.UniqueConstraint("run_key", "name", "kind"),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    # Logging order: rows are only ever appended, so the key is the sequence.
+    sa.Column("seq", BigKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "series_id",
+        sa.Integer,
+        sa.ForeignKey("metric_series.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("step", sa.BigInteger, nullable=True),
+    sa.Column("logged_at", sa.Double, nullable=False),
+    # Scalars: the number, NULL meaning NaN (SQLite cannot store NaN). Other kinds: NULL.
+    sa.Column("value", sa.Double, nullable=True),
+    # Non-scalar kinds: the JSON document. Scalars: NULL.
+    sa.Column("payload", sa.Text, nullable=True),
+)
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Name, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("artifact_path", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("framework", Name, nullable=True),
+    sa.Column("framework_version", Name, nullable=True),
+    sa.Column("run_id", Name, nullable=True, index=True),
+    sa.Column("experiment_name", Name, nullable=True),
+    sa.UniqueConstraint("name", "version"),
+)
+
+model_tags = _key_values("model_tags", "models")
+model_properties = _key_values("model_properties", "models")
+
+# Version counters that outlive what they count (model versions are never reused).
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("scope", sa.String(32), primary_key=True),
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)
+
+datastores = sa.Table(
+    "datastores",
+    metadata,
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("options", sa.Text, nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+)
+
+compute_targets = sa.Table(
+    "compute_targets",
+    metadata,
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("state", sa.String(64), nullable=False),
+)
+
+environments = sa.Table(
+    "environments",
+    metadata,
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)

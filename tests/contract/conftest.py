@@ -1,0 +1,96 @@
+"""The adapters the contract suite runs on: SQLite (a temporary folder) and PostgreSQL (a
+fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``).
+
+Tests take ``store`` (an open store) or ``open_store`` (a picklable callable that opens
+another store on the same data: for reopening, and for child processes).
+
+PostgreSQL tests are marked ``postgres``. When the server cannot be reached they fail
+under CI (``CI=true``) and are skipped with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from runyard.tracking.sql import SqlTrackingStore, sqlite_url
+from runyard.tracking.store import TrackingStore
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+OpenStore = Callable[[], TrackingStore]
+
+
+def _postgres_base_url() -> sa.URL:
+    url = sa.make_url(os.environ.get("RUNYARD_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[sa.Engine]:
+    """An autocommit engine on the test server, or a skip/fail saying why there is none."""
+    url = _postgres_base_url()
+    engine = sa.create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.pool.NullPool,
+        connect_args={"connect_timeout": 5},
+    )
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:
+        engine.dispose()
+        reason = (
+            f"PostgreSQL is not reachable at {url.render_as_string(hide_password=True)} "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}). Start it or set "
+            "RUNYARD_TEST_POSTGRES_URL."
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " CI=true: PostgreSQL tests must run.", pytrace=False)
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
+    """A URL whose connections work in a new, empty schema (dropped after the test)."""
+    schema = f"runyard_test_{uuid.uuid4().hex[:16]}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = postgres_admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with postgres_admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """The database URL of a fresh SQL store, one per adapter."""
+    if request.param == "sqlite":
+        return sqlite_url(os.path.join(tmp_path, "runyard.db"))
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def open_store(store_url: str) -> OpenStore:
+    """Opens a store on the test's database; picklable, so child processes can use it."""
+    return functools.partial(SqlTrackingStore, store_url)
+
+
+@pytest.fixture
+def store(open_store: OpenStore) -> Iterator[TrackingStore]:
+    opened = open_store()
+    yield opened
+    opened.close()
