@@ -59,7 +59,13 @@ class Executor:
         self.files_prefix = prefix
         echo = getattr(sys.stdout, "buffer", None)
         self.log = LogSink(self.artifacts, f"{prefix}/runyard-logs/executor.txt", echo=echo)
-        self.driver = LogSink(self.artifacts, f"{prefix}/runyard-logs/driver.txt")
+        self.run_dir = os.path.join(node.scratch_root(), run_id)
+        os.makedirs(self.run_dir, exist_ok=True)
+        self.driver = LogSink(
+            self.artifacts,
+            f"{prefix}/runyard-logs/driver.txt",
+            spool=os.path.join(self.run_dir, "driver.txt"),
+        )
         self.stop = threading.Event()
         self.terminated = False  # SIGTERM (from the backend's cancel, or the OS)
         self.status = RunStatus.QUEUED
@@ -138,6 +144,7 @@ class Executor:
             pid=os.getpid(),
             pidStart=node.process_start_time(os.getpid()),
             startedAt=time.time(),
+            driverSpool=self.driver.spool,
         )
         executor.setdefault("launchedAt", executor["startedAt"])
         self.store.update_run(self.run_id, details={"executor": executor}, heartbeat_at=time.time())
@@ -155,6 +162,9 @@ class Executor:
             if self.slot is not None:
                 self.slot.release()
             self.driver.close()
+            if not self.driver.errors and self.driver.spool:
+                with contextlib.suppress(OSError):  # everything reached the store
+                    os.unlink(self.driver.spool)
             self._clean_workdir()
             self.log.close()
         return 0
@@ -193,8 +203,7 @@ class Executor:
     def _restore(self, definition: dict[str, Any]) -> str:
         from runyard.compute.snapshot import restore_snapshot
 
-        run_dir = os.path.join(node.scratch_root(), self.run_id)
-        workdir = os.path.join(run_dir, "wd")
+        workdir = os.path.join(self.run_dir, "wd")
         if os.path.exists(workdir):
             shutil.rmtree(workdir)
         self.workdir = workdir
@@ -277,6 +286,7 @@ class Executor:
         from runyard.compute.script_process import ScriptProcess
 
         self.driver.start()
+        self.artifacts.append_bytes(b"", self.driver.name)  # the log exists from the start
         for warning in self.warnings:
             self.driver.line(f"WARNING: {warning}")
             self.say(f"WARNING: {warning}")

@@ -100,6 +100,7 @@ def check_liveness(
     if silent <= settings.timeout or not executor_is_gone(record):
         return record
     _stop_leftover_script(record)
+    _recover_driver_log(workspace, record)
     when = _dt.datetime.fromtimestamp(last, tz=_dt.timezone.utc).isoformat(timespec="seconds")
     error = {
         "code": EXECUTOR_LOST,
@@ -110,13 +111,30 @@ def check_liveness(
             "(runyard-logs/executor.txt) and the machine's logs (out of memory?)."
         ),
     }
+    if record.status == RunStatus.CANCEL_REQUESTED:  # it died on its way out: canceled
+        final = RunStatus.CANCELED
+        error = {"code": EXECUTOR_LOST, "message": f"Canceled (the executor was gone at {when})."}
+    else:
+        final = RunStatus.FAILED
     store = workspace._store
     try:
-        return store.set_run_status(
-            record.run_id, RunStatus.FAILED, error=error, expected=[record.status]
-        )
+        return store.set_run_status(record.run_id, final, error=error, expected=[record.status])
     except InvalidState:  # it moved meanwhile: someone else decided
         return store.get_run(record.run_id)
+
+
+def _recover_driver_log(workspace: Workspace, record: RunRecord) -> None:
+    """Keep the output the dead executor had not written yet (its local spool), when the
+    spool is on this host."""
+    from runyard.compute import node
+    from runyard.compute.streaming import recover_from_spool
+    from runyard.core.run_files import run_files_prefix
+
+    executor = record.details.get("executor") or {}
+    spool = executor.get("driverSpool")
+    if executor.get("host") == node.hostname() and isinstance(spool, str):
+        name = f"{run_files_prefix(record.run_id)}/runyard-logs/driver.txt"
+        recover_from_spool(workspace._artifacts, name, spool)
 
 
 def _stop_leftover_script(record: RunRecord) -> None:

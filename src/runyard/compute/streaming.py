@@ -30,6 +30,9 @@ class LogSink:
         name: the full artifact name (``runs/<id>/files/runyard-logs/driver.txt``).
         flush_seconds: how often buffered bytes are written.
         echo: also write every chunk to this binary stream (the executor's own output).
+        spool: also append every chunk at once to this local file, so that what the
+            buffer held when the executor died can still be recovered (see
+            :func:`recover_from_spool`).
     """
 
     def __init__(
@@ -38,9 +41,12 @@ class LogSink:
         name: str,
         flush_seconds: float = 0.5,
         echo: IO[bytes] | None = None,
+        spool: str | None = None,
     ) -> None:
         self._store = store
-        self._name = name
+        self.spool = spool
+        self._spool_file: IO[bytes] | None = None
+        self.name = name
         self._flush_seconds = flush_seconds
         self._echo = echo
         self._buffer = bytearray()
@@ -51,6 +57,8 @@ class LogSink:
         self.errors: list[str] = []
 
     def start(self) -> LogSink:
+        if self.spool is not None:
+            self._spool_file = open(self.spool, "ab", buffering=0)  # noqa: SIM115
         self._thread = threading.Thread(target=self._loop, name="runyard-log-sink", daemon=True)
         self._thread.start()
         return self
@@ -60,6 +68,9 @@ class LogSink:
             return
         with self._lock:
             self._buffer += data
+            if self._spool_file is not None:
+                with contextlib.suppress(OSError):
+                    self._spool_file.write(data)
         if self._echo is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._echo.write(data)
@@ -77,7 +88,7 @@ class LogSink:
             if not data:
                 return
             try:
-                self._store.append_bytes(data, self._name)
+                self._store.append_bytes(data, self.name)
             except Exception as exc:  # a store hiccup must not kill the run; retried next tick
                 with self._lock:
                     self._buffer[:0] = data
@@ -94,6 +105,24 @@ class LogSink:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.flush()
+        if self._spool_file is not None:
+            self._spool_file.close()
+            self._spool_file = None
+
+
+def recover_from_spool(store: ArtifactStore, name: str, spool: str) -> int:
+    """Append to the artifact ``name`` what its local spool holds beyond it (the bytes an
+    executor had not flushed when it died). Returns how many bytes were added."""
+    try:
+        size = store.size(name) if store.exists(name) else 0
+        with open(spool, "rb") as fh:
+            fh.seek(size)
+            rest = fh.read()
+    except OSError:
+        return 0
+    if rest:
+        store.append_bytes(rest, name)
+    return len(rest)
 
 
 class PipePump:
