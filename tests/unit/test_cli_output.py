@@ -9,11 +9,23 @@ from click.testing import CliRunner
 from runyard.cli.main import cli
 from runyard.cli.output import format_duration, format_value, to_json
 from runyard.cli.parsing import parse_filters, parse_model_id, parse_pairs
+from runyard.core.run_metrics import metric_json
 
 
 def test_to_json_writes_non_finite_floats_as_strings_at_any_depth():
     text = to_json({"a": [float("nan"), {"b": float("-inf")}], "c": float("inf"), "d": 1.5})
     assert json.loads(text) == {"a": ["NaN", {"b": "-Infinity"}], "c": "Infinity", "d": 1.5}
+
+
+def test_to_json_follows_the_sdk_metric_json_convention():
+    value = {"x": [1.0, float("nan"), float("inf")], "t": {"c": [float("-inf"), None, "s"]}}
+    assert json.loads(to_json(value)) == json.loads(metric_json(value))
+
+
+def test_to_json_is_one_line_unless_pretty_and_keeps_non_ascii_text():
+    value = {"名前": "モデル", "v": [1, 2]}
+    assert "\n" not in to_json(value)
+    assert to_json(value, pretty=True).splitlines()[1] == '  "名前": "モデル",'
 
 
 def test_format_value_shortens_long_lists_and_names_table_columns():

@@ -2,8 +2,9 @@
 
 Every listing and show command builds plain data (dicts, lists, strings, numbers) and hands
 it to an :class:`Output`, which renders it either as a rich table or as JSON with stable
-keys. JSON has no NaN or infinity, so those are written as the strings ``"NaN"``,
-``"Infinity"`` and ``"-Infinity"`` (the same convention as ``metric_json``).
+keys (indented on a terminal, one line in a pipe). JSON has no NaN or infinity, so those are
+written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (the same convention
+as ``metric_json``).
 
 rich is imported on first use so that ``runyard --help`` stays fast.
 """
@@ -27,17 +28,34 @@ if TYPE_CHECKING:
 PIPE_WIDTH = 200
 
 
-def to_json(value: Any) -> str:
-    """``value`` as indented JSON, non-finite floats written as strings.
+def to_json(value: Any, *, pretty: bool = False) -> str:
+    """``value`` as JSON, non-finite floats written as ``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"`` (the convention of ``runyard.core.run_metrics.metric_json``).
+
+    Args:
+        value: dicts, lists, tuples, strings, numbers, booleans and None.
+        pretty: indent by two spaces. Compact output is encoded by the C encoder, several
+            times faster on large metric series, so it is what pipes get.
 
     Raises:
         TypeError: ``value`` holds something JSON cannot represent (a programming error).
     """
-    from runyard.core.run_metrics import metric_json
+    return json.dumps(
+        _finite(value), indent=2 if pretty else None, ensure_ascii=False, allow_nan=False
+    )
 
-    # metric_json replaces NaN/inf anywhere in nested lists and dicts; re-indent its result
-    # so that scripts and people read the same document.
-    return json.dumps(json.loads(metric_json(value)), indent=2, allow_nan=False)
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by their names, at any depth."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def format_time(ts: float | None) -> str:
@@ -127,8 +145,8 @@ class Output:
         return self._console
 
     def json(self, value: Any) -> None:
-        """Print ``value`` as a JSON document."""
-        click.echo(to_json(value))
+        """Print ``value`` as a JSON document: indented on a terminal, one line in a pipe."""
+        click.echo(to_json(value, pretty=sys.stdout.isatty()))
 
     def table(
         self,
