@@ -6,6 +6,9 @@ The log is appended the way the executor appends it (``ArtifactStore.append_byte
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -103,3 +106,26 @@ def test_follow_of_a_completed_run_prints_the_whole_log_and_exits_0(here):
     result = invoke("run", "logs", run.id, "--follow")
     assert result.exit_code == 0
     assert result.stdout == "done\n"
+
+
+def test_ctrl_c_stops_following_with_exit_130_and_leaves_the_run_running(here, tmp_path):
+    run = Experiment(here, "x").start_logging()
+    append(run, b"ready\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runyard.cli", "run", "logs", run.id, "--follow"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"  # it is following now
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert f"Stopped following run {run.id}; it goes on (Running)" in stderr
+    assert "Traceback" not in stderr
+    assert run.get_status() == "Running"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runyard.cli.context import CliState, json_option, pass_state
-from runyard.cli.errors import CommandFailed
+from runyard.cli.errors import EXIT_INTERRUPTED, CommandFailed
 from runyard.cli.logs import DRIVER_LOG, follow_run, read_log
 from runyard.cli.parsing import parse_pairs
 from runyard.errors import InvalidArgument, NotFound
@@ -112,7 +112,7 @@ def submit(
             out.note(f"Follow it with: runyard run logs {run_obj.id} --follow")
         return
     out.note(f"Submitted run {run_obj.id}")
-    _finish(state, run_obj, follow_run(run_obj, echo_output=not out.json_output))
+    _finish(state, run_obj, _follow(run_obj, echo_output=not out.json_output))
 
 
 def _script_in(source_dir: str, script: str) -> str:
@@ -155,6 +155,19 @@ def _environment(experiment_name: str, pip_packages: tuple[str, ...]) -> Environ
     return env
 
 
+def _follow(run_obj: Any, *, echo_output: bool) -> str:
+    """Follow the run; Ctrl-C stops following (exit 130) and leaves the run running."""
+    try:
+        return follow_run(run_obj, echo_output=echo_output)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nStopped following run {run_obj.id}; it goes on ({run_obj.get_status()}). "
+            f"Cancel it with: runyard run cancel {run_obj.id}",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
 def _finish(state: CliState, run_obj: Any, status: str) -> None:
     """Report a followed run's end; Failed or Canceled exit non-zero."""
     out = state.output
@@ -194,7 +207,7 @@ def logs(state: CliState, run_id: str, follow: bool) -> None:
 
     run_obj = Run.get(state.workspace(), run_id)
     if follow:
-        _finish(state, run_obj, follow_run(run_obj, echo_output=True))
+        _finish(state, run_obj, _follow(run_obj, echo_output=True))
         return
     data = read_log(run_obj)
     if data is None:
