@@ -1,0 +1,283 @@
+"""RayComputeBackend: a run's executor as a Ray job on a node that has what the run asks for.
+
+``launch`` submits ``python -m runyard.execute RUN_ID`` as a Ray job whose entrypoint
+reserves the run's resources (see :mod:`runyard.compute.ray.placement`). Ray keeps the job
+pending while no node can hold it (the cluster full, or its autoscaler adding a node), so
+the run stays visibly Queued until its executor starts on a node and moves it on. The job
+lives in the cluster, not in the submitting process.
+
+``cancel`` stops the job: a pending one never starts (the run is marked Canceled here); a
+running executor gets SIGTERM, sees CancelRequested in the store, stops its script and
+marks the run Canceled (Ray waits for it before it kills anything left).
+
+An executor that dies with its node stops heart-beating and the run is marked Failed by
+:mod:`runyard.compute.liveness`; a job that ends before its executor ever started (Ray
+could not start it) is marked Failed with Ray's reason by :meth:`RayComputeBackend.reconcile`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import time
+from typing import TYPE_CHECKING, Any
+
+from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
+from runyard.compute.ray.jobs import RUNNING, RayJobsClient, RayNode
+from runyard.compute.ray.placement import (
+    Placement,
+    machine_shape,
+    place_on_cluster,
+    place_on_local_head,
+)
+from runyard.compute.ray.settings import (
+    ATTACHED,
+    LOCAL,
+    SIMULATED,
+    ClusterSettings,
+    check_workspace_reaches_nodes,
+)
+from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
+from runyard.errors import BackendError, InvalidArgument, InvalidState, NotFound, RunyardError
+
+if TYPE_CHECKING:
+    from runyard.core.workspace import Workspace
+    from runyard.entities.compute import ComputeTargetRecord
+    from runyard.tracking.store import TrackingStore
+
+JOB_PREFIX = "runyard-"
+#: Seconds Ray waits, after SIGTERM, for an executor to end its run before SIGKILL.
+STOP_GRACE_S = 60
+_ACTIVE = [s for s in RunStatus if s not in TERMINAL_STATUSES and s != RunStatus.NOT_STARTED]
+
+
+def job_id_of(run_id: str) -> str:
+    """The Ray job submission id of a run."""
+    return JOB_PREFIX + run_id
+
+
+class RayComputeBackend(ComputeBackend):
+    """Places executors on a Ray cluster (a local head Runyard owns, Ray's autoscaling
+    test cluster, or an attached cluster).
+
+    Args:
+        workspace: the workspace the runs belong to.
+        record: the target (``kind`` ``cluster``; its config as ``ClusterSettings`` reads).
+    """
+
+    def __init__(self, workspace: Workspace, record: ComputeTargetRecord) -> None:
+        self._workspace = workspace
+        self._record = record
+        self._settings = ClusterSettings.from_config(record.name, record.config)
+        self._client_obj: RayJobsClient | None = None
+
+    @property
+    def settings(self) -> ClusterSettings:
+        return self._settings
+
+    def _client(self) -> RayJobsClient:
+        if self._client_obj is None:
+            self._client_obj = RayJobsClient(
+                self._settings.job_api_address(), self._settings.token()
+            )
+        return self._client_obj
+
+    # -- launch -----------------------------------------------------------------------
+    def launch(self, run_id: str, workspace_json: str, resources: ResourceRequest) -> None:
+        """Submit the run's executor as a Ray job; it waits in Ray until a node is free.
+
+        Raises:
+            BackendError: the cluster cannot be reached (or its head restarted).
+            InvalidArgument: no node has, or could be added with, what the run needs
+                (the message says what the cluster offers); an embedded workspace with
+                nodes on other machines.
+        """
+        if self._settings.mode != ATTACHED:
+            from runyard.compute.ray.provision import ensure_head
+
+            record = ensure_head(self._workspace, self._record)
+            if record is not self._record:  # the head was restarted: new ports and token
+                self._record = record
+                self._settings = ClusterSettings.from_config(record.name, record.config)
+                self._client_obj = None
+        client = self._client()
+        nodes = client.nodes()
+        address = client.address
+        check_workspace_reaches_nodes(
+            self._workspace.config, self._record.name, address, [n.ip for n in nodes if n.alive]
+        )
+        if resources.node_count > 1:
+            raise InvalidArgument(
+                f"The run asks for {resources.node_count} nodes; multi-node runs on Ray "
+                "are not supported yet."
+            )
+        placement = self._place(resources, nodes)
+        env = {
+            "RUNYARD_WORKSPACE": workspace_json,
+            "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
+            **self._settings.forwarded_environment(),
+        }
+        entrypoint = shlex.join([self._settings.executor_python(), "-m", "runyard.execute", run_id])
+        submitted_at = time.time()
+        client.submit(
+            job_id_of(run_id),
+            entrypoint,
+            env_vars=env,
+            num_cpus=placement.num_cpus,
+            num_gpus=placement.num_gpus,
+            memory_bytes=placement.memory_bytes,
+            metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
+        )
+        self._workspace._store.update_run(
+            run_id,
+            details={
+                "rayJob": {
+                    "submissionId": job_id_of(run_id),
+                    "address": address,
+                    "submittedAt": submitted_at,
+                    "reserved": {
+                        "cpus": placement.num_cpus,
+                        "gpus": placement.num_gpus,
+                        "memoryBytes": placement.memory_bytes,
+                    },
+                    "warnings": placement.warnings,
+                }
+            },
+        )
+
+    def _place(self, resources: ResourceRequest, nodes: list[RayNode]) -> Placement:
+        settings = self._settings
+        if settings.mode == LOCAL:
+            head = next((n for n in nodes if n.is_head and n.alive), None)
+            if head is None:
+                raise BackendError(
+                    f"The local Ray head of target {self._record.name!r} reports no live node."
+                )
+            return place_on_local_head(
+                resources, settings.size, machine_shape(head.resources), self._record.name
+            )
+        workers = [n for n in nodes if n.alive and not n.is_head]
+        return place_on_cluster(
+            resources,
+            settings.size,
+            nodes,
+            target=self._record.name,
+            address=self._client().address,
+            can_add_size_nodes=settings.mode == SIMULATED or len(workers) < settings.max_nodes,
+        )
+
+    # -- cancel -----------------------------------------------------------------------
+    def cancel(self, run_id: str) -> None:
+        """Stop the run's Ray job. A job that never started is marked Canceled here; a
+        running executor marks its run Canceled itself."""
+        store = self._workspace._store
+        record = store.get_run(run_id)
+        if record.is_terminal:
+            return
+        client = self._client()
+        client.stop(job_id_of(run_id))
+        if not _executor_started(record):
+            fresh = store.get_run(run_id)
+            if not _executor_started(fresh):
+                self.end_run(store, fresh, RunStatus.CANCELED, "Canceled before it started.")
+
+    # -- state ------------------------------------------------------------------------
+    def status(self) -> TargetStatus:
+        """The cluster's nodes (busy: running one of this target's runs), its runs, and
+        what provisioning said; state ``Failed`` with the reason when it cannot be
+        reached."""
+        settings = self._settings
+        details: dict[str, Any] = {
+            "mode": settings.mode,
+            "vm_size": settings.size.name,
+            "node": (settings.node or settings.size).describe(),
+            "min_nodes": settings.min_nodes,
+            "max_nodes": settings.max_nodes,
+            "warnings": list(settings.warnings),
+        }
+        store = self._workspace._store
+        runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+        queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
+        if settings.mode != ATTACHED and settings.head is None:
+            return TargetStatus("Creating", queued_runs=queued, details=details)
+        try:
+            client = self._client()
+            details["address"] = client.address
+            nodes = [n for n in client.nodes() if n.alive]
+            jobs = {j.submission_id: j for j in client.jobs()}
+        except RunyardError as exc:
+            details["error"] = str(exc)
+            return TargetStatus(
+                "Failed", queued_runs=queued, running_runs=len(runs) - queued, details=details
+            )
+        self.reconcile(runs, jobs)
+        if settings.mode == SIMULATED:
+            nodes = [n for n in nodes if not n.is_head]  # the head holds no runs
+        busy_nodes = {
+            j.node_id for j in jobs.values() if j.status == RUNNING and j.node_id is not None
+        }
+        busy = sum(1 for n in nodes if n.node_id in busy_nodes)
+        details["nodes"] = [
+            {"id": n.node_id, "ip": n.ip, "head": n.is_head, "resources": n.resources}
+            for n in nodes
+        ]
+        runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+        queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
+        return TargetStatus(
+            "Succeeded",
+            nodes_busy=busy,
+            nodes_idle=len(nodes) - busy,
+            queued_runs=queued,
+            running_runs=len(runs) - queued,
+            details=details,
+        )
+
+    def reconcile(
+        self, runs: list[RunRecord] | None = None, jobs: dict[str, Any] | None = None
+    ) -> None:
+        """Mark Failed the active runs whose Ray job ended (or vanished) before their
+        executor started: Ray could not start it, so nothing else ever will."""
+        store = self._workspace._store
+        if runs is None:
+            runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+        waiting = [r for r in runs if not _executor_started(r) and "rayJob" in r.details]
+        if not waiting:
+            return
+        client = self._client()
+        if jobs is None:
+            jobs = {j.submission_id: j for j in client.jobs()}
+        for record in waiting:
+            job = jobs.get(job_id_of(record.run_id))
+            if job is not None and not job.is_terminal:
+                continue
+            fresh = store.get_run(record.run_id)
+            if _executor_started(fresh) or fresh.is_terminal:
+                continue
+            reason = (
+                f"Ray ended the run's job ({job.status}: {job.message})"
+                if job is not None
+                else "The Ray cluster no longer knows the run's job (it was restarted)"
+            )
+            if fresh.status == RunStatus.CANCEL_REQUESTED:
+                self.end_run(store, fresh, RunStatus.CANCELED, "Canceled before it started.")
+            else:
+                self.end_run(
+                    store, fresh, RunStatus.FAILED, f"{reason} before its executor started."
+                )
+
+    @staticmethod
+    def end_run(store: TrackingStore, record: RunRecord, status: RunStatus, message: str) -> None:
+        """End a run whose executor is not there to do it (compare-and-set: a run that moved
+        meanwhile is left to whoever moved it)."""
+        code = "Canceled" if status == RunStatus.CANCELED else "RayJobEnded"
+        with contextlib.suppress(InvalidState, NotFound):
+            store.set_run_status(
+                record.run_id,
+                status,
+                error={"code": code, "message": message},
+                expected=[record.status],
+            )
+
+
+def _executor_started(record: RunRecord) -> bool:
+    return bool((record.details.get("executor") or {}).get("startedAt"))

@@ -1,0 +1,201 @@
+"""A cluster target's settings, read once from its stored config.
+
+The config (JSON in the target's record) holds what ``provisioning_configuration`` was given
+and, once provisioned, what Runyard started::
+
+    {"vm_size": "STANDARD_NC6", "vm_priority": "dedicated", "min_nodes": 0, "max_nodes": 4,
+     "idle_seconds_before_scaledown": 1800, "address": null, "simulated_nodes": false,
+     "auth_token_path": null, "python": null,
+     "head": {...HeadInfo...},                     # a head Runyard started
+     "provisioning": {"node": {...}, "warnings": ["..."]}}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from runyard.compute.ray.head import HeadInfo
+from runyard.compute.ray.sizes import NodeShape, lookup_vm_size
+from runyard.errors import BackendError, InvalidArgument
+
+LOCAL = "local"  # a head Runyard starts on this machine: one node, this machine
+SIMULATED = "simulated"  # Ray's autoscaling test cluster on this machine
+ATTACHED = "attached"  # an existing cluster at ``address``
+
+#: Variables a submitting process passes on to executors on the same machine.
+_FORWARDED_LOCAL = (
+    "RUNYARD_ENV_CACHE",
+    "RUNYARD_HEARTBEAT_S",
+    "RUNYARD_HEARTBEAT_TIMEOUT_S",
+    "RUNYARD_HOME",
+    "RUNYARD_KEEP_WORKDIR",
+    "RUNYARD_SCRATCH",
+    "RUNYARD_SNAPSHOT_LIMIT_MB",
+)
+_FORWARDED_REMOTE = ("RUNYARD_HEARTBEAT_S", "RUNYARD_HEARTBEAT_TIMEOUT_S")
+
+
+@dataclass
+class ClusterSettings:
+    """The parsed config of one cluster target."""
+
+    name: str
+    size: NodeShape
+    vm_priority: str = "dedicated"
+    min_nodes: int = 0
+    max_nodes: int = 4
+    idle_seconds: float = 1800.0
+    address: str | None = None
+    simulated_nodes: bool = False
+    auth_token_path: str | None = None
+    python: str | None = None
+    head: HeadInfo | None = None
+    node: NodeShape | None = None  # what one node of a local head really offers
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str:
+        if self.address:
+            return ATTACHED
+        return SIMULATED if self.simulated_nodes else LOCAL
+
+    @classmethod
+    def from_config(cls, name: str, config: dict[str, Any]) -> ClusterSettings:
+        head = config.get("head")
+        provisioning = config.get("provisioning") or {}
+        node = provisioning.get("node")
+        return cls(
+            name=name,
+            size=lookup_vm_size(config.get("vm_size") or "cpu-2"),
+            vm_priority=str(config.get("vm_priority") or "dedicated"),
+            min_nodes=int(config.get("min_nodes") or 0),
+            max_nodes=int(config.get("max_nodes") or 4),
+            idle_seconds=float(config.get("idle_seconds_before_scaledown") or 0),
+            address=config.get("address") or None,
+            simulated_nodes=bool(config.get("simulated_nodes")),
+            auth_token_path=config.get("auth_token_path") or None,
+            python=config.get("python") or None,
+            head=HeadInfo.from_dict(head) if isinstance(head, dict) else None,
+            node=NodeShape(**node) if isinstance(node, dict) else None,
+            warnings=list(provisioning.get("warnings") or []),
+        )
+
+    # -- connecting -------------------------------------------------------------------
+    def job_api_address(self) -> str:
+        """The job API URL of the cluster.
+
+        Raises:
+            BackendError: a head Runyard should have started is not recorded (the target
+                was not provisioned).
+        """
+        if self.address:
+            return self.address
+        if self.head is None:
+            raise BackendError(
+                f"Compute target {self.name!r} has no Ray head recorded: it was not "
+                "provisioned. Delete it and create it again with ComputeTarget.create()."
+            )
+        return self.head.address
+
+    def token(self) -> str | None:
+        """The cluster's token: the head's own, or for an attached cluster the one its
+        ``auth_token_path`` names, else Ray's usual places (``RAY_AUTH_TOKEN``,
+        ``RAY_AUTH_TOKEN_PATH``, ``~/.ray/auth_token``); None when there is none."""
+        if self.head is not None and not self.address:
+            return self.head.token()
+        paths = [self.auth_token_path] if self.auth_token_path else []
+        if not paths:
+            if os.environ.get("RAY_AUTH_TOKEN"):
+                return os.environ["RAY_AUTH_TOKEN"].strip()
+            paths = [
+                os.environ.get("RAY_AUTH_TOKEN_PATH") or "",
+                os.path.join(os.path.expanduser("~"), ".ray", "auth_token"),
+            ]
+        for path in paths:
+            if path and os.path.isfile(path):
+                with open(path, encoding="utf-8") as fh:
+                    return fh.read().strip() or None
+        if self.auth_token_path:
+            raise InvalidArgument(
+                f"auth_token_path {self.auth_token_path!r} of target {self.name!r} does not exist."
+            )
+        return None
+
+    def executor_python(self) -> str:
+        """The interpreter that runs executors on the nodes: the head's for a head Runyard
+        started (it has Runyard), else the ``python`` setting or ``python``."""
+        if self.head is not None and not self.address:
+            return self.head.python
+        return self.python or "python"
+
+    def forwarded_environment(self) -> dict[str, str]:
+        """Runyard settings of this process that executors on the nodes need too."""
+        names = _FORWARDED_REMOTE if self.mode == ATTACHED else _FORWARDED_LOCAL
+        return {name: os.environ[name] for name in names if os.environ.get(name)}
+
+
+def address_is_this_machine(address: str) -> bool:
+    """Whether the job API ``address`` is on this machine (loopback or one of its IPs)."""
+    host = urllib.parse.urlparse(address if "://" in address else f"http://{address}").hostname
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return True
+    except ValueError:
+        pass
+    try:
+        addresses = {(info[0], str(info[4][0])) for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False
+    return any(_can_bind(family, ip) for family, ip in addresses)
+
+
+def _can_bind(family: int, ip: str) -> bool:
+    """Whether ``ip`` is an address of this machine: only those can be bound."""
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind((ip, 0))
+        return True
+    except OSError:
+        return False
+
+
+def workspace_is_machine_local(workspace_config: Any) -> bool:
+    """Whether the workspace keeps its history or files where only this machine sees them
+    (a SQLite database, a local artifact folder)."""
+    tracking = str(workspace_config.resolved_tracking_uri)
+    artifacts = str(workspace_config.resolved_artifact_uri)
+    return tracking.startswith("sqlite") or "://" not in artifacts or artifacts.startswith("file:")
+
+
+def check_workspace_reaches_nodes(
+    workspace_config: Any, target: str, address: str, node_ips: list[str] | None = None
+) -> None:
+    """Refuse a cluster whose nodes could not reach an embedded workspace.
+
+    Raises:
+        InvalidArgument: the workspace lives on this machine and the cluster (its address,
+            or one of ``node_ips``) is elsewhere.
+    """
+    if not workspace_is_machine_local(workspace_config):
+        return
+    remote = not address_is_this_machine(address)
+    far_nodes = [ip for ip in (node_ips or []) if not address_is_this_machine(ip)]
+    if remote or far_nodes:
+        where = address if remote else f"nodes {', '.join(sorted(set(far_nodes)))}"
+        raise InvalidArgument(
+            f"Workspace {workspace_config.workspace_name!r} is embedded (its run history and "
+            f"files are on this machine), so the Ray cluster of target {target!r} ({where}) "
+            "cannot record runs in it. Multi-machine clusters need a server workspace: "
+            "Workspace.create(name, tracking_uri='postgresql+psycopg://...', "
+            "artifact_uri='s3://...') that every node reaches. On one machine, attach to a "
+            "cluster whose nodes all run here, or use a target without an address."
+        )
