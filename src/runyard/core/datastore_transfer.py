@@ -1,0 +1,415 @@
+"""Moving files between this machine and a datastore: listings with sizes and change tags,
+a rich progress bar over bytes and files, and parallel transfers that skip what exists.
+
+The bytes themselves go through the :class:`~runyard.artifacts.store.ArtifactStore` adapter
+(``put_file``/``get_file``), which never leaves a half-written file under its final name;
+this module only decides what to move and reports it.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runyard.artifacts.paths import check_local_tree, check_relpath, join_safe
+from runyard.errors import BackendError, InvalidArgument, NotFound, RunyardError
+
+if TYPE_CHECKING:
+    from runyard.artifacts.store import ArtifactStore
+
+#: Files moved at once: object stores are latency-bound, so a few in flight pay off.
+MAX_PARALLEL_TRANSFERS = 8
+
+# Keys fsspec adapters use for a value that changes when an object's content changes,
+# most specific first (S3 and Azure ETag, GCS md5/generation, local mtime).
+_CHANGE_TAG_KEYS = (
+    "ETag",
+    "etag",
+    "md5Hash",
+    "generation",
+    "mtime",
+    "LastModified",
+    "last_modified",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of a datastore: its name relative to the datastore root, size and change tag."""
+
+    name: str
+    size: int
+    tag: str
+
+
+@dataclass(frozen=True)
+class TransferReport:
+    """What a transfer did."""
+
+    transferred: int
+    skipped: int
+    bytes: int
+
+
+def list_entries(store: ArtifactStore, prefix: str, storage_options: dict[str, Any]) -> list[Entry]:
+    """Files under ``prefix`` (a folder or one file; ``""`` is the root), sorted by name.
+
+    Raises:
+        BackendError: the datastore cannot be listed.
+    """
+    local_root = store.local_path("")
+    if local_root is not None:
+        entries = []
+        for name in store.list(prefix):
+            st = os.stat(os.path.join(local_root, *name.split("/")))
+            entries.append(Entry(name, st.st_size, f"{st.st_mtime_ns}"))
+        return entries
+    from fsspec.core import url_to_fs
+
+    try:
+        fs, root = url_to_fs(store.url, **storage_options)
+        root = root.rstrip("/")
+        base = f"{root}/{prefix}" if prefix else root
+        # Listings are cached per filesystem instance; another process may have changed it.
+        fs.invalidate_cache(base)
+        found = fs.find(base, detail=True)
+    except FileNotFoundError:
+        return []
+    except RunyardError:
+        raise
+    except Exception as exc:  # adapters raise their own types (botocore, azure, google)
+        raise BackendError(f"Could not list {store.url!r}: {exc}") from exc
+    entries = []
+    for path, info in found.items():
+        if not path.startswith(root + "/") or info.get("type") == "directory":
+            continue
+        tag = next((str(info[k]) for k in _CHANGE_TAG_KEYS if info.get(k) is not None), "")
+        entries.append(Entry(path[len(root) + 1 :], int(info.get("size") or 0), tag))
+    return sorted(entries, key=lambda e: e.name)
+
+
+class TransferProgress:
+    """A rich progress bar over bytes and files, or nothing when disabled.
+
+    ``advance(nbytes)`` counts one finished file of ``nbytes``; it is safe from several
+    threads (rich's Progress is locked).
+    """
+
+    def __init__(self, label: str, total_bytes: int, total_files: int, *, enabled: bool) -> None:
+        self.label = label
+        self.total_bytes = total_bytes
+        self.total_files = total_files
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+        self._files = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> TransferProgress:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TextColumn("{task.fields[files]}/{task.fields[total_files]} files"),
+                TimeRemainingColumn(),
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                self.label,
+                total=max(self.total_bytes, 1),
+                total_files=self.total_files,
+                files=0,
+            )
+        return self
+
+    def advance(self, nbytes: int) -> None:
+        if self._progress is not None:
+            with self._lock:
+                self._files += 1
+                self._progress.update(self._task, advance=nbytes, files=self._files)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            if exc[0] is None and self.total_bytes == 0:
+                self._progress.update(self._task, completed=1)
+            self._progress.stop()
+
+
+def console_print(message: str) -> None:
+    """One line for the user, on the same console as the progress bars."""
+    from rich.console import Console
+
+    Console(highlight=False).print(message, markup=False)
+
+
+def run_transfers(
+    items: Sequence[tuple[str, int]],
+    transfer: Callable[[str], None],
+    progress: TransferProgress,
+    *,
+    what: str,
+    parallel: int,
+) -> None:
+    """Call ``transfer(key)`` for each ``(key, size)``, ``parallel`` at a time, advancing
+    ``progress`` as each one finishes.
+
+    On the first failure, transfers not yet started are dropped and the error is raised
+    again, of the same class, saying how many files were moved whole before it.
+    """
+    done = 0
+    if parallel <= 1 or len(items) <= 1:
+        for key, size in items:
+            try:
+                transfer(key)
+            except Exception as exc:
+                raise _stopped(what, key, exc, done, len(items)) from exc
+            done += 1
+            progress.advance(size)
+        return
+    failure: tuple[str, BaseException] | None = None
+    with ThreadPoolExecutor(max_workers=min(parallel, len(items))) as pool:
+        futures = {pool.submit(transfer, key): (key, size) for key, size in items}
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            key, size = futures[future]
+            error = future.exception()
+            if error is None:
+                done += 1
+                progress.advance(size)
+            elif failure is None:
+                failure = (key, error)
+                for other in futures:
+                    other.cancel()
+    if failure is not None:
+        raise _stopped(what, failure[0], failure[1], done, len(items)) from failure[1]
+
+
+def _stopped(what: str, key: str, exc: BaseException, done: int, total: int) -> RunyardError:
+    cls = type(exc) if isinstance(exc, RunyardError) else BackendError
+    return cls(
+        f"{what} stopped at {key!r}: {exc}. {done} of {total} files were transferred whole "
+        "and no partial file was left behind; run it again without overwrite=True to "
+        "transfer the rest."
+    )
+
+
+def parallelism(store: ArtifactStore) -> int:
+    """Files to move at once: one on a local disk (copies are disk-bound and a pool only
+    adds overhead), several on an object store (latency-bound)."""
+    return 1 if store.local_path("") is not None else MAX_PARALLEL_TRANSFERS
+
+
+def human_bytes(n: int) -> str:
+    """Sizes in the progress bar's units (decimal: 1 MB = 1,000,000 bytes)."""
+    from rich.filesize import decimal
+
+    return decimal(n)
+
+
+def require_file(path: str) -> int:
+    """The size of a local file to upload.
+
+    Raises:
+        NotFound: ``path`` is missing or is not a file.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise NotFound(f"Cannot upload {path!r}: no such file.")
+    return st.st_size
+
+
+def folder_arg(path: str | None, what: str) -> str:
+    """A safe relative folder of a datastore; ``""`` for its root (None, ``""``, ``.``).
+
+    Raises:
+        InvalidArgument: ``..``, an absolute path, a backslash, or any of these encoded.
+    """
+    if path is None or path == "":
+        return ""
+    if isinstance(path, str) and "\\" not in path and posixpath.normpath(path) == ".":
+        return ""
+    return check_relpath(path.rstrip("/") if isinstance(path, str) else path, what=what)
+
+
+def upload_items(
+    store: ArtifactStore,
+    storage_options: dict[str, Any],
+    files: Sequence[tuple[str, str]],
+    target: str,
+    *,
+    overwrite: bool,
+    show_progress: bool,
+    what: str,
+) -> TransferReport:
+    """Upload ``(local path, relative name)`` pairs under the folder ``target``.
+
+    Every name is checked before anything moves; names that exist are skipped (and
+    reported in one line) unless ``overwrite``.
+    """
+    names: dict[str, str] = {}
+    for full, rel in files:
+        name = check_relpath(posixpath.join(target, rel) if target else rel, what="file name")
+        names[name] = full
+    existing = set()
+    if not overwrite:
+        existing = {e.name for e in list_entries(store, target, storage_options)}
+    todo = [(n, require_file(p)) for n, p in names.items() if n not in existing]
+    total = sum(size for _n, size in todo)
+    with TransferProgress(
+        "Uploading", total, len(todo), enabled=show_progress and bool(todo)
+    ) as bar:
+        run_transfers(
+            todo,
+            lambda n: store.put_file(names[n], n),
+            bar,
+            what=f"Upload to {what}",
+            parallel=parallelism(store),
+        )
+    report = TransferReport(len(todo), len(names) - len(todo), total)
+    where = f"to {what} under {target!r}." if target else f"to {what}."
+    _summarise(report, show_progress, "Uploaded", where)
+    return report
+
+
+def download_tree(
+    store: ArtifactStore,
+    storage_options: dict[str, Any],
+    source: str,
+    out: str,
+    *,
+    overwrite: bool,
+    show_progress: bool,
+    what: str,
+) -> TransferReport:
+    """Download the files under ``source`` into the local folder ``out``, each under its
+    full name; local files that exist are kept (and reported) unless ``overwrite``.
+
+    Raises:
+        NotFound: ``source`` names nothing.
+        InvalidArgument: a stored name is unsafe, or a symlink in ``out`` leads outside it.
+    """
+    entries = list_entries(store, source, storage_options)
+    if source and not entries:
+        raise NotFound(f"{what} has nothing under {source!r} to download.")
+    targets: dict[str, str] = {}
+    todo = []
+    for e in entries:
+        local = join_inside(out, e.name, what="datastore file name")
+        if overwrite or not os.path.exists(local):
+            targets[e.name] = local
+            todo.append((e.name, e.size))
+    total = sum(size for _n, size in todo)
+    with TransferProgress(
+        "Downloading", total, len(todo), enabled=show_progress and bool(todo)
+    ) as bar:
+        run_transfers(
+            todo,
+            lambda n: store.get_file(n, targets[n]),
+            bar,
+            what=f"Download from {what}",
+            parallel=parallelism(store),
+        )
+    report = TransferReport(len(todo), len(entries) - len(todo), total)
+    _summarise(report, show_progress, "Downloaded", f"from {what} to {out}.")
+    return report
+
+
+def _summarise(report: TransferReport, show_progress: bool, verb: str, where: str) -> None:
+    if report.skipped:
+        console_print(
+            f"Skipped {report.skipped} existing files; pass overwrite=True to replace them."
+        )
+    if show_progress and report.transferred:
+        size = human_bytes(report.bytes)
+        console_print(f"{verb} {report.transferred} files ({size}) {where}")
+
+
+def folder_files(folder: str) -> list[tuple[str, str]]:
+    """``(path, name relative to folder)`` of each file in a local folder, sorted.
+
+    Raises:
+        NotFound: ``folder`` is not a folder.
+        InvalidArgument: it holds a symlink that points outside it.
+    """
+    if not os.path.isdir(folder):
+        raise NotFound(f"Cannot upload {folder!r}: no such folder.")
+    check_local_tree(folder)
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for f in sorted(filenames):
+            full = os.path.join(dirpath, f)
+            files.append((full, os.path.relpath(full, folder).replace(os.sep, "/")))
+    return files
+
+
+def files_under_root(
+    files: Sequence[str | os.PathLike[str]], relative_root: str | os.PathLike[str] | None
+) -> list[tuple[str, str]]:
+    """``(path, name relative to relative_root)`` of each file; the root defaults to the
+    deepest folder that holds them all.
+
+    Raises:
+        NotFound: a file does not exist.
+        InvalidArgument: no files, one path instead of a list, or a file outside the root.
+    """
+    if isinstance(files, (str, os.PathLike)):
+        raise InvalidArgument("files must be a list of file paths, not one path.")
+    paths = list(dict.fromkeys(os.path.abspath(os.fspath(f)) for f in files))
+    if not paths:
+        raise InvalidArgument("upload_files got no files; give a list of file paths.")
+    for p in paths:
+        require_file(p)
+    root = (
+        os.path.abspath(os.fspath(relative_root))
+        if relative_root is not None
+        else os.path.commonpath([os.path.dirname(p) for p in paths])
+    )
+    items = []
+    for p in paths:
+        rel = os.path.relpath(p, root)
+        if rel == ".." or rel.startswith(".." + os.sep):
+            raise InvalidArgument(
+                f"{p!r} is not under relative_root {root!r}; give a relative_root that holds "
+                "every file."
+            )
+        items.append((p, rel.replace(os.sep, "/")))
+    return items
+
+
+def join_inside(root: str, name: str, *, what: str) -> str:
+    """``root/name`` for a safe ``name``, refused when a symlink anywhere on the way (even
+    above a file that does not exist yet) leads outside ``root``.
+
+    Raises:
+        InvalidArgument: an unsafe name, or a path that a symlink takes outside ``root``.
+    """
+    joined = join_safe(root, name, what=what)
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(joined)
+    if real != real_root and not real.startswith(real_root + os.sep):
+        raise InvalidArgument(
+            f"The {what} {name!r} resolves through a symlink to {real!r}, outside {root!r}."
+        )
+    return joined

@@ -1,0 +1,174 @@
+"""S3 datastores against a real S3 server (moto's, on a free local port): registration,
+transfers, and data references resolved through the download cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("s3fs", reason="S3 datastores need s3fs: pip install 'runyard[s3]'")
+moto_server = pytest.importorskip(
+    "moto.server", reason="the S3 test server needs moto[server] (in runyard's dev extra)"
+)
+
+from runyard.core import Datastore  # noqa: E402
+from runyard.core.data_reference import resolve_data_reference  # noqa: E402
+from runyard.errors import NotFound  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+KEY, SECRET = "testing-key", "testing-secret"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """A real S3 API server in a thread of this process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3ds(ws, endpoint, request):
+    bucket = "b-" + request.node.name.replace("_", "-")[:40].lower().strip("-")
+    return Datastore.register_s3(
+        ws,
+        "s3data",
+        bucket,
+        prefix="team",
+        endpoint_url=endpoint,
+        key=KEY,
+        secret=SECRET,
+        create_if_not_exists=True,
+    )
+
+
+@pytest.fixture
+def src(tmp_path):
+    folder = tmp_path / "src"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "train.bin").write_bytes(os.urandom(300_000))
+    (folder / "sub" / "labels.txt").write_text("v1")
+    return folder
+
+
+def test_registering_a_missing_bucket_is_not_found_unless_created(ws, endpoint):
+    with pytest.raises(NotFound, match="create_if_not_exists=True"):
+        Datastore.register_s3(
+            ws, "s", "missing-bucket", endpoint_url=endpoint, key=KEY, secret=SECRET
+        )
+    ds = Datastore.register_s3(
+        ws,
+        "s",
+        "made-bucket",
+        endpoint_url=endpoint,
+        key=KEY,
+        secret=SECRET,
+        create_if_not_exists=True,
+    )
+    assert ds.datastore_type == "S3" and not ds.is_local
+    assert ds.url == "s3://made-bucket"
+    assert "testing-secret" not in repr(ds)
+
+
+def test_upload_and_download_round_trip_with_skip(s3ds, src, tmp_path, capsys):
+    ref = s3ds.upload(src, target_path="mnist", show_progress=False)
+    assert ref.path_on_datastore == "mnist"
+    s3ds.upload(src, target_path="mnist", show_progress=False)
+    assert "Skipped 2 existing files" in capsys.readouterr().out
+    assert s3ds.download(tmp_path / "out", prefix="mnist", show_progress=False) == 2
+    assert (tmp_path / "out" / "mnist" / "train.bin").read_bytes() == (
+        src / "train.bin"
+    ).read_bytes()
+    assert (tmp_path / "out" / "mnist" / "sub" / "labels.txt").read_text() == "v1"
+
+
+def test_mount_downloads_once_into_a_read_only_cache(ws, s3ds, src, tmp_path):
+    s3ds.upload(src, target_path="mnist", show_progress=False)
+    cache = str(tmp_path / "cache")
+    ref = s3ds.path("mnist").as_mount().to_dict()
+    first = resolve_data_reference(ws, ref, cache)
+    assert first.startswith(cache)
+    assert (open_bytes(os.path.join(first, "train.bin"))) == (src / "train.bin").read_bytes()
+    mode = os.stat(os.path.join(first, "sub", "labels.txt")).st_mode
+    assert not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert not os.stat(os.path.join(first, "sub")).st_mode & stat.S_IWUSR
+    inode = os.stat(os.path.join(first, "train.bin")).st_ino
+    second = resolve_data_reference(ws, ref, cache)
+    assert second == first
+    assert os.stat(os.path.join(second, "train.bin")).st_ino == inode  # not downloaded again
+
+
+def test_a_changed_remote_is_downloaded_again(ws, s3ds, src, tmp_path):
+    s3ds.upload(src, target_path="mnist", show_progress=False)
+    cache = str(tmp_path / "cache")
+    ref = s3ds.path("mnist").to_dict()
+    old = resolve_data_reference(ws, ref, cache)
+    (src / "sub" / "labels.txt").write_text("v2")
+    s3ds.upload(src, target_path="mnist", overwrite=True, show_progress=False)
+    new = resolve_data_reference(ws, ref, cache)
+    assert new != old
+    assert open_bytes(os.path.join(new, "sub", "labels.txt")) == b"v2"
+    assert open_bytes(os.path.join(old, "sub", "labels.txt")) == b"v1"  # a running run keeps it
+
+
+def test_concurrent_resolutions_download_once(ws, s3ds, src, tmp_path):
+    s3ds.upload(src, target_path="mnist", show_progress=False)
+    cache = str(tmp_path / "cache")
+    script = (
+        "import json, sys\n"
+        "from runyard.core import Workspace\n"
+        "from runyard.core.data_reference import resolve_data_reference\n"
+        "ws = Workspace.get(sys.argv[1], path=sys.argv[2])\n"
+        "print(resolve_data_reference(ws, json.loads(sys.argv[3]), sys.argv[4]))\n"
+    )
+    ref = json.dumps(s3ds.path("mnist").to_dict())
+    args = [sys.executable, "-c", script, ws.name, ws.config.path, ref, cache]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    paths = set()
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        paths.add(out.strip())
+    assert len(paths) == 1
+    (entry,) = [e for e in os.listdir(cache) if not e.endswith(".lock")]
+    assert os.listdir(os.path.join(cache, entry)) == [os.path.basename(paths.pop())]
+
+
+def test_download_mode_gives_the_script_a_writable_copy(ws, s3ds, src, tmp_path):
+    s3ds.upload(src, target_path="mnist", show_progress=False)
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    ref = s3ds.path("mnist/sub").as_download(path_on_compute="labels")
+    path = resolve_data_reference(ws, ref.to_dict(), str(tmp_path / "cache"), working_dir=str(wd))
+    assert path == str(wd / "labels")
+    (wd / "labels" / "labels.txt").write_text("edited")  # writable
+    again = resolve_data_reference(ws, s3ds.path("mnist/sub").to_dict(), str(tmp_path / "cache"))
+    assert open_bytes(os.path.join(again, "labels.txt")) == b"v1"  # the cache is untouched
+
+
+def test_single_file_reference_resolves_to_the_file(ws, s3ds, src, tmp_path):
+    s3ds.upload(src, target_path="mnist", show_progress=False)
+    path = resolve_data_reference(ws, s3ds.path("mnist/train.bin").to_dict(), str(tmp_path / "c"))
+    assert os.path.basename(path) == "train.bin"
+    assert open_bytes(path) == (src / "train.bin").read_bytes()
+
+
+def test_reference_to_nothing_on_the_remote_is_not_found(ws, s3ds, tmp_path):
+    with pytest.raises(NotFound, match="no file or folder 'nope'"):
+        resolve_data_reference(ws, s3ds.path("nope").to_dict(), str(tmp_path / "c"))
+
+
+def open_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
