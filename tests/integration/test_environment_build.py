@@ -218,3 +218,11 @@ def test_user_managed_interpreter_with_runyard_is_described(built) -> None:
     assert other.user_managed
     assert other.packages["six"] == "1.16.0"
     assert os.path.realpath(other.path) == os.path.realpath(env.path)
+
+
+def test_an_unwritable_cache_is_a_build_error_naming_the_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    builder = UvEnvironmentBuilder(blocker / "envs")
+    with pytest.raises(EnvironmentBuildError, match="RUNYARD_ENV_CACHE"):
+        builder.build(EnvironmentSpec(pip_packages=("six==1.16.0",)))

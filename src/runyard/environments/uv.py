@@ -147,22 +147,28 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         hit = self._cached(final, spec_hash, started, log)
         if hit is not None:
             return hit
-        lock_file = cache.lock_path(self.cache_dir, spec_hash)
-        os.makedirs(os.path.dirname(lock_file), exist_ok=True)
-        lock = FileLock(lock_file)
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            log(f"Environment {spec_hash[:12]} is being built by another process; waiting")
-            lock.acquire()
-        try:
-            hit = self._cached(final, spec_hash, started, log)
-            if hit is not None:
-                return hit
-            cache.remove_leftovers(self.cache_dir, spec_hash)
-            return self._build(spec, spec_hash, final, started, log)
-        finally:
-            lock.release()
+            lock_file = cache.lock_path(self.cache_dir, spec_hash)
+            os.makedirs(os.path.dirname(lock_file), exist_ok=True)
+            lock = FileLock(lock_file)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                log(f"Environment {spec_hash[:12]} is being built by another process; waiting")
+                lock.acquire()
+            try:
+                hit = self._cached(final, spec_hash, started, log)
+                if hit is not None:
+                    return hit
+                cache.remove_leftovers(self.cache_dir, spec_hash)
+                return self._build(spec, spec_hash, final, started, log)
+            finally:
+                lock.release()
+        except OSError as exc:
+            raise EnvironmentBuildError(
+                f"The environment cache {self.cache_dir} cannot be written: {exc}. "
+                "Point RUNYARD_ENV_CACHE at a writable folder."
+            ) from exc
 
     def _cached(
         self, final: str, spec_hash: str, started: float, log: LogFn

@@ -1,0 +1,157 @@
+"""Environment builds: Runyard's uv builder vs ``python -m venv`` + ``pip install``.
+
+(a) A cold build of an environment with keras + tensorflow (a new environment folder; the
+    package caches of both tools warm, each warmed by one untimed build first):
+    - Runyard: ``UvEnvironmentBuilder.build`` into an empty cache folder (it also installs
+      Runyard's own base dependencies and compiles bytecode, as pip does);
+    - the same without bytecode compilation;
+    - baseline: ``python -m venv`` then ``pip install keras tensorflow`` (pip as configured
+      on the machine).
+(b) A cache hit: ``build`` of an environment already built, with a new builder each time
+    (as each run's executor does), median of 20.
+
+Prints a markdown table and writes ``benchmarks/results/environments.json``.
+
+    python benchmarks/bench_environments.py [--repeat N] [--packages keras tensorflow]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runyard.environments import EnvironmentSpec, UvEnvironmentBuilder
+
+RESULTS = Path(__file__).parent / "results" / "environments.json"
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _uv_build(workdir: Path, spec: EnvironmentSpec, compile_bytecode: bool) -> float:
+    cache_dir = Path(tempfile.mkdtemp(prefix="uv-envs-", dir=workdir))
+    try:
+        builder = UvEnvironmentBuilder(cache_dir, compile_bytecode=compile_bytecode)
+        return _timed(lambda: builder.build(spec))
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def _pip_build(workdir: Path, packages: list[str]) -> float:
+    venv = Path(tempfile.mkdtemp(prefix="pip-venv-", dir=workdir)) / "venv"
+
+    def build() -> None:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *packages],
+            check=True,
+        )
+
+    try:
+        return _timed(build)
+    finally:
+        shutil.rmtree(venv.parent, ignore_errors=True)
+
+
+def _cache_hits(workdir: Path, spec: EnvironmentSpec, count: int) -> list[float]:
+    cache_dir = workdir / "hit-envs"
+    UvEnvironmentBuilder(cache_dir).build(spec)
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        env = UvEnvironmentBuilder(cache_dir).build(spec)
+        times.append(time.perf_counter() - started)
+        assert env.cache_hit
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    return times
+
+
+def _version(command: list[str]) -> str:
+    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    return (out.stdout or out.stderr).strip().splitlines()[0] if out.returncode == 0 else "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", nargs="+", default=["keras", "tensorflow"])
+    parser.add_argument("--repeat", type=int, default=1, help="timed cold builds per tool")
+    parser.add_argument("--hits", type=int, default=20, help="timed cache hits")
+    parser.add_argument("--workdir", default=None, help="scratch folder (default: a temp dir)")
+    args = parser.parse_args()
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-envs-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec = EnvironmentSpec(pip_packages=tuple(args.packages))
+    from uv import find_uv_bin
+
+    print(f"Warming uv's and pip's caches with {' '.join(args.packages)} ...", flush=True)
+    warm_uv = _uv_build(workdir, spec, compile_bytecode=True)
+    warm_pip = _pip_build(workdir, args.packages)
+    rows: dict[str, list[float]] = {"uv": [], "uv_no_bytecode": [], "pip": []}
+    for i in range(args.repeat):
+        print(f"Cold builds, round {i + 1} of {args.repeat} ...", flush=True)
+        rows["uv"].append(_uv_build(workdir, spec, compile_bytecode=True))
+        rows["uv_no_bytecode"].append(_uv_build(workdir, spec, compile_bytecode=False))
+        rows["pip"].append(_pip_build(workdir, args.packages))
+    hits = _cache_hits(workdir, spec, args.hits)
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    cold = {name: statistics.median(times) for name, times in rows.items()}
+    hit = statistics.median(hits)
+    result = {
+        "packages": args.packages,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "uv": _version([find_uv_bin(), "--version"]),
+            "pip": _version([sys.executable, "-m", "pip", "--version"]).split(" from ")[0],
+        },
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "warmup_seconds": {"uv": round(warm_uv, 2), "pip": round(warm_pip, 2)},
+        "cold_build_seconds": {k: [round(t, 2) for t in v] for k, v in rows.items()},
+        "cold_build_median_seconds": {k: round(v, 2) for k, v in cold.items()},
+        "cache_hit_seconds": [round(t, 5) for t in hits],
+        "cache_hit_median_seconds": round(hit, 5),
+        "ratios": {
+            "pip_over_uv": round(cold["pip"] / cold["uv"], 2),
+            "pip_over_uv_no_bytecode": round(cold["pip"] / cold["uv_no_bytecode"], 2),
+            "cache_hit_over_target_0.2s": round(hit / 0.2, 4),
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+    what = " + ".join(args.packages)
+    print()
+    print(f"| Environment ({what}), {os.cpu_count()} CPUs | seconds | vs Runyard (uv) |")
+    print("| --- | ---: | ---: |")
+    print(f"| Runyard, uv, cold build, uv cache warm | {cold['uv']:.1f} | 1.00x |")
+    ratio = cold["uv_no_bytecode"] / cold["uv"]
+    print(f"| Runyard, uv, no bytecode compilation | {cold['uv_no_bytecode']:.1f} | {ratio:.2f}x |")
+    ratio = cold["pip"] / cold["uv"]
+    print(f"| python -m venv + pip install, pip cache warm | {cold['pip']:.1f} | {ratio:.2f}x |")
+    print(
+        f"| Runyard, cache hit (median of {len(hits)}) | {hit:.4f} | "
+        f"{hit / cold['uv']:.4f}x (target <= 0.2 s) |"
+    )
+    print(f"\nWritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
