@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +41,7 @@ TARGET_KEYS = {
     "runningRuns",
     "queuedRuns",
     "config",
+    "warnings",
 }
 
 
@@ -59,7 +62,10 @@ def test_create_a_local_target_with_a_run_limit_then_show_it(here):
     shown = json.loads(invoke("compute", "show", "two-slots", "--json").stdout)
     assert shown["config"] == {"max_concurrent_runs": 2}
     assert shown["type"] == "Local"
-    assert "max_concurrent_runs=2" in invoke("compute", "show", "two-slots").stdout
+    human = invoke("compute", "show", "two-slots").stdout.splitlines()
+    assert [ln.split() for ln in human if "max_concurrent_runs" in ln] == [
+        ["max_concurrent_runs", "2"]
+    ]
     names = [t["name"] for t in json.loads(invoke("compute", "list", "--json").stdout)]
     assert names == ["local", "two-slots"]
     assert ComputeTarget(here, "two-slots").max_concurrent_runs == 2
@@ -113,4 +119,31 @@ def test_delete_asks_first_then_removes_the_target(here):
     assert ComputeTarget(here, "cpu").name == "cpu"
     deleted = invoke("compute", "delete", "cpu", "--yes", "--json")
     assert json.loads(deleted.stdout) == {"name": "cpu", "deleted": True}
+    assert [t["name"] for t in json.loads(invoke("compute", "list", "--json").stdout)] == ["local"]
+
+
+@pytest.mark.ray
+def test_cluster_target_on_a_local_ray_head_runs_a_submitted_script_then_goes(
+    here, tmp_path, monkeypatch
+):
+    # A short folder: Ray's unix socket paths must stay under ~100 characters.
+    ray_dir = tempfile.mkdtemp(prefix="rycli", dir="/tmp")
+    monkeypatch.setenv("RUNYARD_RAY_DIR", ray_dir)
+    (tmp_path / "hello.py").write_text("print('hello from ray', flush=True)\n")
+    try:
+        created = invoke(
+            "compute", "create", "rc", "--type", "cluster", "--vm-size", "cpu-1",
+            "--max-nodes", "1", "--json",
+        )  # fmt: skip
+        assert created.exit_code == 0, created.output
+        data = json.loads(created.stdout)
+        assert (data["type"], data["state"]) == ("AmlCompute", "Succeeded")
+        assert data["config"]["max_nodes"] == 1
+        submitted = invoke("run", "submit", "-e", "on-ray", "-t", "rc", "--wait", "hello.py")
+        assert submitted.exit_code == 0, submitted.output
+        assert "hello from ray" in submitted.stdout
+    finally:
+        deleted = invoke("compute", "delete", "rc", "--yes")
+        shutil.rmtree(ray_dir, ignore_errors=True)
+    assert deleted.exit_code == 0, deleted.output
     assert [t["name"] for t in json.loads(invoke("compute", "list", "--json").stdout)] == ["local"]

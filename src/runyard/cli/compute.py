@@ -9,7 +9,7 @@ import click
 
 from runyard.cli.context import CliState, json_option, pass_state
 from runyard.cli.errors import CommandFailed
-from runyard.cli.output import confirm, format_pairs
+from runyard.cli.output import confirm
 from runyard.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def compute() -> None:
 
 def describe(target: ComputeTarget) -> dict[str, Any]:
     """The JSON of one target: {"name", "type", "state", "nodesBusy", "nodesIdle",
-    "runningRuns", "queuedRuns", "config"}."""
+    "runningRuns", "queuedRuns", "config", "warnings"}."""
     status = target.get_status()
     return {
         "name": target.name,
@@ -34,6 +34,8 @@ def describe(target: ComputeTarget) -> dict[str, Any]:
         "runningRuns": status.running_runs,
         "queuedRuns": status.queued_runs,
         "config": target.config,
+        # What provisioning could not give as asked (a cluster bigger than this machine).
+        "warnings": list(getattr(target, "provisioning_configuration_warnings", None) or []),
     }
 
 
@@ -81,7 +83,7 @@ def show(state: CliState, name: str) -> None:
     """Show a compute target: its configuration, nodes busy/idle and queued runs.
 
     JSON: {"name", "type", "state", "nodesBusy", "nodesIdle", "runningRuns", "queuedRuns",
-    "config"}.
+    "config", "warnings"}.
     """
     from runyard.core.compute_target import ComputeTarget
 
@@ -99,7 +101,10 @@ def show(state: CliState, name: str) -> None:
             ("Nodes idle", data["nodesIdle"]),
             ("Running runs", data["runningRuns"]),
             ("Queued runs", data["queuedRuns"]),
-            ("Config", format_pairs(data["config"])),
+            ("Config", "" if data["config"] else "-"),
+            # One row per setting that is set, so that nested ones (a Ray head) stay legible.
+            *((f"  {k}", v) for k, v in data["config"].items() if v not in (None, {}, [], "")),
+            *(("Warning", w) for w in data["warnings"]),
         ],
         title=f"Compute target {name}",
     )
@@ -114,7 +119,7 @@ _CLUSTER_ONLY = ("vm_size", "min_nodes", "max_nodes", "idle_seconds", "address")
         "  runyard compute create cpu2 --type local --max-concurrent-runs 2\n"
         "  runyard compute create gpucluster --type cluster --vm-size STANDARD_NC6 \\\n"
         "      --max-nodes 4\n"
-        "  runyard compute create shared --type cluster --address ray://head:10001 \\\n"
+        "  runyard compute create shared --type cluster --address http://head:8265 \\\n"
         "      --vm-size cpu-4"
     )
 )
@@ -141,7 +146,8 @@ _CLUSTER_ONLY = ("vm_size", "min_nodes", "max_nodes", "idle_seconds", "address")
 )
 @click.option(
     "--address",
-    help="cluster: attach to this existing Ray cluster; without it a local Ray head is started.",
+    help="cluster: attach to the Ray cluster whose dashboard (job API) is at this URL, e.g. "
+    "http://head:8265; without it a Ray head is started on this machine.",
 )
 @click.option(
     "--wait/--no-wait", default=True, show_default=True, help="Wait until provisioning ends."
