@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from runyard.artifacts.paths import check_relpath, join_safe
 from runyard.core.data_reference_cache import cached_copy, copy_writable
-from runyard.core.datastore_transfer import folder_arg, join_inside
+from runyard.core.datastore_paths import folder_arg, join_inside
 from runyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:

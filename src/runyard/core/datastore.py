@@ -17,13 +17,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from runyard.core import datastore_registration as reg
-from runyard.core.datastore_transfer import (
-    download_tree,
-    files_under_root,
-    folder_arg,
-    folder_files,
-    upload_items,
-)
+from runyard.core.datastore_paths import files_under_root, folder_arg, folder_files
+from runyard.core.datastore_transfer import download_tree, upload_items
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore

@@ -7,7 +7,7 @@ import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
-from runyard.core.datastore_transfer import folder_arg
+from runyard.core.datastore_paths import folder_arg
 from runyard.entities.datastore import DatastoreRecord
 from runyard.entities.validation import check_entity_name
 from runyard.errors import (
