@@ -22,7 +22,9 @@ from runyard.errors import InvalidArgument, NotFound
 if TYPE_CHECKING:
     from runyard.tracking.buffer import MetricBuffer
 
-_FAST_NUMBERS = (float, int)
+_SCALAR = MetricKind.SCALAR
+_now = time.time
+_INT64 = 2**63
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9 _.\-]+")
 
 
@@ -35,6 +37,7 @@ class RunMetricsMixin:
 
     id: str
     _checked_names: set[str]
+    _append_metric: Any
 
     @property
     def _buffer(self) -> MetricBuffer:  # provided by Run
@@ -55,16 +58,18 @@ class RunMetricsMixin:
         Raises:
             InvalidArgument: the value is not a number, or the name is not allowed.
         """
-        if type(value) not in _FAST_NUMBERS or (
-            type(value) is int and not -(2**63) <= value < 2**63
-        ):
-            value = to_metric_float(name, value)
+        if type(value) is not float:
+            value = _number(name, value)
         if name not in self._checked_names:
             check_key("Metric", name)
             self._checked_names.add(name)
         if step is not None and type(step) is not int:
             step = _check_step(name, step)
-        self._buffer.append((self.id, name, MetricKind.SCALAR, value, step, time.time()))
+        try:
+            append = self._append_metric
+        except AttributeError:
+            append = self._append_metric = self._buffer.append
+        append((self.id, name, _SCALAR, value, step, _now()))
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
         """Log a list of numbers as one metric."""
@@ -180,6 +185,13 @@ def shape_metrics(records: list[MetricRecord]) -> dict[str, Any]:
         else:  # LIST and TABLE: the last one logged
             result[name] = recs[-1].value
     return result
+
+
+def _number(name: str, value: Any) -> float:
+    """The slow path of ``log``: ints in range, numpy scalars; anything else refused."""
+    if type(value) is int and -_INT64 <= value < _INT64:
+        return float(value)
+    return to_metric_float(name, value)
 
 
 def _number_list(name: str, value: Sequence[Any]) -> list[float]:

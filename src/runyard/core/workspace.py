@@ -277,6 +277,8 @@ class Workspace:
                     from runyard.tracking.buffer import MetricBuffer
 
                     self._buffer_obj = MetricBuffer(lambda batch: self._store.log_metrics(batch))
+        if self._buffer_obj.closed:  # used again after close(): runs may hold its append
+            self._buffer_obj.reopen()
         return self._buffer_obj
 
     def _ensure_default_datastore(self) -> None:
@@ -306,8 +308,8 @@ class Workspace:
     def close(self) -> None:
         """Flush buffered metrics and release database connections and clients."""
         if self._buffer_obj is not None:
+            # Kept (closed), not dropped: runs cache its append method.
             self._buffer_obj.close()
-            self._buffer_obj = None
         if self._store_obj is not None:
             self._store_obj.close()
             self._store_obj = None

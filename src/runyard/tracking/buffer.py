@@ -49,12 +49,9 @@ class MetricBuffer:
         ref = weakref.ref(self)
         atexit.register(_flush_at_exit, ref)
         _install_sigterm_exit()
-
-    def append(self, item: PendingMetric) -> None:
-        """Queue one metric (the hot path: no I/O, no locks once the writer runs)."""
-        self._queue.append(item)
-        if self._thread is None:
-            self._start()
+        self._start()
+        #: Queue one metric: the hot path is the deque's own C method, no Python frame.
+        self.append: Callable[[PendingMetric], None] = self._queue.append
 
     def _start(self) -> None:
         with self._lock:
@@ -105,9 +102,22 @@ class MetricBuffer:
         if error is not None:
             raise error
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def reopen(self) -> None:
+        """Start the writer again after ``close`` (the queue, and so ``append``, stay)."""
+        with self._lock:
+            self._closed = False
+            self._thread = None
+        self._start()
+
     def close(self) -> None:
-        """Flush and stop the writer thread."""
+        """Flush and stop the writer thread. Appending later still works: ``flush`` or
+        ``reopen`` writes what was appended."""
         if self._closed:
+            self._drain()
             return
         self._closed = True
         self._wake.set()
