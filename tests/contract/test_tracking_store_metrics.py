@@ -129,3 +129,23 @@ def test_a_batch_of_the_largest_size_is_written_whole_and_in_order(store, run_id
     assert len(got) == n
     assert [m.step for m in got] == list(range(n))
     assert got[-1].value == float(n - 1)
+
+
+def test_a_batch_with_an_unknown_kind_raises_invalid_argument_and_writes_nothing(store, run_id):
+    with pytest.raises(InvalidArgument, match="'bogus'"):
+        store.log_metrics([MetricRecord(run_id, "ok", 1.0), MetricRecord(run_id, "m", 1, "bogus")])
+    assert store.get_metrics(run_id) == []
+
+
+def test_a_batch_with_a_non_json_payload_raises_invalid_argument(store, run_id):
+    with pytest.raises(InvalidArgument, match="JSON"):
+        store.log_metrics([MetricRecord(run_id, "t", {"a": object()}, K.TABLE)])
+    assert store.get_metrics(run_id) == []
+
+
+def test_a_metric_without_a_time_raises_invalid_argument_and_writes_nothing(store, run_id):
+    with pytest.raises(InvalidArgument):
+        store.log_metrics(
+            [MetricRecord(run_id, "ok", 1.0), MetricRecord(run_id, "m", 2.0, logged_at=None)]
+        )
+    assert store.get_metrics(run_id) == []

@@ -32,6 +32,8 @@ def _datastore(row: sa.Row[Any]) -> DatastoreRecord:
 
 
 def save_datastore(conn: sa.Connection, record: DatastoreRecord, *, overwrite: bool) -> None:
+    if record.is_default:
+        counters.lock(conn, "lock", "default-datastore")  # one default, even when racing
     exists = conn.execute(
         sa.select(datastores.c.name).where(datastores.c.name == record.name).with_for_update()
     ).first()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 
-from runyard.errors import AlreadyExists, BackendError, RunyardError
+from runyard.errors import AlreadyExists, BackendError, InvalidArgument, RunyardError
 from runyard.tracking.sql.engine import (
     WRITE_OPTION,
     create_engine,
@@ -74,15 +74,29 @@ class Database:
             yield
         except RunyardError:
             raise
-        except sa.exc.IntegrityError as exc:
-            raise AlreadyExists(
-                f"The change conflicts with a record that exists in the {self.describe()}: "
-                f"{_reason(exc)}"
-            ) from exc
-        except sa.exc.OperationalError as exc:
-            raise BackendError(self._operational_message(exc)) from exc
-        except sa.exc.SQLAlchemyError as exc:
-            raise BackendError(f"The {self.describe()} failed: {_reason(exc)}") from exc
+        except Exception as exc:
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _translate(self, exc: Exception) -> RunyardError | None:
+        driver_error = getattr(self.engine.dialect.loaded_dbapi, "Error", None)
+        if driver_error is not None and isinstance(exc, driver_error):
+            # Raised by driver-level calls (PostgreSQL COPY): wrap it as SQLAlchemy would.
+            exc = sa.exc.DBAPIError.instance(None, None, exc, driver_error)
+        if isinstance(exc, sa.exc.IntegrityError):
+            if _is_unique_violation(exc):
+                return AlreadyExists(
+                    f"The change conflicts with a record that exists in the "
+                    f"{self.describe()}: {_reason(exc)}"
+                )
+            return InvalidArgument(f"The {self.describe()} refused the change: {_reason(exc)}")
+        if isinstance(exc, sa.exc.OperationalError):
+            return BackendError(self._operational_message(exc))
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            return BackendError(f"The {self.describe()} failed: {_reason(exc)}")
+        return None
 
     def _operational_message(self, exc: sa.exc.OperationalError) -> str:
         reason = _reason(exc)
@@ -111,6 +125,11 @@ def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def _is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    # PostgreSQL's SQLSTATE 23505; SQLite only says it in words.
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(exc.orig)
 
 
 def _reason(exc: sa.exc.SQLAlchemyError) -> str:

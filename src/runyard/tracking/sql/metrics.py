@@ -25,6 +25,7 @@ from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import metric_series, metrics, runs
 
 _SCALAR = MetricKind.SCALAR.value
+_KINDS = frozenset(kind.value for kind in MetricKind)
 _SCALAR_COLUMNS = "series_id, step, logged_at, value"
 _OTHER_COLUMNS = "series_id, step, logged_at, payload"
 _CHUNK = 500
@@ -52,8 +53,12 @@ def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, 
     found = _existing_series(conn, run_keys)
     missing = [key for key in wanted if key not in found]
     if missing:
-        for kind in {kind for _, _, kind in missing}:
-            MetricKind(kind)  # an unknown kind is refused before anything is written
+        for run_id, name, kind in missing:
+            if kind not in _KINDS:
+                raise InvalidArgument(
+                    f"Metric {name!r} of run {run_id!r} has kind {kind!r}; the kinds are "
+                    f"{', '.join(sorted(_KINDS))}."
+                )
         conn.execute(
             dialect_insert(conn, metric_series).on_conflict_do_nothing(),
             [

@@ -100,12 +100,6 @@ def upgrade() -> None:
         sa.Column("value", sa.Double, nullable=True),
         sa.Column("payload", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("seq", name="pk_metrics"),
-        sa.ForeignKeyConstraint(
-            ["series_id"],
-            ["metric_series.id"],
-            name="fk_metrics_series_id_metric_series",
-            ondelete="CASCADE",
-        ),
     )
     op.create_index("ix_metrics_series_id", "metrics", ["series_id"])
     op.create_table(
