@@ -153,3 +153,16 @@ def test_experiment_list_on_an_empty_workspace_says_how_experiments_appear(
     assert result.exit_code == 0
     assert result.stdout == ""
     assert "No experiments yet" in result.stderr
+
+
+def test_create_says_when_it_replaces_the_config_of_another_workspace(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("workspace", "create", "old", "--path", "ws-old").exit_code == 0
+    result = invoke("workspace", "create", "new", "--path", "ws-new")
+    assert result.exit_code == 0, result.output
+    assert "which named workspace 'old'" in result.stderr
+    assert (
+        json.loads((tmp_path / ".runyard" / "config.json").read_text())["workspace_name"] == "new"
+    )
+    again = invoke("workspace", "create", "new", "--path", "ws-new", "--exist-ok")
+    assert "Replaced" not in again.stderr

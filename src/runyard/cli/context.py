@@ -106,6 +106,6 @@ def json_option(func: F) -> F:
         is_flag=True,
         expose_value=False,
         callback=_set_json,
-        help="Print JSON (stable keys) instead of a table.",
+        help="Print the result as JSON (stable keys).",
     )(func)
     return decorated

@@ -38,7 +38,12 @@ Runyard's options go before SCRIPT: everything after it is passed to the script.
     "-e", "--experiment", "experiment_name", metavar="NAME", help="Experiment (required)."
 )
 @click.option(
-    "-t", "--target", default="local", show_default=True, help="Compute target to run on."
+    "-t",
+    "--target",
+    metavar="NAME",
+    default="local",
+    show_default=True,
+    help="Compute target to run on ('runyard compute list').",
 )
 @click.option(
     "--pip",
@@ -144,7 +149,8 @@ def _environment(experiment_name: str, pip_packages: tuple[str, ...]) -> Environ
     from runyard.core.conda_dependencies import CondaDependencies
     from runyard.core.environment import Environment
 
-    env = Environment(f"{experiment_name}-cli")
+    # Names are at most 255 characters; the experiment's may already be that long.
+    env = Environment(f"{experiment_name[:200]}-cli")
     if pip_packages:
         env.python.conda_dependencies = CondaDependencies.create(pip_packages=list(pip_packages))
     else:

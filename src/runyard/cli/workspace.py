@@ -80,12 +80,15 @@ def create(
     ws = Workspace.create(
         name, path=path, exist_ok=exist_ok, tracking_uri=tracking_uri, artifact_uri=artifact_uri
     )
+    replaced = None if no_config else _configured_name(config_dir)
     try:
         config_file = None if no_config else os.path.abspath(ws.write_config(config_dir))
         details = _details(ws, config_file)
     finally:
         ws.close()
     out = state.output
+    if replaced and replaced != name:
+        out.note(f"Replaced {config_file}, which named workspace {replaced!r}.")
     if out.json_output:
         out.json(details)
         return
@@ -139,6 +142,20 @@ def show(state: CliState) -> None:
             ("Datastores", ", ".join(details["datastores"]) or "-"),
         ]
     )
+
+
+def _configured_name(config_dir: str | None) -> str | None:
+    """The workspace name in the config.json that is about to be written over, if any."""
+    import json
+
+    file = os.path.join(config_dir if config_dir is not None else ".runyard", "config.json")
+    try:
+        with open(file, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    name = data.get("workspace_name") if isinstance(data, dict) else None
+    return str(name) if name else None
 
 
 def _details(ws: Any, config_file: str | None) -> dict[str, Any]:
