@@ -140,3 +140,17 @@ def test_unknown_protocol_gives_install_hint(tmp_path):
 
     with pytest.raises(BackendError):
         FsspecArtifactStore("nosuchproto://bucket/x")
+
+
+def test_symlinked_folder_above_a_new_file_is_refused(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(outside, root / "linked")
+    with pytest.raises(InvalidArgument, match="symlink"):
+        join_safe(str(root), "linked/new.txt")
+    store = FsspecArtifactStore(str(root))
+    with pytest.raises(InvalidArgument):
+        store.put_bytes(b"x", "linked/new.txt")
+    assert list(outside.iterdir()) == []

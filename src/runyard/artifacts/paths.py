@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import urllib.parse
 
 from runyard.errors import InvalidArgument
@@ -39,8 +40,11 @@ def check_relpath(name: object, *, what: str = "file name") -> str:
     return normalised
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+    if _CONTROL.search(candidate):
         raise InvalidArgument(f"The {what} {original!r} contains NUL or control characters.")
     if "\\" in candidate:
         raise InvalidArgument(
@@ -61,7 +65,9 @@ def join_safe(root: str, name: str, *, what: str = "file name") -> str:
     symlink inside the root resolves to outside it."""
     rel = check_relpath(name, what=what)
     joined = posixpath.join(root.rstrip("/"), rel) if root else rel
-    if os.path.isabs(root) and os.path.lexists(joined):
+    # realpath resolves every existing component, so a symlinked folder above a file that
+    # does not exist yet is caught too, not only a link at the final name.
+    if os.path.isabs(root):
         real_root = os.path.realpath(root)
         real = os.path.realpath(joined)
         if real != real_root and not real.startswith(real_root + os.sep):
