@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.compute import node
 from runyard.compute.liveness import LivenessSettings
 from runyard.compute.streaming import LogSink
-from runyard.core.run import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.core.run import ENV_WORKSPACE
 from runyard.core.run_files import run_files_prefix
 from runyard.entities.run import RunRecord, RunStatus
 from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
@@ -231,54 +231,14 @@ class Executor:
     def _command(
         self, definition: dict[str, Any], built: BuiltEnvironment, workdir: str
     ) -> tuple[list[str], dict[str, str]]:
-        from runyard.core.data_reference import is_data_reference_dict
+        from runyard.compute.script_setup import script_command
 
         base = {k: v for k, v in os.environ.items() if k not in _EXECUTOR_VARS}
-        env = built.process_env(base)
-        env.update((definition.get("environment") or {}).get("environmentVariables") or {})
-        env.update(definition.get("environmentVariables") or {})
-        resolved: dict[str, str] = {}  # $RUNYARD_DATAREFERENCE_<name> -> local path
-        arguments: list[str] = []
-        for value in definition.get("arguments") or []:
-            if is_data_reference_dict(value):
-                arguments.append(self._resolve_reference(value, workdir, env, resolved))
-            else:
-                arguments.append(str(value))
-        for ref in definition.get("inputs") or []:
-            self._resolve_reference(ref, workdir, env, resolved)
-        # str(ref) in an argument is "$RUNYARD_DATAREFERENCE_<name>" (SDK v1: $AZUREML_...).
-        arguments = [resolved.get(a, a) for a in arguments]
-        env[ENV_RUN_ID] = self.run_id
-        env["AZUREML_RUN_ID"] = self.run_id
-        env[ENV_WORKSPACE] = self.ws.config.to_json()
-        env["PYTHONUNBUFFERED"] = "1"
-        self.warnings.extend(str(n) for n in definition.get("notes") or [])
-        if definition.get("useGpu") and node.gpu_count() == 0:
-            self.warnings.append(
-                f"use_gpu=True, but {node.hostname()} (target "
-                f"{definition.get('target', 'local')!r}) has no GPU: the script runs on the CPU."
-            )
-        script = os.path.join(workdir, *definition["script"].split("/"))
-        return [built.python, script, *arguments], env
-
-    def _resolve_reference(
-        self, ref: dict[str, Any], workdir: str, env: dict[str, str], resolved: dict[str, str]
-    ) -> str:
-        from runyard.core.data_reference import env_var_name, resolve_data_reference
-
-        cache_dir = os.path.join(node.scratch_root(), ".data-cache")
-        path = resolve_data_reference(self.ws, ref, cache_dir, working_dir=workdir)
-        name = str(ref.get("data_reference_name") or "")
-        if name:
-            env[env_var_name(name)] = path
-            env[f"AZUREML_DATAREFERENCE_{name}"] = path
-            resolved[f"${env_var_name(name)}"] = path
-            resolved[f"$AZUREML_DATAREFERENCE_{name}"] = path
-        where = ref.get("path_on_datastore") or ""
-        self.say(
-            f"Data reference {ref.get('datastore_name')}/{where} ({ref.get('mode')}) -> {path}"
+        command, env, warnings = script_command(
+            self.ws, self.run_id, definition, built, workdir, base, self.say
         )
-        return path
+        self.warnings.extend(warnings)
+        return command, env
 
     def _run_script(
         self, definition: dict[str, Any], command: list[str], env: dict[str, str], workdir: str

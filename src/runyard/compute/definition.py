@@ -14,7 +14,8 @@ It lives in the run's details under ``runDefinition`` as plain JSON::
      "resources": {"cpus": 1.0, "gpus": 0, "memoryGb": null, "nodeCount": 1},
      "useGpu": false,
      "maxRunDurationSeconds": null,
-     "framework": "Python", "frameworkVersion": null}
+     "framework": "Python", "frameworkVersion": null, "distributed": null,
+     "notes": ["lines put at the top of the run's log (settings that have no effect)"]}
 
 A data reference travels as the dict ``DataReference.to_dict()`` gives (see
 :mod:`runyard.core.data_reference`); the executor resolves it to a local path before the

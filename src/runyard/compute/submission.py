@@ -143,6 +143,8 @@ def submit(
         config: a ScriptRunConfig, an Estimator, or a configuration with its own
             ``_submit(experiment, tags=..., **kwargs)`` (HyperDriveConfig).
         tags: tags to set on the run.
+        parent_run_id: (keyword) make the run a child of this run (HyperDrive trials).
+        display_name: (keyword) the run's display name.
 
     Raises:
         NotFound: the source directory, the entry script or the compute target is missing.
@@ -159,6 +161,11 @@ def submit(
     from runyard.core.experiment import _new_run_id
     from runyard.core.run import Run
 
+    unknown = sorted(set(kwargs) - {"parent_run_id", "display_name"})
+    if unknown:
+        raise InvalidArgument(
+            f"Experiment.submit() got unexpected arguments: {', '.join(unknown)}."
+        )
     src = _script_run_config(config)
     definition, resources, target_record = build_definition(experiment, src)
     checked_tags = {
@@ -174,6 +181,8 @@ def submit(
         status=RunStatus.QUEUED,
         run_type="submitted",
         target=definition["target"],
+        parent_run_id=kwargs.get("parent_run_id"),
+        display_name=kwargs.get("display_name"),
         tags=checked_tags,
         details={"runDefinition": definition, "snapshot_id": snapshot_id},
     )
