@@ -37,20 +37,19 @@ def _postgres_base_url() -> sa.URL:
 def postgres_admin() -> Iterator[sa.Engine]:
     """An autocommit engine on the test server, or a skip/fail saying why there is none."""
     url = _postgres_base_url()
-    engine = sa.create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        poolclass=sa.pool.NullPool,
-        connect_args={"connect_timeout": 5},
-    )
     try:
+        engine = sa.create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+            connect_args={"connect_timeout": 5},
+        )
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:
-        engine.dispose()
+    except Exception as exc:  # unreachable server, bad credentials, psycopg missing
         reason = (
             f"PostgreSQL is not reachable at {url.render_as_string(hide_password=True)} "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}). Start it or set "
+            f"({' '.join(str(getattr(exc, 'orig', exc)).split())[:200]}). Start it or set "
             "RUNYARD_TEST_POSTGRES_URL."
         )
         if os.environ.get("CI", "").lower() == "true":
