@@ -121,7 +121,13 @@ def place_on_cluster(
         return placement
     if size is not None and can_add_size_nodes and _fits(placement, _size_resources(size)):
         return placement
-    offered = "; ".join(sorted({_offer(n.resources) for n in alive})) or "no live nodes"
+    counts: dict[str, int] = {}
+    for n in alive:
+        counts[_offer(n.resources)] = counts.get(_offer(n.resources), 0) + 1
+    offered = (
+        "; ".join(f"{c} node{'s' if c > 1 else ''} of {o}" for o, c in sorted(counts.items()))
+        or "no live nodes"
+    )
     addable = (
         f" Its autoscaler can add {size.name} nodes ({size.describe()})."
         if size is not None and can_add_size_nodes
@@ -163,6 +169,5 @@ def _offer(resources: dict[str, float]) -> str:
     gpus = resources.get("GPU", 0.0)
     gpu = f"{gpus:g} GPU" if gpus else "no GPU"
     return (
-        f"{resources.get('CPU', 0.0):g} CPU, {gpu}, "
-        f"{resources.get('memory', 0.0) / 2**30:.1f} GiB per node"
+        f"{resources.get('CPU', 0.0):g} CPU, {gpu}, {resources.get('memory', 0.0) / 2**30:.1f} GiB"
     )

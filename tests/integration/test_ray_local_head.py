@@ -1,0 +1,204 @@
+"""A cluster target on a local Ray head Runyard starts and owns: a real ``ray start --head``,
+real Ray jobs, real executors. One head serves the whole module (Ray starts slowly)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from runyard.compute.ray.backend import job_id_of
+from runyard.compute.ray.jobs import PENDING, RayJobsClient
+from runyard.compute.ray.settings import ClusterSettings
+from runyard.core import Environment, Experiment, Run, ScriptRunConfig, Workspace
+from runyard.core.compute import ComputeTarget
+from runyard.errors import Unauthorized
+
+pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
+pytestmark = [pytest.mark.ray, pytest.mark.integration]
+
+TARGET = "gpucluster"
+
+
+@pytest.fixture(scope="module")
+def cluster_ws(tmp_path_factory):
+    """A workspace whose target was created by another process, which has exited since:
+    the head outlives it. STANDARD_NC6 is larger than this machine, so one run holds it."""
+    folder = tmp_path_factory.mktemp("ray-local") / "ws"
+    ws = Workspace.create("ray-local", path=folder)
+    code = textwrap.dedent(
+        f"""
+        from runyard.core import Workspace
+        from runyard.core.compute import AmlCompute, ComputeTarget
+        ws = Workspace.get("ray-local", path={str(folder)!r})
+        config = AmlCompute.provisioning_configuration(vm_size="STANDARD_NC6", max_nodes=4)
+        ComputeTarget.create(ws, {TARGET!r}, config).wait_for_completion(show_output=True)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    target = ComputeTarget(ws, TARGET)
+    yield ws, target, done.stdout
+    target.delete()
+    ws.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_heartbeat(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
+    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "0.5")
+    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "3")
+
+
+@pytest.fixture
+def here():
+    env = Environment("current")
+    env.python.user_managed_dependencies = True
+    return env
+
+
+def _submit(ws, target, tmp_path, body, env, *, use_gpu=False, name="train.py"):
+    folder = tmp_path / f"src-{time.monotonic_ns()}"
+    folder.mkdir()
+    (folder / name).write_text(textwrap.dedent(body))
+    config = ScriptRunConfig(str(folder), name, compute_target=target, environment=env)
+    config.run_config.use_gpu = use_gpu
+    return Experiment(ws, "ray").submit(config)
+
+
+def _wait_for(predicate, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _client(target):
+    settings = ClusterSettings.from_config(target.name, target._record.config)
+    return RayJobsClient(settings.job_api_address(), settings.token())
+
+
+def test_head_started_by_an_exited_process_serves_later_ones(cluster_ws):
+    _ws, target, output = cluster_ws
+    status = target.get_status()
+    assert status.state == "Succeeded"
+    assert status.nodes_idle + status.nodes_busy == 1
+    assert "this machine has no GPU" in output.lower() or "has no gpu" in output.lower()
+    assert target.address.startswith("http://127.0.0.1:")
+
+
+def test_head_listens_on_loopback_only_and_wants_its_token(cluster_ws):
+    _ws, target, _ = cluster_ws
+    head = ClusterSettings.from_config(target.name, target._record.config).head
+    assert head is not None
+    for port in (head.gcs_port, head.dashboard_port):
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        outside = _outside_address()
+        if outside:
+            with pytest.raises(OSError), socket.create_connection((outside, port), timeout=2):
+                pass
+    assert head.gcs_port != 6379 and head.dashboard_port != 8265
+    with pytest.raises(Unauthorized, match="token"):
+        RayJobsClient(head.address, None).jobs()
+
+
+def test_gpu_run_on_a_machine_without_gpu_runs_on_cpu_and_says_so_first(cluster_ws, tmp_path, here):
+    ws, target, _ = cluster_ws
+    run = _submit(
+        ws,
+        target,
+        tmp_path,
+        """
+        import os
+        from runyard.core import Run
+        run = Run.get_context()
+        run.log("accuracy", 0.5)
+        os.makedirs("outputs", exist_ok=True)
+        open("outputs/model.txt", "w").write("m")
+        print("trained on the cpu")
+        """,
+        here,
+        use_gpu=True,
+    )
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Completed", details.get("error")
+    log = run._read_file("runyard-logs/driver.txt").decode()
+    assert log.splitlines()[0].startswith("WARNING: use_gpu=True")
+    assert "trained on the cpu" in log
+    assert any("runs on the CPU" in w for w in run.get_details()["warnings"])
+    assert run.get_metrics()["accuracy"] == 0.5
+    assert "outputs/model.txt" in run.get_file_names()
+    job = run.get_details()["rayJob"]
+    assert job["reserved"] == {"cpus": 2.0, "gpus": 0.0, "memoryBytes": None}
+
+
+def test_run_beyond_what_the_machine_holds_waits_queued_then_runs(cluster_ws, tmp_path, here):
+    ws, target, _ = cluster_ws
+    first = _submit(ws, target, tmp_path, "import time; time.sleep(6)\n", here)
+    _wait_for(lambda: first.get_status() == "Running", what="the first run to run")
+    second = _submit(ws, target, tmp_path, "print('second')\n", here)
+    time.sleep(2)
+    assert second.get_status() == "Queued"
+    assert _client(target).job(job_id_of(second.id)).status == PENDING
+    assert target.get_status().queued_runs >= 1
+    assert first.wait_for_completion()["status"] == "Completed"
+    assert second.wait_for_completion()["status"] == "Completed"
+    assert Run.get(ws, second.id)._refresh().started_at >= first._refresh().ended_at - 0.5
+
+
+def test_cancel_stops_a_running_run_and_a_queued_one_never_starts(cluster_ws, tmp_path, here):
+    ws, target, _ = cluster_ws
+    running = _submit(ws, target, tmp_path, "import time; time.sleep(120)\n", here)
+    _wait_for(lambda: running.get_status() == "Running", what="the run to run")
+    queued = _submit(ws, target, tmp_path, "print('never')\n", here)
+    time.sleep(1)
+    queued.cancel()
+    assert queued.wait_for_completion(raise_on_error=False)["status"] == "Canceled"
+    assert "executor" not in queued.get_details()
+    script_pid = running.get_details()["script"]["pid"]
+    running.cancel()
+    assert running.wait_for_completion(raise_on_error=False)["status"] == "Canceled"
+    _wait_for(lambda: not _alive(script_pid), timeout=20, what="the script to stop")
+
+
+def test_killed_executor_ends_the_run_failed_by_its_heartbeat(cluster_ws, tmp_path, here):
+    ws, target, _ = cluster_ws
+    run = _submit(ws, target, tmp_path, "import time; time.sleep(120)\n", here)
+    _wait_for(lambda: run.get_status() == "Running", what="the run to run")
+    details = run.get_details()
+    os.kill(details["executor"]["pid"], signal.SIGKILL)
+    ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
+    assert ended["status"] == "Failed"
+    assert "heart-beating" in ended["error"]["message"]
+    _wait_for(lambda: not _alive(details["script"]["pid"]), timeout=20, what="the script to stop")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _outside_address() -> str | None:
+    """An address of this machine other than loopback, if it has one."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
+            address = str(sock.getsockname()[0])
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
