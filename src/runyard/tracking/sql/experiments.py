@@ -12,6 +12,14 @@ from runyard.errors import NotFound
 from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import experiments
 
+_FIND = sa.select(experiments).where(experiments.c.name == sa.bindparam("b_name"))
+_NEXT_NUMBER = (
+    sa.update(experiments)
+    .where(experiments.c.name == sa.bindparam("b_name"))
+    .values(run_count=experiments.c.run_count + 1)
+    .returning(experiments.c.id, experiments.c.run_count)
+)
+
 
 def _record(row: sa.Row[Any]) -> ExperimentRecord:
     return ExperimentRecord(
@@ -30,7 +38,7 @@ def create(conn: sa.Connection, name: str) -> ExperimentRecord:
 
 
 def find(conn: sa.Connection, name: str) -> ExperimentRecord | None:
-    row = conn.execute(sa.select(experiments).where(experiments.c.name == name)).one_or_none()
+    row = conn.execute(_FIND, {"b_name": name}).one_or_none()
     return None if row is None else _record(row)
 
 
@@ -52,12 +60,7 @@ def next_run_number(conn: sa.Connection, name: str) -> tuple[int, int]:
     The increment and the read are one statement on the experiment's row, which stays
     locked until the transaction ends: no gaps, no duplicates.
     """
-    row = conn.execute(
-        sa.update(experiments)
-        .where(experiments.c.name == name)
-        .values(run_count=experiments.c.run_count + 1)
-        .returning(experiments.c.id, experiments.c.run_count)
-    ).one_or_none()
+    row = conn.execute(_NEXT_NUMBER, {"b_name": name}).one_or_none()
     if row is None:
         raise not_found(conn, name)
     return row.id, row.run_count

@@ -10,8 +10,12 @@ import sqlalchemy as sa
 
 from runyard.entities import ModelRecord
 from runyard.errors import NotFound
-from runyard.tracking.sql import counters, keyvalues
+from runyard.tracking.sql import counters
+from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import model_properties, model_tags, models
+
+TAGS = KeyValues(model_tags)
+PROPERTIES = KeyValues(model_properties)
 
 _SCOPE = "model"
 
@@ -59,15 +63,15 @@ def create_version(
         )
         .returning(models.c.id)
     ).scalar_one()
-    keyvalues.put(conn, model_tags, key, record.tags)
-    keyvalues.add_once(conn, model_properties, key, record.properties, what=record.id)
+    TAGS.put(conn, key, record.tags)
+    PROPERTIES.add_once(conn, key, record.properties, what=record.id)
     return record
 
 
 def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[ModelRecord]:
     keys = [row.id for row in rows]
-    tags = keyvalues.load(conn, model_tags, keys)
-    properties = keyvalues.load(conn, model_properties, keys)
+    tags = TAGS.load(conn, keys)
+    properties = PROPERTIES.load(conn, keys)
     return [
         ModelRecord(
             name=row.name,
@@ -144,9 +148,9 @@ def list_models(
     if run_id is not None:
         query = query.where(models.c.run_id == run_id)
     if tags:
-        query = query.where(*keyvalues.matches(model_tags, models.c.id, tags))
+        query = query.where(*TAGS.matches(models.c.id, tags))
     if properties:
-        query = query.where(*keyvalues.matches(model_properties, models.c.id, properties))
+        query = query.where(*PROPERTIES.matches(models.c.id, properties))
     rows = conn.execute(query).all()
     if latest:
         seen: set[str] = set()
@@ -173,11 +177,11 @@ def update(
     if description is not None:
         conn.execute(sa.update(models).where(models.c.id == key).values(description=description))
     if remove_tags is not None:
-        keyvalues.remove(conn, model_tags, key, remove_tags)
+        TAGS.remove(conn, key, remove_tags)
     if add_tags:
-        keyvalues.put(conn, model_tags, key, add_tags)
+        TAGS.put(conn, key, add_tags)
     if add_properties:
-        keyvalues.add_once(conn, model_properties, key, add_properties, what=f"{name}:{version}")
+        PROPERTIES.add_once(conn, key, add_properties, what=f"{name}:{version}")
     return get(conn, name, version)
 
 

@@ -12,14 +12,35 @@ import sqlalchemy as sa
 from runyard.entities import TERMINAL_STATUSES, RunRecord, RunStatus, can_transition
 from runyard.entities.run import allowed_transitions
 from runyard.errors import AlreadyExists, InvalidState, NotFound
-from runyard.tracking.sql import documents, experiments, keyvalues
+from runyard.tracking.sql import documents, experiments
+from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import experiments as experiments_table
 from runyard.tracking.sql.tables import run_properties, run_tags, runs
 
+TAGS = KeyValues(run_tags)
+PROPERTIES = KeyValues(run_properties)
+
+# Statements built once: building one costs more than running it on SQLite.
 _SELECT = sa.select(
     runs,
     experiments_table.c.name.label("experiment_name"),
 ).join(experiments_table, experiments_table.c.id == runs.c.experiment_id)
+_GET = _SELECT.where(runs.c.run_id == sa.bindparam("b_run_id"))
+_KEY = sa.select(runs.c.id).where(runs.c.run_id == sa.bindparam("b_run_id"))
+_KEY_LOCKED = _KEY.with_for_update()
+_INSERT = sa.insert(runs).returning(runs.c.id)
+_STATUS = (
+    sa.select(runs.c.id, runs.c.status, runs.c.started_at)
+    .where(runs.c.run_id == sa.bindparam("b_run_id"))
+    .with_for_update()
+)
+_DETAILS = (
+    sa.select(runs.c.id, runs.c.details)
+    .where(runs.c.run_id == sa.bindparam("b_run_id"))
+    .with_for_update()
+)
+# SET takes the columns named in the parameters.
+_UPDATE = sa.update(runs).where(runs.c.id == sa.bindparam("b_key"))
 
 
 def create(
@@ -58,7 +79,7 @@ def create(
         properties=dict(properties or {}),
         details=dict(details or {}),
     )
-    values = {
+    values: dict[str, Any] = {
         "run_id": run_id,
         "experiment_id": experiment_id,
         "number": number,
@@ -73,22 +94,19 @@ def create(
         "details": documents.dumps(record.details, "Run details"),
     }
     try:
-        key = conn.execute(sa.insert(runs).values(values).returning(runs.c.id)).scalar_one()
+        key = conn.execute(_INSERT, values).scalar_one()
     except sa.exc.IntegrityError as exc:
         raise AlreadyExists(
             f"Run id {run_id!r} is taken already; use another id (or Run.get to open it)."
         ) from exc
-    keyvalues.put(conn, run_tags, key, record.tags)
-    keyvalues.add_once(conn, run_properties, key, record.properties, what=f"run {run_id}")
+    TAGS.put(conn, key, record.tags)
+    PROPERTIES.add_once(conn, key, record.properties, what=f"run {run_id}")
     return record
 
 
 def key_of(conn: sa.Connection, run_id: str, *, lock: bool) -> int | None:
     """The run's row key (locked until the transaction ends when ``lock``), or None."""
-    query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
-    if lock:
-        query = query.with_for_update()
-    found = conn.execute(query).scalar_one_or_none()
+    found = conn.execute(_KEY_LOCKED if lock else _KEY, {"b_run_id": run_id}).scalar_one_or_none()
     return None if found is None else int(found)
 
 
@@ -105,8 +123,8 @@ def not_found(run_id: str) -> NotFound:
 
 def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord]:
     keys = [row.id for row in rows]
-    tags = keyvalues.load(conn, run_tags, keys)
-    properties = keyvalues.load(conn, run_properties, keys)
+    tags = TAGS.load(conn, keys)
+    properties = PROPERTIES.load(conn, keys)
     return [
         RunRecord(
             run_id=row.run_id,
@@ -131,7 +149,7 @@ def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord
 
 
 def get(conn: sa.Connection, run_id: str) -> RunRecord:
-    row = conn.execute(_SELECT.where(runs.c.run_id == run_id)).one_or_none()
+    row = conn.execute(_GET, {"b_run_id": run_id}).one_or_none()
     if row is None:
         raise not_found(run_id)
     return _records(conn, [row])[0]
@@ -154,7 +172,7 @@ def list_runs(
     if statuses is not None:
         query = query.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
     if tags:
-        query = query.where(*keyvalues.matches(run_tags, runs.c.id, tags))
+        query = query.where(*TAGS.matches(runs.c.id, tags))
     if limit is not None:
         query = query.limit(limit)
     return _records(conn, conn.execute(query).all())
@@ -170,11 +188,7 @@ def set_status(
 ) -> RunRecord:
     """Compare-and-set: the row is locked, checked and changed in one transaction."""
     status = RunStatus(status)
-    row = conn.execute(
-        sa.select(runs.c.id, runs.c.status, runs.c.started_at)
-        .where(runs.c.run_id == run_id)
-        .with_for_update()
-    ).one_or_none()
+    row = conn.execute(_STATUS, {"b_run_id": run_id}).one_or_none()
     if row is None:
         raise not_found(run_id)
     current = RunStatus(row.status)
@@ -199,7 +213,7 @@ def set_status(
         values["ended_at"] = now
     if error is not None:
         values["error"] = documents.dumps(error, "Run error")
-    conn.execute(sa.update(runs).where(runs.c.id == row.id).values(values))
+    conn.execute(_UPDATE, {"b_key": row.id, **values})
     return get(conn, run_id)
 
 
@@ -211,9 +225,7 @@ def update(
     details: dict[str, Any] | None,
     heartbeat_at: float | None,
 ) -> RunRecord:
-    row = conn.execute(
-        sa.select(runs.c.id, runs.c.details).where(runs.c.run_id == run_id).with_for_update()
-    ).one_or_none()
+    row = conn.execute(_DETAILS, {"b_run_id": run_id}).one_or_none()
     if row is None:
         raise not_found(run_id)
     values: dict[str, Any] = {}
@@ -225,18 +237,18 @@ def update(
     if heartbeat_at is not None:
         values["heartbeat_at"] = heartbeat_at
     if values:
-        conn.execute(sa.update(runs).where(runs.c.id == row.id).values(values))
+        conn.execute(_UPDATE, {"b_key": row.id, **values})
     return get(conn, run_id)
 
 
 def set_tags(conn: sa.Connection, run_id: str, tags: dict[str, str]) -> None:
-    keyvalues.put(conn, run_tags, require_key(conn, run_id, lock=True), tags)
+    TAGS.put(conn, require_key(conn, run_id, lock=True), tags)
 
 
 def remove_tags(conn: sa.Connection, run_id: str, names: Iterable[str]) -> None:
-    keyvalues.remove(conn, run_tags, require_key(conn, run_id, lock=True), names)
+    TAGS.remove(conn, require_key(conn, run_id, lock=True), names)
 
 
 def add_properties(conn: sa.Connection, run_id: str, properties: dict[str, str]) -> None:
     key = require_key(conn, run_id, lock=True)
-    keyvalues.add_once(conn, run_properties, key, properties, what=f"run {run_id}")
+    PROPERTIES.add_once(conn, key, properties, what=f"run {run_id}")
