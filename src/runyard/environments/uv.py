@@ -24,8 +24,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from runyard.environments import cache
 from runyard.environments.builder import BuiltEnvironment, EnvironmentBuilder, LogFn
 from runyard.environments.host import RunyardHost
@@ -147,6 +145,9 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
         hit = self._cached(final, spec_hash, started, log)
         if hit is not None:
             return hit
+        # Imported here: a cache hit (every run of a built environment) does not need it.
+        from filelock import FileLock, Timeout
+
         try:
             lock_file = cache.lock_path(self.cache_dir, spec_hash)
             os.makedirs(os.path.dirname(lock_file), exist_ok=True)
