@@ -269,6 +269,7 @@ class Executor:
             raise _Stop
         self._move(RunStatus.FINALIZING)
         self._upload_outputs(workdir)
+        failure = self.store.get_run(self.run_id).details.get("scriptFailure")
         if outcome.timed_out:
             self._end(
                 RunStatus.FAILED,
@@ -278,8 +279,11 @@ class Executor:
                     "was stopped.",
                 },
             )
-        elif outcome.exit_code != 0:
-            self._end(RunStatus.FAILED, _script_error(outcome.exit_code, outcome.stderr_tail))
+        elif outcome.exit_code != 0 or failure:
+            error = _script_error(outcome.exit_code, outcome.stderr_tail)
+            if failure:  # the script's own run.fail(...): its words first
+                error.update(failure, exitCode=outcome.exit_code)
+            self._end(RunStatus.FAILED, error)
         else:
             self._end(RunStatus.COMPLETED)
 
@@ -293,13 +297,15 @@ class Executor:
 
     # -- endings ----------------------------------------------------------------------
     def _finish_stopped(self) -> None:
+        if self.workdir and self.script is not None:
+            try:  # keep what the script wrote, however the run ends
+                self._upload_outputs(self.workdir)
+            except Exception as exc:
+                self.say(f"Could not upload ./outputs: {type(exc).__name__}: {exc}")
         record = self.store.get_run(self.run_id)
         if record.is_terminal:
             self.say(f"The run is {record.status.value}; stopping.")
             return
-        if self.workdir and self.script is not None:
-            with contextlib.suppress(Exception):  # keep what the script wrote before
-                self._upload_outputs(self.workdir)
         if record.status == RunStatus.CANCEL_REQUESTED or not self.terminated:
             self._end(RunStatus.CANCELED, {"message": "Canceled by request."})
         else:

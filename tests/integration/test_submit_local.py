@@ -280,3 +280,21 @@ def test_environment_that_cannot_be_built_fails_in_preparing(exp, tmp_path, monk
     executor_log = run._read_file("runyard-logs/executor.txt").decode()
     assert "Status: Preparing" in executor_log and "Status: Running" not in executor_log
     assert "runyard-logs/driver.txt" not in run.get_file_names()
+
+
+def test_script_that_fails_its_own_run_keeps_that_error_and_its_outputs(exp, here, tmp_path):
+    src = _source(
+        tmp_path,
+        """
+        import os
+        from runyard.core import Run
+        os.makedirs("outputs", exist_ok=True)
+        open("outputs/partial.txt", "w").write("half")
+        Run.get_context().fail("validation data is empty")
+        """,
+    )
+    run = exp.submit(ScriptRunConfig(src, "train.py", environment=here))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Failed"
+    assert details["error"]["message"] == "validation data is empty"
+    assert "outputs/partial.txt" in run.get_file_names()

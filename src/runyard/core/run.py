@@ -295,7 +295,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         after uploading ``./outputs``.
         """
         self.flush()
-        if os.environ.get(ENV_RUN_ID) == self.id and self._rec().run_type == "submitted":
+        if self._executor_managed():
             return
         outputs = self._rec().details.get("outputs")
         if outputs and os.path.isdir(outputs):
@@ -306,14 +306,28 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     def fail(
         self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True
     ) -> None:
-        """Flush metrics and mark the run Failed with the error's message."""
+        """Flush metrics and mark the run Failed with the error's message.
+
+        Inside a submitted run's script, the error is recorded and the executor marks the
+        run Failed with it once the script ends and ``./outputs`` is uploaded.
+        """
         self.flush()
         error: dict[str, Any] = {"message": str(error_details) if error_details else "Failed"}
         if isinstance(error_details, BaseException):
             error["type"] = type(error_details).__name__
         if error_code:
             error["code"] = error_code
+        if self._executor_managed():
+            self._record = self._workspace._store.update_run(
+                self.id, details={"scriptFailure": error}
+            )
+            return
         self._set_status(RunStatus.FAILED, error=error)
+
+    def _executor_managed(self) -> bool:
+        """Whether this code runs inside this submitted run's script (its executor owns the
+        status)."""
+        return os.environ.get(ENV_RUN_ID) == self.id and self._rec().run_type == "submitted"
 
     def cancel(self) -> None:
         """Cancel the run. A submitted run's process tree is stopped by its executor;

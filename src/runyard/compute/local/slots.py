@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from runyard.entities.run import RunStatus
+from runyard.compute import node
+from runyard.entities.run import RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from runyard.tracking.store import TrackingStore
@@ -72,15 +73,24 @@ class SlotWaiter:
         self._alive_within = alive_within
         self._lock: FileLock | None = None
 
+    def _holds_the_line(self, other: RunRecord, now: float) -> bool:
+        """Whether an older queued run is really waiting: its executor runs (checked on
+        this host), or beat recently, or is being launched."""
+        executor = other.details.get("executor") or {}
+        pid = executor.get("pid")
+        if executor.get("host") == node.hostname() and isinstance(pid, int):
+            return node.process_alive(pid, executor.get("pidStart"))
+        last = other.heartbeat_at if other.heartbeat_at is not None else other.created_at
+        return now - last <= self._alive_within
+
     def _my_turn(self) -> bool:
         mine = self._store.get_run(self._run_id)
         now = time.time()
         for other in self._store.list_runs(statuses=[RunStatus.QUEUED]):
-            if other.run_id == self._run_id or other.target != self._target:
+            if other.run_id == self._run_id or (other.target or "local") != self._target:
                 continue
-            if other.heartbeat_at is None or now - other.heartbeat_at > self._alive_within:
-                continue  # its executor has not started, or died: it does not hold the line
-            if (other.created_at, other.run_id) < (mine.created_at, mine.run_id):
+            older = (other.created_at, other.run_id) < (mine.created_at, mine.run_id)
+            if older and self._holds_the_line(other, now):
                 return False
         return True
 
