@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
     from runyard.environments.builder import BuiltEnvironment
 
+#: Set to keep each run's scratch folder (working copy, logs spool) for debugging.
 KEEP_WORKDIR_ENV = "RUNYARD_KEEP_WORKDIR"
 _EXECUTOR_VARS = ("RUNYARD_LOCAL_SLOTS", "RUNYARD_EXECUTOR_OUT")
 
@@ -162,11 +163,8 @@ class Executor:
             if self.slot is not None:
                 self.slot.release()
             self.driver.close()
-            if not self.driver.errors and self.driver.spool:
-                with contextlib.suppress(OSError):  # everything reached the store
-                    os.unlink(self.driver.spool)
-            self._clean_workdir()
             self.log.close()
+            self._clean_up(stored_all=not self.driver.errors and not self.log.errors)
         return 0
 
     def _carry(self, record: RunRecord) -> None:
@@ -337,11 +335,15 @@ class Executor:
         except Exception as store_exc:  # nothing more can be recorded; say it in the output
             self.say(f"Could not mark the run Failed: {store_exc}")
 
-    def _clean_workdir(self) -> None:
-        if self.workdir and not os.environ.get(KEEP_WORKDIR_ENV):
-            with contextlib.suppress(OSError):
-                os.chdir(node.scratch_root())
+    def _clean_up(self, stored_all: bool) -> None:
+        """Remove the working folder; and the run's scratch folder (the driver log's spool,
+        the executor's own output) when every log line reached the store."""
+        if os.environ.get(KEEP_WORKDIR_ENV):
+            return
+        if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        if stored_all:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def _script_error(exit_code: int, stderr_tail: str) -> dict[str, Any]:

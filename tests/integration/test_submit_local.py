@@ -90,6 +90,11 @@ def test_submitted_script_logs_metrics_files_and_output(exp, here, tmp_path, cap
     assert details["heartbeatTimeUtc"] is not None and details["runType"] == "submitted"
     model = run.register_model("m", model_path="outputs/model")
     assert model.version == 1
+    scratch = tmp_path / "scratch" / run.id  # the working copy goes once the run is over
+    deadline = time.monotonic() + 10
+    while scratch.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not scratch.exists()
 
 
 def test_crashing_script_fails_with_exit_code_and_traceback_keeping_its_metrics(
