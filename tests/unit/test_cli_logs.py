@@ -106,6 +106,8 @@ def test_follow_of_a_completed_run_prints_the_whole_log_and_exits_0(here):
     result = invoke("run", "logs", run.id, "--follow")
     assert result.exit_code == 0
     assert result.stdout == "done\n"
+    # The log is the output: a global --json adds no document after it.
+    assert invoke("--json", "run", "logs", run.id, "--follow").stdout == "done\n"
 
 
 def test_ctrl_c_stops_following_with_exit_130_and_leaves_the_run_running(here, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -262,8 +263,11 @@ def download(state: CliState, run_id: str, prefix: str | None, output_dir: str) 
 
     run_obj = Run.get(state.workspace(), run_id)
     out = state.output
+    # A progress bar only for a person watching: in a pipe it would land among the paths.
     written = run_obj.download_files(
-        prefix=prefix, output_directory=output_dir, show_progress=not out.json_output
+        prefix=prefix,
+        output_directory=output_dir,
+        show_progress=not out.json_output and sys.stdout.isatty(),
     )
     if prefix and not written:
         names = run_obj.get_file_names()

@@ -117,7 +117,8 @@ def submit(
             out.note(f"Follow it with: runyard run logs {run_obj.id} --follow")
         return
     out.note(f"Submitted run {run_obj.id}")
-    _finish(state, run_obj, _follow(run_obj, echo_output=not out.json_output))
+    status = _follow(run_obj, echo_output=not out.json_output)
+    _finish(state, run_obj, status, json_summary=out.json_output)
 
 
 def _script_in(source_dir: str, script: str) -> str:
@@ -174,10 +175,10 @@ def _follow(run_obj: Any, *, echo_output: bool) -> str:
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
-def _finish(state: CliState, run_obj: Any, status: str) -> None:
+def _finish(state: CliState, run_obj: Any, status: str, *, json_summary: bool) -> None:
     """Report a followed run's end; Failed or Canceled exit non-zero."""
     out = state.output
-    if out.json_output:
+    if json_summary:
         out.json({"runId": run_obj.id, "experiment": run_obj.experiment.name, "status": status})
     if status == "Failed":
         error = run_obj.get_details().get("error") or {}
@@ -185,7 +186,7 @@ def _finish(state: CliState, run_obj: Any, status: str) -> None:
         raise CommandFailed(f"Run {run_obj.id} failed: {message or 'no error recorded'}")
     if status == "Canceled":
         raise CommandFailed(f"Run {run_obj.id} was canceled.")
-    if not out.json_output:
+    if not json_summary:
         out.note(f"Run {run_obj.id} {status}.")
 
 
@@ -213,7 +214,8 @@ def logs(state: CliState, run_id: str, follow: bool) -> None:
 
     run_obj = Run.get(state.workspace(), run_id)
     if follow:
-        _finish(state, run_obj, _follow(run_obj, echo_output=True))
+        # The log is the output here, so no JSON summary even under a global --json.
+        _finish(state, run_obj, _follow(run_obj, echo_output=True), json_summary=False)
         return
     data = read_log(run_obj)
     if data is None:
