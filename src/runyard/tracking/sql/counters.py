@@ -10,14 +10,14 @@ from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import counters
 
 
-def next_value(conn: sa.Connection, scope: str, name: str) -> int:
-    """Increment and return the counter (1 the first time); the row stays locked until
-    the transaction ends, so concurrent callers queue."""
+def next_value(conn: sa.Connection, scope: str, name: str, *, by: int = 1) -> int:
+    """Add ``by`` to the counter (0 the first time) and return its new value; the row stays
+    locked until the transaction ends, so concurrent callers queue."""
     statement = (
         dialect_insert(conn, counters)
-        .values(scope=scope, name=name, value=1)
+        .values(scope=scope, name=name, value=by)
         .on_conflict_do_update(
-            index_elements=["scope", "name"], set_={"value": counters.c.value + 1}
+            index_elements=["scope", "name"], set_={"value": counters.c.value + by}
         )
         .returning(counters.c.value)
     )

@@ -7,10 +7,13 @@ databases). The other kinds (list, row, table, image) keep their JSON in ``paylo
 ``seq`` is the logging order.
 
 Writes go straight to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+Values are clustered by series (see ``tables.metrics``); ``seq``, the logging order, is
+allocated here in blocks on SQLite (under its write lock) and by PostgreSQL itself.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -19,15 +22,13 @@ import sqlalchemy as sa
 
 from runyard.entities import MetricKind, MetricRecord
 from runyard.errors import InvalidArgument, NotFound
-from runyard.tracking.sql import documents
+from runyard.tracking.sql import counters, documents
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import metric_series, metrics, runs
 
 _SCALAR = MetricKind.SCALAR.value
 _KINDS = frozenset(kind.value for kind in MetricKind)
-_SCALAR_COLUMNS = "series_id, step, logged_at, value"
-_OTHER_COLUMNS = "series_id, step, logged_at, payload"
 _CHUNK = 500
 
 SeriesKey = tuple[str, str, str]  # run id, metric name, kind
@@ -43,8 +44,20 @@ def log(conn: sa.Connection, records: Sequence[MetricRecord]) -> None:
     if not records:
         return
     series = _series_ids(conn, {(r.run_id, r.name, r.kind) for r in records})
-    for is_scalar, rows in _row_groups(records, series):
-        _insert(conn, rows, _SCALAR_COLUMNS if is_scalar else _OTHER_COLUMNS)
+    postgres = conn.dialect.name == "postgresql"
+    first_seq = None
+    if not postgres:  # PostgreSQL numbers the rows itself (identity column)
+        count = len(records)
+        first_seq = counters.next_value(conn, "sequence", "metrics", by=count) - count + 1
+    for is_scalar, rows in _row_groups(records, series, first_seq):
+        columns = ["series_id", "step", "logged_at", "value" if is_scalar else "payload"]
+        if postgres:
+            _copy(conn, rows, ", ".join(columns))
+        else:
+            columns.insert(1, "seq")
+            conn.exec_driver_sql(
+                f"INSERT INTO metrics ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?)", rows
+            )
 
 
 def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, int]:
@@ -104,12 +117,14 @@ def _existing_series(conn: sa.Connection, run_keys: dict[str, int]) -> dict[Seri
 
 
 def _row_groups(
-    records: Sequence[MetricRecord], series: dict[SeriesKey, int]
+    records: Sequence[MetricRecord], series: dict[SeriesKey, int], first_seq: int | None
 ) -> list[tuple[bool, list[tuple[Any, ...]]]]:
-    """The rows to insert, in order, grouped into runs of scalars and of other kinds."""
+    """The rows to insert, in order, grouped into runs of scalars and of other kinds:
+    ``(series_id, [seq,] step, logged_at, value or payload)``, seq when ``first_seq``."""
     groups: list[tuple[bool, list[tuple[Any, ...]]]] = []
     rows: list[tuple[Any, ...]] = []
     scalar_group = True
+    next_seq = None if first_seq is None else itertools.count(first_seq).__next__
     record = None
     try:
         for record in records:
@@ -119,15 +134,17 @@ def _row_groups(
                 if rows:
                     groups.append((scalar_group, rows))
                 rows, scalar_group = [], is_scalar
+            item: Any
             if is_scalar:
-                value = float(record.value)
-                # NaN != NaN: stored as NULL.
-                rows.append(
-                    (series_id, record.step, record.logged_at, None if value != value else value)
-                )
+                item = float(record.value)
+                if item != item:  # NaN is stored as NULL
+                    item = None
             else:
-                payload = documents.dumps(record.value, f"Metric {record.name!r}")
-                rows.append((series_id, record.step, record.logged_at, payload))
+                item = documents.dumps(record.value, f"Metric {record.name!r}")
+            if next_seq is None:
+                rows.append((series_id, record.step, record.logged_at, item))
+            else:
+                rows.append((series_id, next_seq(), record.step, record.logged_at, item))
     except (TypeError, ValueError) as exc:
         assert record is not None
         raise InvalidArgument(
@@ -139,18 +156,15 @@ def _row_groups(
     return groups
 
 
-def _insert(conn: sa.Connection, rows: list[tuple[Any, ...]], columns: str) -> None:
-    if conn.dialect.name == "postgresql":
-        # COPY is several times faster than any INSERT for big batches.
-        driver_connection: Any = conn.connection.driver_connection
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY metrics ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    else:
-        conn.exec_driver_sql(f"INSERT INTO metrics ({columns}) VALUES (?, ?, ?, ?)", rows)
+def _copy(conn: sa.Connection, rows: list[tuple[Any, ...]], columns: str) -> None:
+    """PostgreSQL: COPY is several times faster than any INSERT for big batches."""
+    driver_connection: Any = conn.connection.driver_connection
+    with (
+        driver_connection.cursor() as cursor,
+        cursor.copy(f"COPY metrics ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def get(conn: sa.Connection, run_id: str, name: str | None) -> list[MetricRecord]:

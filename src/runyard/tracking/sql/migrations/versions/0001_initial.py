@@ -19,7 +19,6 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_BIG_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _NAME = sa.String(255)
 
 
@@ -93,15 +92,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "metrics",
-        sa.Column("seq", _BIG_KEY, autoincrement=True, nullable=False),
-        sa.Column("series_id", sa.Integer, nullable=False),
+        sa.Column("series_id", sa.Integer, nullable=False, autoincrement=False),
+        sa.Column("seq", sa.BigInteger, sa.Identity(), nullable=False),
         sa.Column("step", sa.BigInteger, nullable=True),
         sa.Column("logged_at", sa.Double, nullable=False),
         sa.Column("value", sa.Double, nullable=True),
         sa.Column("payload", sa.Text, nullable=True),
-        sa.PrimaryKeyConstraint("seq", name="pk_metrics"),
+        sa.PrimaryKeyConstraint("series_id", "seq", name="pk_metrics"),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_metrics_series_id", "metrics", ["series_id"])
     op.create_table(
         "models",
         sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
