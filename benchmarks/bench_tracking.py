@@ -219,6 +219,18 @@ def build_rows(
                 met=inner <= 150,
             )
         )
+    cpu = imp["runyard"]["inner_cpu"]["median"] * ms
+    rows.append(
+        row(
+            "Same, CPU time of the imports (as installed; machine load does not inflate it)",
+            cpu,
+            imp["mlflow"]["inner_cpu"]["median"] * ms,
+            "`import mlflow`",
+            "ms",
+            target="≤ 150 ms",
+            met=cpu <= 150,
+        )
+    )
     wall = imp["runyard"]["wall"]["median"] * ms
     rows.append(
         row(
