@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 
 from runyard.errors import AlreadyExists, BackendError, InvalidArgument, RunyardError
@@ -122,8 +121,13 @@ class Database:
 
 def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
     """An INSERT construct with ``on_conflict_do_nothing/update`` for ``conn``'s database."""
+    # Imported here: a SQLite workspace never pays for importing the PostgreSQL dialect.
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table)
 
 
