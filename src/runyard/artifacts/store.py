@@ -15,6 +15,7 @@ Contract:
 from __future__ import annotations
 
 import abc
+import builtins
 import os
 import shutil
 import uuid
@@ -217,7 +218,7 @@ class FsspecArtifactStore(ArtifactStore):
         root = self._root + "/"
         return sorted(p[len(root) :] for p in found if p.startswith(root))
 
-    def _list_local(self, base: str) -> list[str]:
+    def _list_local(self, base: str) -> builtins.list[str]:
         if os.path.isfile(base):
             return [os.path.relpath(base, self._root).replace(os.sep, "/")]
         names = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
 import os
 from typing import TYPE_CHECKING, Any
@@ -338,7 +339,7 @@ class Model:
         """Add or change tags."""
         self._update(add_tags=_checked("Tag", tags))
 
-    def remove_tags(self, tags: list[str] | str) -> None:
+    def remove_tags(self, tags: builtins.list[str] | str) -> None:
         """Remove tags by name."""
         self._update(remove_tags=[tags] if isinstance(tags, str) else list(tags))
 
