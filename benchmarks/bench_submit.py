@@ -77,7 +77,7 @@ def _calibrate(folder: Path, seconds: float) -> int:
 def _runyard_latency(exp, src: Path, env, stamps: Path, repeat: int) -> dict[str, list[float]]:
     from runyard.core import ScriptRunConfig
 
-    first, submit, total = [], [], []
+    first, submit, total, cpu = [], [], [], []
     for i in range(repeat + 1):  # the first one warms up (snapshot stored, env cached)
         stamp = stamps / f"{env.name}-{i}"
         config = ScriptRunConfig(str(src), "first.py", arguments=[str(stamp)], environment=env)
@@ -93,7 +93,8 @@ def _runyard_latency(exp, src: Path, env, stamps: Path, repeat: int) -> dict[str
         submit.append(t_submit)
         first.append(started - t0)
         total.append(run._refresh().ended_at - t0)
-    return {"first_line": first, "submit_call": submit, "completed": total}
+        cpu.append(details["script"]["executorCpuSeconds"])
+    return {"first_line": first, "submit_call": submit, "completed": total, "executor_cpu": cpu}
 
 
 def _overhead(exp, src: Path, env, stamps: Path, n: int, repeat: int) -> dict[str, list[float]]:
@@ -302,6 +303,13 @@ def main() -> None:
             "s",
         ),  # type: ignore[index]
         row("Submit → Completed, empty script", med(uv["completed"]), None, "", "s"),  # type: ignore[index]
+        row(
+            "Executor CPU time until the script starts (interpreter, imports, phases)",
+            med(uv["executor_cpu"]),
+            None,
+            "",
+            "s",
+        ),  # type: ignore[index]
         row(
             f"~{args.work_seconds:.0f} s of CPU work: through Runyard vs by hand (wall)",
             through,

@@ -255,6 +255,9 @@ class Executor:
         )
         info = self.script.start()
         info["command"] = command[1:]
+        # What the executor cost until the script started (imports included): CPU time,
+        # which machine load does not inflate.
+        info["executorCpuSeconds"] = round(time.process_time(), 4)
         self.store.update_run(self.run_id, details={"script": info})
         self.say(f"Script started (pid {info['pid']}): {definition['script']}")
         limit = definition.get("maxRunDurationSeconds")
