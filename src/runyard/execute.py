@@ -182,11 +182,11 @@ class Executor:
         self._run_script(definition, command, env, workdir)
 
     def _wait_for_slot(self, record: RunRecord) -> None:
-        from runyard.compute.local import slots
-
-        raw = os.environ.get(slots.SLOTS_ENV)
+        raw = os.environ.get("RUNYARD_LOCAL_SLOTS")  # slots.SLOTS_ENV; unset: no limit
         if not raw:
             return
+        from runyard.compute.local import slots
+
         max_runs, folder = slots.decode(raw)
         target = record.target or "local"
         self.slot = slots.SlotWaiter(
