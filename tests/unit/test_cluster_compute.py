@@ -380,3 +380,27 @@ def _closed_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return int(port)
+
+
+def test_submitting_to_a_cluster_that_went_away_fails_the_run_with_a_clear_error(ws, tmp_path):
+    from runyard.core import Environment, Experiment, ScriptRunConfig
+    from runyard.entities.compute import ComputeTargetRecord
+
+    port = _closed_port()
+    config = AmlCompute.provisioning_configuration(address=f"http://127.0.0.1:{port}").config
+    ws._store.save_compute_target(ComputeTargetRecord("gone", "cluster", config))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("print('never')\n")
+    env = Environment("current")
+    env.python.user_managed_dependencies = True
+    target = ComputeTarget(ws, "gone")
+    submitted = ScriptRunConfig(
+        str(tmp_path / "src"), "train.py", compute_target=target, environment=env
+    )
+    with pytest.raises(
+        BackendError, match=rf"Cannot reach the Ray cluster at http://127.0.0.1:{port}"
+    ):
+        Experiment(ws, "e").submit(submitted)
+    run = next(Experiment(ws, "e").get_runs())
+    assert run.get_status() == "Failed"
+    assert "Cannot reach the Ray cluster" in run.get_details()["error"]["message"]

@@ -1,6 +1,7 @@
 """RayComputeBackend: a run's executor as a Ray job on a node that has what the run asks for.
 
-``launch`` submits ``python -m runyard.execute RUN_ID`` as a Ray job whose entrypoint
+``launch`` submits the run's executor (``python -m runyard.execute RUN_ID``, under the
+node-loss watcher of :mod:`runyard.compute.ray.entry`) as a Ray job whose entrypoint
 reserves the run's resources (see :mod:`runyard.compute.ray.placement`). Ray keeps the job
 pending while no node can hold it (the cluster full, or its autoscaler adding a node), so
 the run stays visibly Queued until its executor starts on a node and moves it on. The job
@@ -11,7 +12,8 @@ running executor gets SIGTERM, sees CancelRequested in the store, stops its scri
 marks the run Canceled (Ray waits for it before it kills anything left).
 
 An executor that dies with its node stops heart-beating and the run is marked Failed by
-:mod:`runyard.compute.liveness`; a job that ends before its executor ever started (Ray
+:mod:`runyard.compute.liveness`; a node lost while its machine lives on is caught by the
+watcher, which marks the run Failed saying so; a job that ends before its executor ever started (Ray
 could not start it) is marked Failed with Ray's reason by :meth:`RayComputeBackend.reconcile`.
 """
 
@@ -117,7 +119,10 @@ class RayComputeBackend(ComputeBackend):
             "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
             **self._settings.forwarded_environment(),
         }
-        entrypoint = shlex.join([self._settings.executor_python(), "-m", "runyard.execute", run_id])
+        # exec: the watcher's parent is Ray's job supervisor, whose death means node loss.
+        entrypoint = "exec " + shlex.join(
+            [self._settings.executor_python(), "-m", "runyard.compute.ray.entry", run_id]
+        )
         submitted_at = time.time()
         client.submit(
             job_id_of(run_id),

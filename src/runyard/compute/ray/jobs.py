@@ -13,6 +13,7 @@ cluster is a :class:`~runyard.errors.BackendError` naming the address and what t
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +29,7 @@ STOPPED = "STOPPED"
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 JOB_TERMINAL = frozenset({STOPPED, SUCCEEDED, FAILED})
+SUBMIT_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,13 @@ class RayJobsClient:
         self._timeout = timeout
 
     # -- HTTP ------------------------------------------------------------------------
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(self.address + path, data=data, method=method)
         request.add_header("Accept", "application/json")
@@ -128,7 +136,7 @@ class RayJobsClient:
         if self._token:
             request.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout or self._timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             text = exc.read().decode("utf-8", "replace").strip()
@@ -212,7 +220,17 @@ class RayJobsClient:
             body["entrypoint_memory"] = int(memory_bytes)
         if resources:
             body["entrypoint_resources"] = resources
-        self._request("POST", "/api/jobs/", body)
+        # A fresh cluster answers "no available agent" until its job agent is up; the
+        # dashboard itself waits ~10 s for one, so give each try longer than that.
+        deadline = time.monotonic() + SUBMIT_TIMEOUT_S
+        while True:
+            try:
+                self._request("POST", "/api/jobs/", body, timeout=SUBMIT_TIMEOUT_S)
+                return
+            except BackendError as exc:
+                if time.monotonic() > deadline or "available agent" not in str(exc):
+                    raise
+            time.sleep(1.0)
 
     def job(self, submission_id: str) -> RayJob:
         """Raises NotFound when the cluster has no such job."""

@@ -121,11 +121,14 @@ def place_on_cluster(
         return placement
     if size is not None and can_add_size_nodes and _fits(placement, _size_resources(size)):
         return placement
-    counts: dict[str, int] = {}
+    groups: dict[str, list[float]] = {}
     for n in alive:
-        counts[_offer(n.resources)] = counts.get(_offer(n.resources), 0) + 1
+        groups.setdefault(_offer(n.resources), []).append(n.resources.get("memory", 0.0))
     offered = (
-        "; ".join(f"{c} node{'s' if c > 1 else ''} of {o}" for o, c in sorted(counts.items()))
+        "; ".join(
+            f"{len(mem)} node{'s' if len(mem) > 1 else ''} of {offer}, {max(mem) / 2**30:.1f} GiB"
+            for offer, mem in sorted(groups.items())
+        )
         or "no live nodes"
     )
     addable = (
@@ -168,6 +171,4 @@ def _fits(placement: Placement, resources: dict[str, float]) -> bool:
 def _offer(resources: dict[str, float]) -> str:
     gpus = resources.get("GPU", 0.0)
     gpu = f"{gpus:g} GPU" if gpus else "no GPU"
-    return (
-        f"{resources.get('CPU', 0.0):g} CPU, {gpu}, {resources.get('memory', 0.0) / 2**30:.1f} GiB"
-    )
+    return f"{resources.get('CPU', 0.0):g} CPU, {gpu}"

@@ -135,7 +135,8 @@ class ClusterSettings:
 
     def forwarded_environment(self) -> dict[str, str]:
         """Runyard settings of this process that executors on the nodes need too."""
-        names = _FORWARDED_REMOTE if self.mode == ATTACHED else _FORWARDED_LOCAL
+        here = self.mode != ATTACHED or address_is_this_machine(self.address or "")
+        names = _FORWARDED_LOCAL if here else _FORWARDED_REMOTE
         return {name: os.environ[name] for name in names if os.environ.get(name)}
 
 

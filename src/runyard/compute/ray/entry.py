@@ -1,0 +1,103 @@
+"""The Ray job's entrypoint: the executor, watching for the loss of its node.
+
+    exec python -m runyard.compute.ray.entry RUN_ID     (as a Ray job's entrypoint)
+
+Ray runs a job's entrypoint under a *job supervisor* actor on the node. The executor runs in
+this very process, so whatever Ray does to the entrypoint when the node goes (on a lost
+machine, everything; on a machine that lives on, Ray kills its workers' child processes)
+happens to the executor: it stops heart-beating and the run is marked Failed by
+:mod:`runyard.compute.liveness`, which also stops a script left behind. When the supervisor
+dies and this process is spared, a watcher thread sees its parent change, marks the run
+Failed saying its node was lost, and stops the executor (which stops the script).
+
+Ray's ``stop`` (``run.cancel()``) sends SIGTERM, which the executor handles as usual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runyard.execute import Executor
+
+NODE_LOST = "NodeLost"
+POLL_S = 0.5
+
+
+def _mark_node_lost(run_id: str) -> None:
+    from runyard.core.workspace import Workspace
+    from runyard.entities.run import RunStatus
+    from runyard.errors import InvalidState
+
+    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
+    try:
+        store = workspace._store
+        record = store.get_run(run_id)
+        if record.is_terminal:
+            return
+        status = (
+            RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
+        )
+        with contextlib.suppress(InvalidState):
+            store.set_run_status(
+                run_id,
+                status,
+                error={
+                    "code": NODE_LOST,
+                    "message": (
+                        "The Ray node running this run was lost (Ray's job supervisor of the "
+                        f"run on it died while the run was {record.status.value}); its "
+                        "script was stopped. Logs and metrics up to then are kept."
+                    ),
+                },
+                expected=[record.status],
+            )
+    finally:
+        workspace.close()
+
+
+def _watch(run_id: str, supervisor: int, executor: Executor) -> None:
+    while not executor.done.wait(POLL_S):
+        if os.getppid() != supervisor:
+            print(f"runyard: the Ray job supervisor of run {run_id} is gone: node lost", flush=True)
+            try:
+                _mark_node_lost(run_id)
+            finally:
+                executor.stop.set()
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Carry run ``RUN_ID`` (as ``python -m runyard.execute``) and watch our parent, Ray's
+    job supervisor."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not os.environ.get("RUNYARD_WORKSPACE"):
+        print(
+            "usage: RUNYARD_WORKSPACE=<workspace JSON> python -m runyard.compute.ray.entry RUN_ID",
+            file=sys.stderr,
+        )
+        return 2
+    from runyard.core.workspace import Workspace
+    from runyard.execute import Executor
+
+    run_id = args[0]
+    supervisor = os.getppid()
+    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
+    try:
+        executor = Executor(workspace, run_id)
+        watcher = threading.Thread(
+            target=_watch, args=(run_id, supervisor, executor), name="runyard-node-watch"
+        )
+        watcher.daemon = True
+        watcher.start()
+        return executor.run()
+    finally:
+        workspace.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""A cluster target attached to Ray's own multi-node test cluster (``ray.cluster_utils.Cluster``:
+a head and separate raylets on this machine): runs spread over nodes, wait when every node
+is busy, fail fast when no node can hold them, and fail (by heartbeat) when their node dies."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+import time
+
+import pytest
+
+from runyard.compute.ray.backend import job_id_of
+from runyard.compute.ray.jobs import RayJobsClient
+from runyard.core import Environment, Experiment, ScriptRunConfig, Workspace
+from runyard.core.compute import AmlCompute, ComputeTarget
+from runyard.errors import InvalidArgument
+
+pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
+pytestmark = [pytest.mark.ray, pytest.mark.integration]
+
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head without CPUs and two 2-CPU worker raylets, all on 127.0.0.1 and free ports, in
+    a process of their own."""
+    from ray_multinode import MultiNodeCluster
+
+    temp_dir = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # short: Ray's sockets live there
+    cluster = MultiNodeCluster(temp_dir, WORKERS, cpus=2)
+    yield cluster
+    cluster.shutdown()
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def attached(ray_cluster, tmp_path_factory):
+    address = ray_cluster.address
+    ws = Workspace.create("ray-attached", path=tmp_path_factory.mktemp("ray-attached") / "ws")
+    config = AmlCompute.provisioning_configuration(
+        vm_size="cpu-2", max_nodes=WORKERS, address=address, python=sys.executable
+    )
+    target = ComputeTarget.create(ws, "shared", config)
+    yield ws, target, RayJobsClient(address)
+    target.delete()
+    ws.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_heartbeat(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
+    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "0.5")
+    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "3")
+
+
+@pytest.fixture
+def here():
+    env = Environment("current")
+    env.python.user_managed_dependencies = True
+    return env
+
+
+def _submit(ws, target, tmp_path, body, env, *, use_gpu=False):
+    folder = tmp_path / f"src-{time.monotonic_ns()}"
+    folder.mkdir()
+    (folder / "train.py").write_text(textwrap.dedent(body))
+    config = ScriptRunConfig(str(folder), "train.py", compute_target=target, environment=env)
+    config.run_config.use_gpu = use_gpu
+    return Experiment(ws, "attached").submit(config)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _wait_for(predicate, timeout=90.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_runs_spread_over_the_nodes_and_the_rest_wait_queued(attached, tmp_path, here):
+    ws, target, client = attached
+    runs = [_submit(ws, target, tmp_path, "import time; time.sleep(5)\n", here) for _ in range(3)]
+    _wait_for(
+        lambda: sum(r.get_status() == "Running" for r in runs) == WORKERS,
+        what="two runs running at once",
+    )
+    statuses = sorted(r.get_status() for r in runs)
+    assert statuses.count("Queued") == 1, statuses
+    running = [r for r in runs if r.get_status() == "Running"]
+    nodes = {client.job(job_id_of(r.id)).node_id for r in running}
+    assert len(nodes) == WORKERS  # one run per node: each reserves a whole cpu-2 node
+    status = target.get_status()
+    assert (status.nodes_busy, status.queued_runs) == (WORKERS, 1)
+    for run in runs:
+        assert run.wait_for_completion()["status"] == "Completed"
+
+
+def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_path, here):
+    ws, target, _client = attached
+    with pytest.raises(InvalidArgument, match=r"offers: .*2 nodes of 2 CPU, no GPU"):
+        _submit(ws, target, tmp_path, "print('never')\n", here, use_gpu=True)
+    failed = next(Experiment(ws, "attached").get_runs())
+    assert failed.get_status() == "Failed"
+    assert "no GPU" in failed.get_details()["error"]["message"]
+
+
+def test_run_whose_node_dies_ends_failed_with_the_heartbeat_reason(
+    attached, ray_cluster, tmp_path, here
+):
+    ws, target, client = attached
+    run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
+    _wait_for(lambda: run.get_status() == "Running", what="the run to run")
+    node_id = client.job(job_id_of(run.id)).node_id
+    ray_cluster.remove_node(node_id)
+    try:
+        ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=90)
+        assert ended["status"] == "Failed"
+        # Ray kills what its node's workers started; the executor's silence says why.
+        assert "heart-beating" in ended["error"]["message"]
+        script = run.get_details()["script"]["pid"]
+        _wait_for(
+            lambda: not os.path.exists(f"/proc/{script}/cmdline") or _zombie(script),
+            timeout=20,
+            what="the script to stop",
+        )
+    finally:
+        ray_cluster.add_node()
