@@ -77,10 +77,10 @@ def test_upload_skips_existing_files_and_says_so(ws, src, capsys):
     capsys.readouterr()
     ds.upload(src, target_path="d", show_progress=False)
     skipped = "Skipped 2 existing files; pass overwrite=True to replace them"
-    assert skipped in capsys.readouterr().out
+    assert skipped in capsys.readouterr().err
     assert _read(os.path.join(ds.url, "d", "train.bin")) != b"new content"
     ds.upload(src, target_path="d", overwrite=True, show_progress=False)
-    assert "Skipped" not in capsys.readouterr().out
+    assert "Skipped" not in capsys.readouterr().err
     assert _read(os.path.join(ds.url, "d", "train.bin")) == b"new content"
 
 
@@ -91,7 +91,7 @@ def test_download_keeps_existing_local_files_unless_overwrite(ws, src, tmp_path,
     assert ds.download(out, show_progress=False) == 2
     (out / "d" / "train.bin").write_bytes(b"mine")
     assert ds.download(out, show_progress=False) == 0
-    assert "Skipped 2 existing files" in capsys.readouterr().out
+    assert "Skipped 2 existing files" in capsys.readouterr().err
     assert (out / "d" / "train.bin").read_bytes() == b"mine"
     assert ds.download(out, overwrite=True, show_progress=False) == 2
     assert (out / "d" / "train.bin").read_bytes() == (src / "train.bin").read_bytes()
@@ -108,7 +108,7 @@ def test_upload_shows_a_progress_bar_over_bytes_and_files(ws, tmp_path, capsys):
     for i in range(3):
         (big / f"part{i}.bin").write_bytes(os.urandom(2_000_000))
     ws.get_default_datastore().upload(big, target_path="big", show_progress=True)
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "Uploading" in out
     assert "6.0/6.0 MB" in out
     assert "3/3 files" in out
@@ -117,7 +117,7 @@ def test_upload_shows_a_progress_bar_over_bytes_and_files(ws, tmp_path, capsys):
 
 def test_no_progress_output_when_show_progress_is_false(ws, src, capsys):
     ws.get_default_datastore().upload(src, show_progress=False)
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
 
 
 def test_upload_failing_mid_file_leaves_no_partial_file_and_can_resume(
@@ -145,7 +145,7 @@ def test_upload_failing_mid_file_leaves_no_partial_file_and_can_resume(
     assert f"{whole} of 2 files were transferred whole" in str(info.value)
     capsys.readouterr()
     ds.upload(src, target_path="d", show_progress=False)
-    assert (f"Skipped {whole} existing files" in capsys.readouterr().out) == (whole > 0)
+    assert (f"Skipped {whole} existing files" in capsys.readouterr().err) == (whole > 0)
     assert _tree(os.path.join(ds.url, "d")) == _tree(src)
 
 

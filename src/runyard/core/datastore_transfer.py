@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runyard.artifacts.paths import check_relpath
+from runyard.artifacts.progress import TransferProgress, console_print
 from runyard.core.datastore_paths import join_inside, require_file
 from runyard.errors import BackendError, NotFound, RunyardError
 
@@ -92,71 +92,6 @@ def list_entries(store: ArtifactStore, prefix: str, storage_options: dict[str, A
         tag = next((str(info[k]) for k in _CHANGE_TAG_KEYS if info.get(k) is not None), "")
         entries.append(Entry(path[len(root) + 1 :], int(info.get("size") or 0), tag))
     return sorted(entries, key=lambda e: e.name)
-
-
-class TransferProgress:
-    """A rich progress bar over bytes and files, or nothing when disabled.
-
-    ``advance(nbytes)`` counts one finished file of ``nbytes``; it is safe from several
-    threads (rich's Progress is locked).
-    """
-
-    def __init__(self, label: str, total_bytes: int, total_files: int, *, enabled: bool) -> None:
-        self.label = label
-        self.total_bytes = total_bytes
-        self.total_files = total_files
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-        self._files = 0
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> TransferProgress:
-        if self.enabled:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TextColumn("{task.fields[files]}/{task.fields[total_files]} files"),
-                TimeRemainingColumn(),
-            )
-            self._progress.start()
-            self._task = self._progress.add_task(
-                self.label,
-                total=max(self.total_bytes, 1),
-                total_files=self.total_files,
-                files=0,
-            )
-        return self
-
-    def advance(self, nbytes: int) -> None:
-        if self._progress is not None:
-            with self._lock:
-                self._files += 1
-                self._progress.update(self._task, advance=nbytes, files=self._files)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            if exc[0] is None and self.total_bytes == 0:
-                self._progress.update(self._task, completed=1)
-            self._progress.stop()
-
-
-def console_print(message: str) -> None:
-    """One line for the user, on the same console as the progress bars."""
-    from rich.console import Console
-
-    Console(highlight=False).print(message, markup=False)
 
 
 def run_transfers(

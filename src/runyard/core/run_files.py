@@ -7,6 +7,7 @@ import os
 from typing import IO, TYPE_CHECKING, Any
 
 from runyard.artifacts.paths import check_local_tree, check_relpath
+from runyard.artifacts.progress import TransferProgress
 from runyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -65,10 +66,11 @@ class RunFilesMixin:
             if not os.path.isfile(p):
                 raise NotFound(f"Cannot upload {p!r}: no such file.")
         total = sum(os.path.getsize(p) for p in paths)
-        with _progress(show_progress or total > PROGRESS_THRESHOLD, total, "Uploading") as bar:
-            for key, path in zip(keys, paths, strict=False):
+        enabled = show_progress or total > PROGRESS_THRESHOLD
+        with TransferProgress("Uploading", total, len(paths), enabled=enabled) as bar:
+            for key, path in zip(keys, paths, strict=True):
                 self._artifacts.put_file(path, key)
-                bar(os.path.getsize(path))
+                bar.advance(os.path.getsize(path))
         return names
 
     def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
@@ -148,17 +150,15 @@ class RunFilesMixin:
         out = os.fspath(output_directory) if output_directory else "."
         written = []
         sizes = {n: self._artifacts.size(self._file_key(n)) for n in names}
-        with _progress(
-            show_progress and sum(sizes.values()) > PROGRESS_THRESHOLD,
-            sum(sizes.values()),
-            "Downloading",
-        ) as bar:
+        total = sum(sizes.values())
+        enabled = show_progress and total > PROGRESS_THRESHOLD
+        with TransferProgress("Downloading", total, len(names), enabled=enabled) as bar:
             for i, n in enumerate(names):
                 rel = n if append_prefix or not prefix else n[len(prefix) :].lstrip("/")
                 target = output_paths[i] if output_paths else os.path.join(out, *rel.split("/"))
                 self._artifacts.get_file(self._file_key(n), target)
                 written.append(target)
-                bar(sizes[n])
+                bar.advance(sizes[n])
         return written
 
     def _upload_bytes(self, name: str, data: bytes) -> None:
@@ -177,40 +177,3 @@ class RunFilesMixin:
             )
         savefig(buf, format="png")
         return buf.getvalue()
-
-
-class _progress:
-    """A rich progress bar over bytes, or nothing when not wanted."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self._enabled = enabled
-        self._total = total
-        self._label = label
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> Any:
-        if not self._enabled:
-            return lambda n: None
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self._progress = Progress(
-            f"[bold]{self._label}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(self._label, total=self._total)
-        return lambda n: self._progress.advance(self._task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
