@@ -273,6 +273,10 @@ NOTES = """\
 - MLflow's asynchronous logging is too slow on SQLite for a {loop:,}-value loop in a
   benchmark of reasonable length (see the {n:,}-value row: its flush alone takes that long),
   so the {loop:,}-value durability row has no MLflow number.
+- Each tool keeps its own SQLite settings: MLflow's store uses SQLite's defaults (rollback
+  journal, `synchronous=FULL`: a sync to disk at every commit, i.e. at every synchronous
+  `log_metric`); Runyard's uses WAL with `synchronous=NORMAL` (a commit survives a crash of
+  the process; only a power cut can lose the last commits).
 - Model registration: MLflow's registry records a source URI and does not copy files, while
   `Model.register` copies the file into the workspace. The fair equivalent is therefore
   `mlflow.log_artifact` (copies the 1 MB file into the run's artifacts) plus
@@ -295,6 +299,34 @@ NOTES = """\
   {cpu_import:.0f} ms as installed, {cpu_import_compiled:.0f} ms compiled (MLflow's import:
   {cpu_mlflow_import:.0f} ms).
 """
+
+
+def make_notes(
+    settings: dict[str, Any],
+    ry: dict[str, Any],
+    ml: dict[str, Any],
+    imp: dict[str, Any],
+    loads: list[float],
+) -> str:
+    """The notes under the table, filled in from the run's raw numbers."""
+    has_pyc = any((REPO_ROOT / "src" / "runyard").rglob("__pycache__"))
+    ms = 1e3
+    return NOTES.format(
+        mlflow=ml["mlflow_version"],
+        loop=settings["loop_values"],
+        n=settings["throughput_values"],
+        runyard_pyc="but src/ held __pycache__ folders during this run, which were used"
+        if has_pyc
+        else "src/ holds no __pycache__",
+        loads=" / ".join(f"{x:.1f}" for x in loads),
+        cpu_log=ry["cpu_loop_per_call"]["median"] * 1e6,
+        cpu_flush=ry["cpu_loop_durable_after"]["median"],
+        cpu_run=ry["cpu_run_create_complete"]["median"] * ms,
+        cpu_register=ry["cpu_register_model"]["median"] * ms,
+        cpu_import=imp["runyard"]["inner_cpu"]["median"] * ms,
+        cpu_import_compiled=imp["runyard_compiled"]["inner_cpu"]["median"] * ms,
+        cpu_mlflow_import=imp["mlflow"]["inner_cpu"]["median"] * ms,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,24 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     loads.append(os.getloadavg()[0])
 
     rows = build_rows(ry, ml, imp, settings)
-    has_pyc = any((REPO_ROOT / "src" / "runyard").rglob("__pycache__"))
-    ms = 1e3
-    notes = NOTES.format(
-        mlflow=ml["mlflow_version"],
-        loop=settings["loop_values"],
-        n=settings["throughput_values"],
-        runyard_pyc="but src/ held __pycache__ folders during this run, which were used"
-        if has_pyc
-        else "src/ holds no __pycache__",
-        loads=" / ".join(f"{x:.1f}" for x in loads),
-        cpu_log=ry["cpu_loop_per_call"]["median"] * 1e6,
-        cpu_flush=ry["cpu_loop_durable_after"]["median"],
-        cpu_run=ry["cpu_run_create_complete"]["median"] * ms,
-        cpu_register=ry["cpu_register_model"]["median"] * ms,
-        cpu_import=imp["runyard"]["inner_cpu"]["median"] * ms,
-        cpu_import_compiled=imp["runyard_compiled"]["inner_cpu"]["median"] * ms,
-        cpu_mlflow_import=imp["mlflow"]["inner_cpu"]["median"] * ms,
-    )
+    notes = make_notes(settings, ry, ml, imp, loads)
     title = "Run history and model registry (issue 2) — Runyard vs MLflow"
     if args.quick:
         title += " (quick run: small counts)"
@@ -375,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             "mlflow": ml,
             "imports": imp,
         },
+        smoke=args.quick,
     )
     print(markdown_table({"rows": rows}))
     print(f"\nwritten to {path.relative_to(REPO_ROOT)}")

@@ -336,9 +336,16 @@ def write_result(
     rows: list[dict[str, Any]],
     notes: str = "",
     extra: dict[str, Any] | None = None,
+    *,
+    smoke: bool = False,
 ) -> Path:
-    """Write ``benchmarks/results/<name>.json`` in the documented schema and return it."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    """Write ``benchmarks/results/<name>.json`` in the documented schema and return it.
+
+    With ``smoke`` (a ``--quick`` run) the file goes to ``benchmarks/.work/`` instead, so
+    that a smoke run never replaces real results.
+    """
+    folder = WORK_DIR if smoke else RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "title": title,
         "machine": machine_description(),
@@ -348,7 +355,7 @@ def write_result(
     }
     if extra:
         payload["raw"] = extra
-    path = RESULTS_DIR / f"{name}.json"
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return path
 

@@ -112,41 +112,40 @@ def render(
     problems: dict[str, str] | None = None,
 ) -> str:
     """BENCHMARKS.md's text."""
-    parts = [HEADER]
+    blocks = [HEADER]
     if problems:
-        parts.append(
-            "\nThese result files do not follow the schema in `benchmarks/README.md` and are "
+        blocks.append(
+            "These result files do not follow the schema in `benchmarks/README.md` and are "
             "left out:\n\n"
             + "\n".join(
                 f"- `benchmarks/results/{name}`: {why}" for name, why in sorted(problems.items())
             )
-            + "\n"
         )
     if not results:
-        parts.append("\nNo results yet: run `benchmarks/run_all.py`.\n")
-    summary = ["", "| Benchmark | Targets met | Date |", "| --- | :---: | --- |"]
-    for _name, data in results:
-        judged = [r["met"] for r in data["rows"] if r.get("met") is not None]
-        met = f"{sum(judged)} of {len(judged)}" if judged else "—"
-        summary.append(f"| [{data['title']}](#{_anchor(data['title'])}) | {met} | {data['date']} |")
-    if results:
-        parts.append("\n".join(summary) + "\n")
+        blocks.append("No results yet: run `benchmarks/run_all.py`.")
+    else:
+        summary = ["| Benchmark | Targets met | Date |", "| --- | :---: | --- |"]
+        for _name, data in results:
+            judged = [r["met"] for r in data["rows"] if r.get("met") is not None]
+            met = f"{sum(judged)} of {len(judged)}" if judged else "—"
+            link = f"[{data['title']}](#{_anchor(data['title'])})"
+            summary.append(f"| {link} | {met} | {data['date']} |")
+        blocks.append("\n".join(summary))
     for name, data in results:
-        section = [
-            f"\n## {data['title']}\n",
+        blocks.append(f"## {data['title']}")
+        blocks.append(
             f"Machine: {data['machine']}. Date: {data['date']}. Script: "
-            f"`benchmarks/bench_{name}.py`; raw numbers: `benchmarks/results/{name}.json`.",
-        ]
+            f"`benchmarks/bench_{name}.py`; raw numbers: `benchmarks/results/{name}.json`."
+        )
         if name in failures:
-            section.append(
-                f"\n**The last run of this script failed ({failures[name]}); "
+            blocks.append(
+                f"**The last run of this script failed ({failures[name]}); "
                 "these are the previous results.**"
             )
-        section.append("\n" + markdown_table(data) + "\n")
+        blocks.append(markdown_table(data))
         if data.get("notes"):
-            section.append("Notes:\n\n" + data["notes"].rstrip() + "\n")
-        parts.append("\n".join(section))
-    return "\n".join(parts).rstrip() + "\n"
+            blocks.append("Notes:\n\n" + data["notes"].strip())
+    return "\n\n".join(block.strip() for block in blocks) + "\n"
 
 
 def _anchor(title: str) -> str:
