@@ -195,7 +195,9 @@ class ComputeTarget:
             store.save_compute_target(record)
         except AlreadyExists:
             existing = store.get_compute_target(name)
-            if existing.kind != record.kind or existing.config != record.config:
+            # Only the settings given are compared: provisioning adds what it started.
+            given = {k: existing.config.get(k) for k in record.config}
+            if existing.kind != record.kind or given != record.config:
                 raise AlreadyExists(
                     f"Compute target {name!r} exists already with other settings "
                     f"({existing.kind}: {existing.config}). Delete it first with "
