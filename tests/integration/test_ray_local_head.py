@@ -202,3 +202,75 @@ def _outside_address() -> str | None:
     except OSError:
         return None
     return None if address.startswith("127.") else address
+
+
+def test_distributed_run_starts_one_process_per_worker_with_its_rank(cluster_ws, tmp_path, here):
+    from runyard.train.distributed import TensorflowConfiguration
+    from runyard.train.estimator import Estimator
+
+    ws, target, _ = cluster_ws
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    (folder / "train.py").write_text(
+        textwrap.dedent(
+            """
+            import json, os
+            rank = os.environ["RANK"]
+            config = json.loads(os.environ["TF_CONFIG"])
+            print("rank", rank, "of", os.environ["WORLD_SIZE"], "local", os.environ["LOCAL_RANK"])
+            print("task", config["task"]["type"], config["task"]["index"])
+            print("cluster", len(config["cluster"]["worker"]))
+            os.makedirs("outputs", exist_ok=True)
+            open(f"outputs/from_rank_{rank}.txt", "w").write(rank)
+            """
+        )
+    )
+    estimator = Estimator(
+        str(folder),
+        entry_script="train.py",
+        compute_target=target,
+        environment_definition=here,
+        node_count=2,
+        distributed_training=TensorflowConfiguration(worker_count=2),
+    )
+    run = Experiment(ws, "ray").submit(estimator)
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=120)
+    assert details["status"] == "Completed", details.get("error")
+    chief = run._read_file("runyard-logs/driver.txt").decode()
+    worker = run._read_file("runyard-logs/worker_1.txt").decode()
+    assert "rank 0 of 2 local 0" in chief and "task worker 0" in chief
+    assert "rank 1 of 2 local 1" in worker and "task worker 1" in worker
+    assert "cluster 2" in worker
+    outputs = [f for f in run.get_file_names() if f.startswith("outputs/")]
+    assert outputs == ["outputs/from_rank_0.txt"]  # only the chief's outputs are uploaded
+    # The gang records every process's exit code once all have ended.
+    _wait_for(
+        lambda: "exitCode" in run.get_details()["distributed"]["processes"][-1],
+        timeout=30,
+        what="the exit codes",
+    )
+    processes = run.get_details()["distributed"]["processes"]
+    assert [p["exitCode"] for p in processes] == [0, 0]
+
+
+def test_failing_worker_fails_the_distributed_run_and_stops_the_chief(cluster_ws, tmp_path, here):
+    from runyard.train.distributed import PyTorchConfiguration
+
+    ws, target, _ = cluster_ws
+    folder = tmp_path / "dist-fail"
+    folder.mkdir()
+    (folder / "train.py").write_text(
+        "import os, sys, time\nif os.environ['RANK'] == '1':\n    sys.exit(3)\ntime.sleep(120)\n"
+    )
+    config = ScriptRunConfig(
+        str(folder),
+        "train.py",
+        compute_target=target,
+        environment=here,
+        distributed_job_config=PyTorchConfiguration(process_count=2, node_count=2),
+    )
+    run = Experiment(ws, "ray").submit(config)
+    details = run.wait_for_completion(raise_on_error=False, timeout_seconds=90)
+    assert details["status"] == "Failed"
+    assert "Process 1 of the distributed run" in details["error"]["message"]
+    assert "exited with code 3" in details["error"]["message"]

@@ -20,14 +20,19 @@ could not start it) is marked Failed with Ray's reason by :meth:`RayComputeBacke
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import shlex
 import time
 from typing import TYPE_CHECKING, Any
 
 from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
+from runyard.compute.ray.gang import GANG_ENV
 from runyard.compute.ray.jobs import RUNNING, RayJobsClient, RayNode
 from runyard.compute.ray.placement import (
     Placement,
+    check_gang_fits,
+    gang_bundle,
     machine_shape,
     place_on_cluster,
     place_on_local_head,
@@ -40,7 +45,8 @@ from runyard.compute.ray.settings import (
     check_workspace_reaches_nodes,
 )
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
-from runyard.errors import BackendError, InvalidArgument, InvalidState, NotFound, RunyardError
+from runyard.errors import BackendError, InvalidState, NotFound, RunyardError
+from runyard.train.distributed import Layout, layout_of
 
 if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
@@ -108,29 +114,39 @@ class RayComputeBackend(ComputeBackend):
         check_workspace_reaches_nodes(
             self._workspace.config, self._record.name, address, [n.ip for n in nodes if n.alive]
         )
-        if resources.node_count > 1:
-            raise InvalidArgument(
-                f"The run asks for {resources.node_count} nodes; multi-node runs on Ray "
-                "are not supported yet."
-            )
         placement = self._place(resources, nodes)
         env = {
             "RUNYARD_WORKSPACE": workspace_json,
             "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
             **self._settings.forwarded_environment(),
         }
-        # exec: the watcher's parent is Ray's job supervisor, whose death means node loss.
-        entrypoint = "exec " + shlex.join(
-            [self._settings.executor_python(), "-m", "runyard.compute.ray.entry", run_id]
-        )
+        python = self._settings.executor_python()
+        layout = self._layout(run_id, resources)
+        if layout.processes > 1:
+            placement = self._place_gang(placement, layout, nodes)
+            env[GANG_ENV] = json.dumps(
+                {
+                    "layout": dataclasses.asdict(layout),
+                    "bundle": {"CPU": placement.num_cpus, "GPU": placement.num_gpus},
+                    "python": python,
+                    "env": dict(env),
+                }
+            )
+            module = "runyard.compute.ray.gang"
+        else:
+            module = "runyard.compute.ray.entry"
+        # exec: the entrypoint's parent is Ray's job supervisor, whose death means node loss.
+        entrypoint = "exec " + shlex.join([python, "-m", module, run_id])
+        job_cpus = 0.0 if layout.processes > 1 else placement.num_cpus
+        job_gpus = 0.0 if layout.processes > 1 else placement.num_gpus
         submitted_at = time.time()
         client.submit(
             job_id_of(run_id),
             entrypoint,
             env_vars=env,
-            num_cpus=placement.num_cpus,
-            num_gpus=placement.num_gpus,
-            memory_bytes=placement.memory_bytes,
+            num_cpus=job_cpus,
+            num_gpus=job_gpus,
+            memory_bytes=None if layout.processes > 1 else placement.memory_bytes,
             metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
         )
         self._workspace._store.update_run(
@@ -145,10 +161,31 @@ class RayComputeBackend(ComputeBackend):
                         "gpus": placement.num_gpus,
                         "memoryBytes": placement.memory_bytes,
                     },
+                    "processes": layout.processes,
                     "warnings": placement.warnings,
                 }
             },
         )
+
+    def _layout(self, run_id: str, resources: ResourceRequest) -> Layout:
+        definition = self._workspace._store.get_run(run_id).details.get("runDefinition") or {}
+        return layout_of(definition.get("distributed"), resources.node_count)
+
+    def _place_gang(self, placement: Placement, layout: Layout, nodes: list[RayNode]) -> Placement:
+        local = self._settings.mode == LOCAL
+        bundle = gang_bundle(placement, layout.processes, layout.per_node, local=local)
+        if not local:
+            workers = [n for n in nodes if n.alive and not n.is_head]
+            addable = max(0, self._settings.max_nodes - len(workers))
+            check_gang_fits(
+                bundle,
+                layout.processes,
+                nodes,
+                self._settings.size,
+                addable,
+                target=self._record.name,
+            )
+        return bundle
 
     def _place(self, resources: ResourceRequest, nodes: list[RayNode]) -> Placement:
         settings = self._settings

@@ -172,3 +172,58 @@ def _offer(resources: dict[str, float]) -> str:
     gpus = resources.get("GPU", 0.0)
     gpu = f"{gpus:g} GPU" if gpus else "no GPU"
     return f"{resources.get('CPU', 0.0):g} CPU, {gpu}"
+
+
+def gang_bundle(placement: Placement, processes: int, per_node: int, *, local: bool) -> Placement:
+    """What each process of a distributed run reserves: its share of a node (a local head,
+    one node, shares itself among all the processes)."""
+    share = processes if local else per_node
+    warnings = list(placement.warnings)
+    if local and processes > 1:
+        warnings.append(
+            f"The run's {processes} processes share this machine: a local Ray head is one node."
+        )
+    return Placement(
+        num_cpus=placement.num_cpus / share,
+        num_gpus=placement.num_gpus / share,
+        memory_bytes=None if placement.memory_bytes is None else placement.memory_bytes // share,
+        warnings=warnings,
+    )
+
+
+def check_gang_fits(
+    bundle: Placement,
+    processes: int,
+    nodes: list[RayNode],
+    size: NodeShape | None,
+    addable_nodes: int,
+    *,
+    target: str,
+) -> None:
+    """Refuse a distributed run the cluster can never hold all at once.
+
+    Raises:
+        InvalidArgument: the live nodes, with the ``addable_nodes`` nodes of ``size`` the
+            autoscaler may still add, hold fewer than ``processes`` bundles.
+    """
+    capacity = sum(_how_many(bundle, n.resources) for n in nodes if n.alive)
+    if size is not None:
+        capacity += addable_nodes * _how_many(bundle, _size_resources(size))
+    if capacity < processes:
+        raise InvalidArgument(
+            f"The run starts {processes} processes of {bundle.describe()} each, but the Ray "
+            f"cluster of target {target!r} can hold only {capacity} at once (with the nodes "
+            "its autoscaler may add). Ask for fewer processes (node_count, worker_count) or "
+            "raise max_nodes."
+        )
+
+
+def _how_many(bundle: Placement, resources: dict[str, float]) -> int:
+    counts = []
+    if bundle.num_cpus:
+        counts.append(int(resources.get("CPU", 0.0) // bundle.num_cpus))
+    if bundle.num_gpus:
+        counts.append(int(resources.get("GPU", 0.0) // bundle.num_gpus))
+    if bundle.memory_bytes:
+        counts.append(int(resources.get("memory", 0.0) // bundle.memory_bytes))
+    return min(counts) if counts else 0
