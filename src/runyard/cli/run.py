@@ -100,6 +100,10 @@ def list_runs(
     )
     if not include_children:
         records = [r for r in records if r.parent_run_id is None]
+    from runyard.compute.liveness import check_liveness
+
+    # A run whose executor died shows as Failed here too, not Running forever.
+    records = [check_liveness(ws, r) for r in records]
     out = state.output
     if limit and len(records) > limit:
         records = records[:limit]

@@ -69,6 +69,7 @@ class Experiment:
             properties: a dict of name -> value that runs must have.
             include_children: also child runs; by default top-level runs only.
         """
+        from runyard.compute.liveness import check_liveness
         from runyard.core.run import Run
 
         tag_filter: dict[str, str | None] | None
@@ -80,6 +81,7 @@ class Experiment:
                 continue
             if properties and any(record.properties.get(k) != v for k, v in properties.items()):
                 continue
+            record = check_liveness(self._workspace, record)
             yield Run._from_record(self._workspace, record, experiment=self)
 
     def start_logging(

@@ -230,10 +230,11 @@ class Workspace:
 
     def get_runs(self, experiment_name: str | None = None) -> list[Run]:
         """Runs of every experiment (or one), newest first."""
+        from runyard.compute.liveness import check_liveness
         from runyard.core.run import Run
 
         return [
-            Run._from_record(self, r)
+            Run._from_record(self, check_liveness(self, r))
             for r in self._store.list_runs(experiment_name=experiment_name)
         ]
 
