@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,12 @@ MLFLOW_IMPORT = TIMED_PREFIX + "import mlflow" + TIMED_SUFFIX
 BARE_PYTHON = TIMED_PREFIX + "pass" + TIMED_SUFFIX
 
 
-def measure_imports(mlflow_python: Path, workspace_json: str, runs: int) -> dict[str, Any]:
+def measure_imports(
+    mlflow_python: Path, workspace_json: str, runs: int, scratch: str
+) -> dict[str, Any]:
     """Fresh-process import timings, as the environment is and with bytecode compiled."""
     no_bytecode = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": None}
-    compiled_dir = work_dir("pycache-")
+    compiled_dir = os.path.join(scratch, "pycache")
     submitted = {"RUNYARD_RUN_ID": "bench_1_deadbeef", "RUNYARD_WORKSPACE": workspace_json}
 
     def compiled(side: str) -> dict[str, str | None]:
@@ -349,12 +352,13 @@ def main(argv: list[str] | None = None) -> int:
 
     mlflow_python = ensure_venv("mlflow", [MLFLOW_REQUIREMENT])
     loads = [wait_for_quiet(args.max_load, args.max_wait)]
+    scratch = work_dir("tracking-")
     print("[bench] Runyard side ...", file=sys.stderr)
     ry = run_json_child(
         [
             sys.executable,
             str(BENCH_DIR / "runyard_side.py"),
-            work_dir("runyard-"),
+            os.path.join(scratch, "runyard"),
             json.dumps(settings),
         ]
     )
@@ -364,14 +368,16 @@ def main(argv: list[str] | None = None) -> int:
         [
             str(mlflow_python),
             str(BENCH_DIR / "mlflow_side.py"),
-            work_dir("mlflow-"),
+            os.path.join(scratch, "mlflow"),
             json.dumps(settings),
         ]
     )
     loads.append(os.getloadavg()[0])
     print("[bench] fresh-process imports ...", file=sys.stderr)
-    imp = measure_imports(mlflow_python, ry["workspace_config"], settings["import_runs"])
+    imp = measure_imports(mlflow_python, ry["workspace_config"], settings["import_runs"], scratch)
     loads.append(os.getloadavg()[0])
+    # Kept when a step fails (for a look); a full run leaves about 100 MB otherwise.
+    shutil.rmtree(scratch, ignore_errors=True)
 
     rows = build_rows(ry, ml, imp, settings)
     notes = make_notes(settings, ry, ml, imp, loads)

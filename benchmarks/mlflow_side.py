@@ -23,6 +23,7 @@ from common import summarize
 
 def main() -> None:
     work = Path(sys.argv[1]).resolve()
+    work.mkdir(parents=True, exist_ok=True)
     settings: dict[str, Any] = json.loads(sys.argv[2])
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.ERROR)
