@@ -9,7 +9,7 @@ def test_flush_returns_after_everything_appended_is_written():
     written = []
     buffer = MetricBuffer(written.extend, interval=10)
     for i in range(1000):
-        buffer.append(("r", "m", MetricKind.SCALAR, float(i), None, 0.0))
+        buffer.append(("r", "m", float(i), MetricKind.SCALAR, None, 0.0))
     buffer.flush()
     assert [r.value for r in written] == [float(i) for i in range(1000)]
     buffer.close()
@@ -18,7 +18,7 @@ def test_flush_returns_after_everything_appended_is_written():
 def test_background_writer_writes_without_flush():
     written = []
     buffer = MetricBuffer(written.extend, interval=0.01)
-    buffer.append(("r", "m", MetricKind.SCALAR, 1.0, None, 0.0))
+    buffer.append(("r", "m", 1.0, MetricKind.SCALAR, None, 0.0))
     deadline = time.time() + 5
     while not written and time.time() < deadline:
         time.sleep(0.01)
@@ -32,7 +32,7 @@ def test_appends_from_many_threads_are_all_written_once():
 
     def producer(k):
         for i in range(2000):
-            buffer.append(("r", f"m{k}", MetricKind.SCALAR, float(i), None, 0.0))
+            buffer.append(("r", f"m{k}", float(i), MetricKind.SCALAR, None, 0.0))
 
     threads = [threading.Thread(target=producer, args=(k,)) for k in range(4)]
     for t in threads:
@@ -54,14 +54,14 @@ def test_write_error_is_raised_by_flush_and_writer_survives():
             raise RuntimeError("database is down")
 
     buffer = MetricBuffer(write, interval=10, on_error=lambda exc: None)
-    buffer.append(("r", "m", MetricKind.SCALAR, 1.0, None, 0.0))
+    buffer.append(("r", "m", 1.0, MetricKind.SCALAR, None, 0.0))
     try:
         buffer.flush()
     except RuntimeError as exc:
         assert "database is down" in str(exc)
     else:
         raise AssertionError("flush should raise the write error")
-    buffer.append(("r", "m", MetricKind.SCALAR, 2.0, None, 0.0))
+    buffer.append(("r", "m", 2.0, MetricKind.SCALAR, None, 0.0))
     buffer.flush()
     assert calls == [1, 1]
     buffer.close()

@@ -23,8 +23,9 @@ class _MemoryBuffer:
         self.records: list[MetricRecord] = []
 
     def append(self, item: tuple[Any, ...]) -> None:
-        run_id, name, kind, value, step, logged_at = item
-        self.records.append(MetricRecord(run_id, name, value, kind, step, logged_at))
+        record = MetricRecord._make(item)
+        self.records.append(record)
+        kind, name, value = record.kind, record.name, record.value
         _say(f"Attempted to log {_KIND_WORDS[kind]} metric {name}:\n{value}")
 
     def flush(self) -> None:

@@ -44,7 +44,7 @@ class RunMetricsMixin:
         raise NotImplementedError
 
     def _emit(self, name: str, kind: MetricKind, value: Any, step: int | None) -> None:
-        self._buffer.append((self.id, name, kind, value, step, time.time()))
+        self._buffer.append((self.id, name, value, kind, step, time.time()))
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log a number. Logging one name several times makes a list.
@@ -69,7 +69,7 @@ class RunMetricsMixin:
             append = self._append_metric
         except AttributeError:
             append = self._append_metric = self._buffer.append
-        append((self.id, name, _SCALAR, value, step, _now()))
+        append((self.id, name, value, _SCALAR, step, _now()))
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
         """Log a list of numbers as one metric."""

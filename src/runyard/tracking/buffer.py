@@ -23,8 +23,8 @@ from typing import Any
 from runyard.entities.metric import MetricKind, MetricRecord
 from runyard.entities.validation import MAX_METRIC_BATCH
 
-#: (run_id, name, kind, value, step, logged_at)
-PendingMetric = tuple[str, str, MetricKind, Any, "int | None", float]
+#: (run_id, name, value, kind, step, logged_at): MetricRecord's field order.
+PendingMetric = tuple[str, str, Any, MetricKind, "int | None", float]
 
 
 class MetricBuffer:
@@ -34,7 +34,7 @@ class MetricBuffer:
         self,
         write: Callable[[list[MetricRecord]], None],
         *,
-        interval: float = 0.2,
+        interval: float = 0.05,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._write = write
@@ -75,11 +75,9 @@ class MetricBuffer:
         with self._lock:
             queue = self._queue
             while queue:
-                batch: list[MetricRecord] = []
                 pop = queue.popleft
-                for _ in range(min(len(queue), MAX_METRIC_BATCH)):
-                    run_id, name, kind, value, step, logged_at = pop()
-                    batch.append(MetricRecord(run_id, name, value, kind, step, logged_at))
+                make = MetricRecord._make
+                batch = [make(pop()) for _ in range(min(len(queue), MAX_METRIC_BATCH))]
                 try:
                     self._write(batch)
                 except BaseException as exc:  # keep the writer alive; report, never hang
