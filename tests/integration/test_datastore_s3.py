@@ -85,7 +85,7 @@ def test_upload_and_download_round_trip_with_skip(s3ds, src, tmp_path, capsys):
     ref = s3ds.upload(src, target_path="mnist", show_progress=False)
     assert ref.path_on_datastore == "mnist"
     s3ds.upload(src, target_path="mnist", show_progress=False)
-    assert "Skipped 2 existing files" in capsys.readouterr().out
+    assert "Skipped 2 existing files" in capsys.readouterr().err
     assert s3ds.download(tmp_path / "out", prefix="mnist", show_progress=False) == 2
     assert (tmp_path / "out" / "mnist" / "train.bin").read_bytes() == (
         src / "train.bin"
