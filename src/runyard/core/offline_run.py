@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from typing import Any
 
 from runyard.core.run_metrics import RunMetricsMixin, shape_metrics
@@ -53,7 +52,7 @@ class OfflineRun(RunMetricsMixin):
     """
 
     def __init__(self) -> None:
-        self.id = f"OfflineRun_{uuid.uuid4()}"
+        self.id = f"OfflineRun_{os.urandom(16).hex()}"
         self.number = 0
         self.display_name = self.id
         self.status = "Running"

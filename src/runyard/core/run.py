@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import datetime as _dt
 import os
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from runyard.core.run_files import RunFilesMixin
@@ -239,7 +238,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
             child_id = run_id or (
                 f"{self.id}_{len(store.list_runs(parent_run_id=self.id))}"
                 if attempt == 0
-                else f"{self.id}_{uuid.uuid4().hex[:6]}"
+                else f"{self.id}_{os.urandom(3).hex()}"
             )
             try:
                 record = store.create_run(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 from runyard.errors import NotFound
@@ -108,6 +106,9 @@ class RunSubmittedMixin:
         if not target.lower().endswith(".zip"):
             restore_snapshot(artifacts, snapshot, target)
             return target
+        import tempfile
+        import zipfile
+
         with tempfile.TemporaryDirectory(prefix="runyard-snapshot-") as tmp:
             files = restore_snapshot(artifacts, snapshot, tmp)
             partial = f"{target}.partial"

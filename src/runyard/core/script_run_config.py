@@ -100,6 +100,12 @@ class ScriptRunConfig:
         self._inputs: list[Any] = []
         self._framework_version: str | None = None
         self._distributed: dict[str, Any] | None = None
+        if distributed_job_config is not None:
+            from runyard.train.distributed import describe_distribution
+
+            self._distributed = describe_distribution(
+                distributed_job_config, self.run_config.node_count
+            )
         self._notes: list[str] = []
 
     @property

@@ -1,20 +1,21 @@
-"""RayComputeBackend: a run's executor as a Ray job on a node that has what the run asks for.
+"""RayComputeBackend: a run's executor as a Ray task on a node that has what the run asks for.
 
-``launch`` submits the run's executor (``python -m runyard.execute RUN_ID``, under the
-node-loss watcher of :mod:`runyard.compute.ray.entry`) as a Ray job whose entrypoint
-reserves the run's resources (see :mod:`runyard.compute.ray.placement`). Ray keeps the job
-pending while no node can hold it (the cluster full, or its autoscaler adding a node), so
-the run stays visibly Queued until its executor starts on a node and moves it on. The job
-lives in the cluster, not in the submitting process.
+``launch`` records what the run reserves (one node of the target's ``vm_size``, see
+:mod:`runyard.compute.ray.placement`) in ``details["rayDispatch"]`` and makes sure the
+target's dispatcher runs (:mod:`runyard.compute.ray.dispatcher`, a long-lived Ray job);
+the dispatcher submits one Ray task per run with those resources. Ray keeps the task
+waiting while no node can hold it (the cluster full, or its autoscaler adding a node), so
+the run stays visibly Queued until its executor starts on a node and moves it on. A
+distributed run (several processes) is placed by its own Ray job instead
+(:mod:`runyard.compute.ray.gang`).
 
-``cancel`` stops the job: a pending one never starts (the run is marked Canceled here); a
-running executor gets SIGTERM, sees CancelRequested in the store, stops its script and
-marks the run Canceled (Ray waits for it before it kills anything left).
+``cancel``: a run whose executor has not started is marked Canceled here (the dispatcher
+drops its task); a running executor sees CancelRequested in the store, stops its script
+and marks the run Canceled.
 
 An executor that dies with its node stops heart-beating and the run is marked Failed by
 :mod:`runyard.compute.liveness`; a node lost while its machine lives on is caught by the
-watcher, which marks the run Failed saying so; a job that ends before its executor ever started (Ray
-could not start it) is marked Failed with Ray's reason by :meth:`RayComputeBackend.reconcile`.
+executor's watcher (:mod:`runyard.compute.ray.entry`), which marks the run Failed saying so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
+from runyard.compute.ray.dispatcher import dispatcher_job_id, ensure_dispatcher
 from runyard.compute.ray.gang import GANG_ENV
 from runyard.compute.ray.jobs import RUNNING, RayJobsClient, RayNode
 from runyard.compute.ray.placement import (
@@ -92,7 +94,8 @@ class RayComputeBackend(ComputeBackend):
 
     # -- launch -----------------------------------------------------------------------
     def launch(self, run_id: str, workspace_json: str, resources: ResourceRequest) -> None:
-        """Submit the run's executor as a Ray job; it waits in Ray until a node is free.
+        """Queue the run for the target's dispatcher, which places its executor as a Ray
+        task (a distributed run: as its own Ray job); it waits in Ray until a node is free.
 
         Raises:
             BackendError: the cluster cannot be reached (or its head restarted).
@@ -115,38 +118,72 @@ class RayComputeBackend(ComputeBackend):
             self._workspace.config, self._record.name, address, [n.ip for n in nodes if n.alive]
         )
         placement = self._place(resources, nodes)
-        env = {
-            "RUNYARD_WORKSPACE": workspace_json,
-            "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
-            **self._settings.forwarded_environment(),
-        }
+        env = self._settings.forwarded_environment()
         python = self._settings.executor_python()
         layout = self._layout(run_id, resources)
         if layout.processes > 1:
             placement = self._place_gang(placement, layout, nodes)
-            env[GANG_ENV] = json.dumps(
+            self._submit_gang(run_id, workspace_json, python, env, placement, layout)
+            return
+        self.ensure_dispatcher(workspace_json)
+        self._workspace._store.update_run(
+            run_id,
+            details={
+                "rayDispatch": {
+                    "address": address,
+                    "requestedAt": time.time(),
+                    "cpus": placement.num_cpus,
+                    "gpus": placement.num_gpus,
+                    "memoryBytes": placement.memory_bytes,
+                    "python": python,
+                    "env": env,
+                    "warnings": placement.warnings,
+                }
+            },
+        )
+
+    def ensure_dispatcher(self, workspace_json: str) -> str:
+        """Start the target's dispatcher unless it runs; its Ray job status."""
+        return ensure_dispatcher(
+            self._client(),
+            job_id=dispatcher_job_id(
+                self._workspace.config.resolved_tracking_uri, self._record.name
+            ),
+            target=self._record.name,
+            python=self._settings.executor_python(),
+            workspace_json=workspace_json,
+            env=self._settings.forwarded_environment(),
+        )
+
+    def _submit_gang(
+        self,
+        run_id: str,
+        workspace_json: str,
+        python: str,
+        env: dict[str, str],
+        bundle: Placement,
+        layout: Layout,
+    ) -> None:
+        client = self._client()
+        env = {"RUNYARD_WORKSPACE": workspace_json, **env}
+        job_env = {
+            **env,
+            "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
+            GANG_ENV: json.dumps(
                 {
                     "layout": dataclasses.asdict(layout),
-                    "bundle": {"CPU": placement.num_cpus, "GPU": placement.num_gpus},
+                    "bundle": {"CPU": bundle.num_cpus, "GPU": bundle.num_gpus},
                     "python": python,
-                    "env": dict(env),
+                    "env": env,
                 }
-            )
-            module = "runyard.compute.ray.gang"
-        else:
-            module = "runyard.compute.ray.entry"
-        # exec: the entrypoint's parent is Ray's job supervisor, whose death means node loss.
-        entrypoint = "exec " + shlex.join([python, "-m", module, run_id])
-        job_cpus = 0.0 if layout.processes > 1 else placement.num_cpus
-        job_gpus = 0.0 if layout.processes > 1 else placement.num_gpus
-        submitted_at = time.time()
+            ),
+        }
         client.submit(
             job_id_of(run_id),
-            entrypoint,
-            env_vars=env,
-            num_cpus=job_cpus,
-            num_gpus=job_gpus,
-            memory_bytes=None if layout.processes > 1 else placement.memory_bytes,
+            "exec " + shlex.join([python, "-m", "runyard.compute.ray.gang", run_id]),
+            env_vars=job_env,
+            num_cpus=0,  # the gang only places its processes; each bundle holds one
+            num_gpus=0,
             metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
         )
         self._workspace._store.update_run(
@@ -154,15 +191,11 @@ class RayComputeBackend(ComputeBackend):
             details={
                 "rayJob": {
                     "submissionId": job_id_of(run_id),
-                    "address": address,
-                    "submittedAt": submitted_at,
-                    "reserved": {
-                        "cpus": placement.num_cpus,
-                        "gpus": placement.num_gpus,
-                        "memoryBytes": placement.memory_bytes,
-                    },
+                    "address": client.address,
+                    "submittedAt": time.time(),
                     "processes": layout.processes,
-                    "warnings": placement.warnings,
+                    "bundle": {"cpus": bundle.num_cpus, "gpus": bundle.num_gpus},
+                    "warnings": bundle.warnings,
                 }
             },
         )
@@ -210,18 +243,17 @@ class RayComputeBackend(ComputeBackend):
 
     # -- cancel -----------------------------------------------------------------------
     def cancel(self, run_id: str) -> None:
-        """Stop the run's Ray job. A job that never started is marked Canceled here; a
-        running executor marks its run Canceled itself."""
+        """Cancel a run whose executor has not started (its task or job never runs); a
+        running executor marks its run Canceled itself, on seeing CancelRequested."""
         store = self._workspace._store
         record = store.get_run(run_id)
         if record.is_terminal:
             return
-        client = self._client()
-        client.stop(job_id_of(run_id))
+        if "rayJob" in record.details:  # a distributed run: its gang passes the stop on
+            with contextlib.suppress(BackendError):
+                self._client().stop(job_id_of(run_id))
         if not _executor_started(record):
-            fresh = store.get_run(run_id)
-            if not _executor_started(fresh):
-                self.end_run(store, fresh, RunStatus.CANCELED, "Canceled before it started.")
+            self.end_run(store, record, RunStatus.CANCELED, "Canceled before it started.")
 
     # -- state ------------------------------------------------------------------------
     def status(self) -> TargetStatus:
@@ -255,15 +287,20 @@ class RayComputeBackend(ComputeBackend):
         self.reconcile(runs, jobs)
         if settings.mode == SIMULATED:
             nodes = [n for n in nodes if not n.is_head]  # the head holds no runs
-        busy_nodes = {
+        runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+        busy_nodes = {r.details.get("rayNode") for r in runs if _executor_started(r)}
+        busy_nodes |= {
             j.node_id for j in jobs.values() if j.status == RUNNING and j.node_id is not None
         }
+        dispatcher = jobs.get(
+            dispatcher_job_id(self._workspace.config.resolved_tracking_uri, self._record.name)
+        )
+        details["dispatcher"] = dispatcher.status if dispatcher is not None else "not started"
         busy = sum(1 for n in nodes if n.node_id in busy_nodes)
         details["nodes"] = [
             {"id": n.node_id, "ip": n.ip, "head": n.is_head, "resources": n.resources}
             for n in nodes
         ]
-        runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
         queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
         return TargetStatus(
             "Succeeded",
@@ -277,8 +314,9 @@ class RayComputeBackend(ComputeBackend):
     def reconcile(
         self, runs: list[RunRecord] | None = None, jobs: dict[str, Any] | None = None
     ) -> None:
-        """Mark Failed the active runs whose Ray job ended (or vanished) before their
-        executor started: Ray could not start it, so nothing else ever will."""
+        """Mark Failed the active distributed runs whose Ray job ended (or vanished)
+        before their executor started: Ray could not start it, so nothing else ever will.
+        (The dispatcher does the same for the runs it placed.)"""
         store = self._workspace._store
         if runs is None:
             runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]

@@ -1,16 +1,15 @@
 """The Ray job's entrypoint: the executor, watching for the loss of its node.
 
-    exec python -m runyard.compute.ray.entry RUN_ID     (as a Ray job's entrypoint)
+    python -m runyard.compute.ray.entry RUN_ID     (in a Ray task; RUNYARD_WORKSPACE set)
 
-Ray runs a job's entrypoint under a *job supervisor* actor on the node. The executor runs in
-this very process, so whatever Ray does to the entrypoint when the node goes (on a lost
-machine, everything; on a machine that lives on, Ray kills its workers' child processes)
-happens to the executor: it stops heart-beating and the run is marked Failed by
-:mod:`runyard.compute.liveness`, which also stops a script left behind. When the supervisor
+Started by the run's Ray task (:mod:`runyard.compute.ray.dispatcher`) or a distributed run's
+gang, whose Ray worker process is our parent. The executor runs in this very process, so
+whatever Ray does to the worker's children when the node goes (on a lost machine,
+everything; on a machine that lives on, Ray kills its workers' child processes) happens to
+the executor: it stops heart-beating and the run is marked Failed by
+:mod:`runyard.compute.liveness`, which also stops a script left behind. When the worker
 dies and this process is spared, a watcher thread sees its parent change, marks the run
 Failed saying its node was lost, and stops the executor (which stops the script).
-
-Ray's ``stop`` (``run.cancel()``) sends SIGTERM, which the executor handles as usual.
 """
 
 from __future__ import annotations
@@ -49,8 +48,8 @@ def _mark_node_lost(run_id: str) -> None:
                 error={
                     "code": NODE_LOST,
                     "message": (
-                        "The Ray node running this run was lost (Ray's job supervisor of the "
-                        f"run on it died while the run was {record.status.value}); its "
+                        "The Ray node running this run was lost (the Ray worker holding the "
+                        f"run there died while the run was {record.status.value}); its "
                         "script was stopped. Logs and metrics up to then are kept."
                     ),
                 },
@@ -63,7 +62,7 @@ def _mark_node_lost(run_id: str) -> None:
 def _watch(run_id: str, supervisor: int, executor: Executor) -> None:
     while not executor.done.wait(POLL_S):
         if os.getppid() != supervisor:
-            print(f"runyard: the Ray job supervisor of run {run_id} is gone: node lost", flush=True)
+            print(f"runyard: the Ray worker of run {run_id} is gone: node lost", flush=True)
             try:
                 _mark_node_lost(run_id)
             finally:
@@ -72,8 +71,8 @@ def _watch(run_id: str, supervisor: int, executor: Executor) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Carry run ``RUN_ID`` (as ``python -m runyard.execute``) and watch our parent, Ray's
-    job supervisor."""
+    """Carry run ``RUN_ID`` (as ``python -m runyard.execute``) and watch our parent, the Ray
+    worker that holds the run's resources."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or not os.environ.get("RUNYARD_WORKSPACE"):
         print(
@@ -88,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = os.getppid()
     workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
     try:
+        node_id = os.environ.get("RUNYARD_RAY_NODE_ID")
+        if node_id:  # where Ray placed the run, for get_status() and people reading
+            with contextlib.suppress(Exception):
+                workspace._store.update_run(run_id, details={"rayNode": node_id})
         executor = Executor(workspace, run_id)
         watcher = threading.Thread(
             target=_watch, args=(run_id, supervisor, executor), name="runyard-node-watch"

@@ -12,6 +12,7 @@ cluster is a :class:`~runyard.errors.BackendError` naming the address and what t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -252,6 +253,11 @@ class RayJobsClient:
         except NotFound:
             return False
         return bool((answer or {}).get("stopped"))
+
+    def delete(self, submission_id: str) -> None:
+        """Forget an ended job (its id may then be used again); an unknown job is fine."""
+        with contextlib.suppress(NotFound):
+            self._request("DELETE", f"/api/jobs/{urllib.parse.quote(submission_id, safe='')}")
 
     def logs(self, submission_id: str) -> str:
         """The job's entrypoint output as Ray captured it (the executor's own output)."""

@@ -72,6 +72,14 @@ def provision(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTarge
     record.config = config
     record.state = "Succeeded"
     workspace._store.save_compute_target(record, overwrite=True)
+    # The dispatcher takes seconds to start: now, so that the first run does not wait.
+    from runyard.compute.ray.backend import RayComputeBackend
+
+    backend = RayComputeBackend(workspace, record)
+    try:
+        backend.ensure_dispatcher(workspace.config.to_json())
+    finally:
+        backend.close()
     return record
 
 
@@ -157,6 +165,14 @@ def deprovision(workspace: Workspace, record: ComputeTargetRecord) -> None:
     """Stop what Runyard started for the target: its runs (Canceled) and its head."""
     settings = ClusterSettings.from_config(record.name, record.config)
     _stop_runs(workspace, record.name, settings)
+    from runyard.compute.ray.dispatcher import dispatcher_job_id
+
+    with contextlib.suppress(BackendError):  # an unreachable cluster has nothing to stop
+        client = RayJobsClient(settings.job_api_address(), settings.token())
+        dispatcher = dispatcher_job_id(workspace.config.resolved_tracking_uri, record.name)
+        client.stop(dispatcher)
+        if settings.mode == ATTACHED:
+            client.delete(dispatcher)
     if settings.mode != ATTACHED and settings.head is not None:
         heads.stop_local_head(settings.head)
         heads.remove_head_folder(settings.head)
