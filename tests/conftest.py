@@ -21,3 +21,11 @@ def ws(tmp_path):
     workspace = Workspace.create("test-ws", path=tmp_path / "ws")
     yield workspace
     workspace.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/integration is `integration`, marked or not, so
+    `-m "not integration"` is always the quick suite."""
+    for item in items:
+        if "/tests/integration/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.integration)

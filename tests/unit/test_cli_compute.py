@@ -123,6 +123,7 @@ def test_delete_asks_first_then_removes_the_target(here):
 
 
 @pytest.mark.ray
+@pytest.mark.integration
 def test_cluster_target_on_a_local_ray_head_runs_a_submitted_script_then_goes(
     here, tmp_path, monkeypatch
 ):
