@@ -67,7 +67,7 @@ def join_safe(root: str, name: str, *, what: str = "file name") -> str:
     joined = posixpath.join(root.rstrip("/"), rel) if root else rel
     # realpath resolves every existing component, so a symlinked folder above a file that
     # does not exist yet is caught too, not only a link at the final name.
-    if os.path.isabs(root):
+    if root and "://" not in root:  # a folder on this machine, not an object-store URL
         real_root = os.path.realpath(root)
         real = os.path.realpath(joined)
         if real != real_root and not real.startswith(real_root + os.sep):

@@ -19,6 +19,7 @@ import builtins
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from runyard.artifacts.paths import check_relpath, join_safe
@@ -127,14 +128,7 @@ class FsspecArtifactStore(ArtifactStore):
         target = self._path(name)
         try:
             if self._local:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                tmp = f"{target}.{uuid.uuid4().hex[:8]}.partial"
-                try:
-                    shutil.copyfile(local_path, tmp)
-                    os.replace(tmp, target)
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
+                _write_whole(target, lambda tmp: shutil.copyfile(local_path, tmp))
             else:
                 self._fs.put_file(local_path, target)
         except FileNotFoundError as exc:
@@ -152,15 +146,7 @@ class FsspecArtifactStore(ArtifactStore):
         target = self._path(name)
         try:
             if self._local:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                tmp = f"{target}.{uuid.uuid4().hex[:8]}.partial"
-                try:
-                    with open(tmp, "wb") as fh:
-                        fh.write(data)
-                    os.replace(tmp, target)
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
+                _write_whole(target, lambda tmp: _write_bytes(tmp, data))
             else:
                 self._fs.pipe_file(target, data)
         except OSError as exc:
@@ -183,20 +169,11 @@ class FsspecArtifactStore(ArtifactStore):
         source = self._path(name)
         if not self._fs.isfile(source):
             raise NotFound(f"No file {name!r} in {self._url}.")
-        folder = os.path.dirname(os.path.abspath(local_path))
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{local_path}.{uuid.uuid4().hex[:8]}.partial"
+        copy = shutil.copyfile if self._local else self._fs.get_file
         try:
-            if self._local:
-                shutil.copyfile(source, tmp)
-            else:
-                self._fs.get_file(source, tmp)
-            os.replace(tmp, local_path)
+            _write_whole(os.path.abspath(local_path), lambda tmp: copy(source, tmp))
         except OSError as exc:
             raise BackendError(f"Could not download {name!r} from {self._url}: {exc}") from exc
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     def read_bytes(self, name: str) -> bytes:
         source = self._path(name)
@@ -249,3 +226,21 @@ class FsspecArtifactStore(ArtifactStore):
             return
         if self._fs.exists(target):
             self._fs.rm(target, recursive=True)
+
+
+def _write_whole(target: str, write: Callable[[str], object]) -> None:
+    """Write ``target`` through a temporary sibling renamed into place, so a reader never
+    sees a half-written file under the final name; the temporary goes on failure."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = f"{target}.{uuid.uuid4().hex[:8]}.partial"
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from runyard.artifacts.paths import check_relpath, join_safe
 from runyard.core.data_reference_cache import cached_copy, copy_writable
-from runyard.core.datastore_paths import folder_arg, join_inside
+from runyard.core.datastore_paths import folder_arg
 from runyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def resolve_data_reference(
     if spec.mode == "mount":
         return os.path.abspath(source)
     rel = spec.path_on_compute or (f"{ds.name}/{path}" if path else ds.name)
-    dest = join_inside(os.path.abspath(working_dir or os.getcwd()), rel, what="path_on_compute")
+    dest = join_safe(os.path.abspath(working_dir or os.getcwd()), rel, what="path_on_compute")
     if os.path.lexists(dest) and not spec.overwrite:
         raise InvalidArgument(
             f"Data reference {spec.data_reference_name!r}: {rel!r} exists already in the "

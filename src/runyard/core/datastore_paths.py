@@ -8,7 +8,7 @@ import posixpath
 import stat
 from collections.abc import Sequence
 
-from runyard.artifacts.paths import check_local_tree, check_relpath, join_safe
+from runyard.artifacts.paths import check_local_tree, check_relpath
 from runyard.errors import InvalidArgument, NotFound
 
 
@@ -91,20 +91,3 @@ def files_under_root(
             )
         items.append((p, rel.replace(os.sep, "/")))
     return items
-
-
-def join_inside(root: str, name: str, *, what: str) -> str:
-    """``root/name`` for a safe ``name``, refused when a symlink anywhere on the way (even
-    above a file that does not exist yet) leads outside ``root``.
-
-    Raises:
-        InvalidArgument: an unsafe name, or a path that a symlink takes outside ``root``.
-    """
-    joined = join_safe(root, name, what=what)
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(joined)
-    if real != real_root and not real.startswith(real_root + os.sep):
-        raise InvalidArgument(
-            f"The {what} {name!r} resolves through a symlink to {real!r}, outside {root!r}."
-        )
-    return joined

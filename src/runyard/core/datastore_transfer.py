@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runyard.artifacts.paths import check_relpath
+from runyard.artifacts.paths import check_relpath, join_safe
 from runyard.artifacts.progress import TransferProgress, console_print
-from runyard.core.datastore_paths import join_inside, require_file
+from runyard.core.datastore_paths import require_file
 from runyard.errors import BackendError, NotFound, RunyardError
 
 if TYPE_CHECKING:
@@ -222,7 +222,7 @@ def download_tree(
     targets: dict[str, str] = {}
     todo = []
     for e in entries:
-        local = join_inside(out, e.name, what="datastore file name")
+        local = join_safe(out, e.name, what="datastore file name")
         if overwrite or not os.path.exists(local):
             targets[e.name] = local
             todo.append((e.name, e.size))
