@@ -43,6 +43,12 @@ def _serve(temp_dir: str, workers: int, cpus: int) -> None:
         },
     )
 
+    # Drivers started in the cluster (Runyard's dispatcher) find it through this file in
+    # the nodes' temporary folder; Ray's test cluster writes it elsewhere (/tmp/ray).
+    import ray
+
+    ray._private.utils.write_ray_address(cluster.gcs_address, temp_dir)
+
     def add() -> str:
         node = cluster.add_node(num_cpus=cpus, node_ip_address="127.0.0.1", temp_dir=temp_dir)
         return str(node.node_id)

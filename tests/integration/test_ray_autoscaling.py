@@ -11,7 +11,6 @@ import time
 import pytest
 
 from runyard.compute import node
-from runyard.compute.ray.backend import job_id_of
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
 from runyard.core import Environment, Experiment, ScriptRunConfig
@@ -59,7 +58,7 @@ def test_simulated_cluster_scales_out_to_max_nodes_then_in_and_delete_stops_it(
         assert all(r.get_status() == "Queued" for r in runs)
         for run in runs:
             assert run.wait_for_completion(timeout_seconds=240)["status"] == "Completed"
-        nodes_used = {client.job(job_id_of(r.id)).node_id for r in runs}
+        nodes_used = {r.get_details()["rayNode"] for r in runs}
         stop.set()
         sampler.join(timeout=10)
         assert max(seen) == MAX_NODES, seen  # grew to max_nodes, never beyond

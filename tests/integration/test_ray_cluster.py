@@ -13,8 +13,6 @@ import time
 
 import pytest
 
-from runyard.compute.ray.backend import job_id_of
-from runyard.compute.ray.jobs import RayJobsClient
 from runyard.core import Environment, Experiment, ScriptRunConfig, Workspace
 from runyard.core.compute import AmlCompute, ComputeTarget
 from runyard.errors import InvalidArgument
@@ -46,7 +44,7 @@ def attached(ray_cluster, tmp_path_factory):
         vm_size="cpu-2", max_nodes=WORKERS, address=address, python=sys.executable
     )
     target = ComputeTarget.create(ws, "shared", config)
-    yield ws, target, RayJobsClient(address)
+    yield ws, target
     target.delete()
     ws.close()
 
@@ -92,7 +90,7 @@ def _wait_for(predicate, timeout=90.0, what="condition"):
 
 
 def test_runs_spread_over_the_nodes_and_the_rest_wait_queued(attached, tmp_path, here):
-    ws, target, client = attached
+    ws, target = attached
     runs = [_submit(ws, target, tmp_path, "import time; time.sleep(5)\n", here) for _ in range(3)]
     _wait_for(
         lambda: sum(r.get_status() == "Running" for r in runs) == WORKERS,
@@ -101,7 +99,7 @@ def test_runs_spread_over_the_nodes_and_the_rest_wait_queued(attached, tmp_path,
     statuses = sorted(r.get_status() for r in runs)
     assert statuses.count("Queued") == 1, statuses
     running = [r for r in runs if r.get_status() == "Running"]
-    nodes = {client.job(job_id_of(r.id)).node_id for r in running}
+    nodes = {r.get_details()["rayNode"] for r in running}
     assert len(nodes) == WORKERS  # one run per node: each reserves a whole cpu-2 node
     status = target.get_status()
     assert (status.nodes_busy, status.queued_runs) == (WORKERS, 1)
@@ -110,7 +108,7 @@ def test_runs_spread_over_the_nodes_and_the_rest_wait_queued(attached, tmp_path,
 
 
 def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_path, here):
-    ws, target, _client = attached
+    ws, target = attached
     with pytest.raises(InvalidArgument, match=r"offers: .*2 nodes of 2 CPU, no GPU"):
         _submit(ws, target, tmp_path, "print('never')\n", here, use_gpu=True)
     failed = next(Experiment(ws, "attached").get_runs())
@@ -121,10 +119,10 @@ def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_pa
 def test_run_whose_node_dies_ends_failed_with_the_heartbeat_reason(
     attached, ray_cluster, tmp_path, here
 ):
-    ws, target, client = attached
+    ws, target = attached
     run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
     _wait_for(lambda: run.get_status() == "Running", what="the run to run")
-    node_id = client.job(job_id_of(run.id)).node_id
+    node_id = run.get_details()["rayNode"]
     ray_cluster.remove_node(node_id)
     try:
         ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=90)

@@ -4,6 +4,7 @@ run on a local Ray head: each worker finds the other through TF_CONFIG."""
 from __future__ import annotations
 
 import textwrap
+import time
 
 import pytest
 
@@ -90,6 +91,12 @@ def test_keras_multi_worker_strategy_trains_one_model_on_two_workers(ws, tmp_pat
         run = Experiment(ws, "keras-dist").submit(estimator)
         details = run.wait_for_completion(raise_on_error=False, timeout_seconds=900)
         assert details["status"] == "Completed", details.get("error")
+        # The run's status follows the chief; the workers' logs are complete once the gang
+        # has recorded every process's exit code.
+        deadline = time.monotonic() + 60
+        while "exitCode" not in run.get_details()["distributed"]["processes"][-1]:
+            assert time.monotonic() < deadline, "the gang never recorded the exit codes"
+            time.sleep(0.2)
         chief = run._read_file("runyard-logs/driver.txt").decode()
         worker = run._read_file("runyard-logs/worker_1.txt").decode()
         assert "replicas in sync: 2 task: worker 0" in chief

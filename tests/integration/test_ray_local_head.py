@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from runyard.compute.ray.backend import job_id_of
-from runyard.compute.ray.jobs import PENDING, RayJobsClient
+from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
 from runyard.core import Environment, Experiment, Run, ScriptRunConfig, Workspace
 from runyard.core.compute import ComputeTarget
@@ -83,11 +82,6 @@ def _wait_for(predicate, timeout=60.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _client(target):
-    settings = ClusterSettings.from_config(target.name, target._record.config)
-    return RayJobsClient(settings.job_api_address(), settings.token())
-
-
 def test_head_started_by_an_exited_process_serves_later_ones(cluster_ws):
     _ws, target, output = cluster_ws
     status = target.get_status()
@@ -139,8 +133,9 @@ def test_gpu_run_on_a_machine_without_gpu_runs_on_cpu_and_says_so_first(cluster_
     assert any("runs on the CPU" in w for w in run.get_details()["warnings"])
     assert run.get_metrics()["accuracy"] == 0.5
     assert "outputs/model.txt" in run.get_file_names()
-    job = run.get_details()["rayJob"]
-    assert job["reserved"] == {"cpus": 2.0, "gpus": 0.0, "memoryBytes": None}
+    reserved = run.get_details()["rayDispatch"]
+    assert (reserved["cpus"], reserved["gpus"], reserved["memoryBytes"]) == (2.0, 0.0, None)
+    assert "no GPU" in reserved["warnings"][0]
 
 
 def test_run_beyond_what_the_machine_holds_waits_queued_then_runs(cluster_ws, tmp_path, here):
@@ -150,7 +145,8 @@ def test_run_beyond_what_the_machine_holds_waits_queued_then_runs(cluster_ws, tm
     second = _submit(ws, target, tmp_path, "print('second')\n", here)
     time.sleep(2)
     assert second.get_status() == "Queued"
-    assert _client(target).job(job_id_of(second.id)).status == PENDING
+    assert "rayDispatch" in second.get_details()  # handed to Ray, waiting for the node
+    assert "executor" not in second.get_details()
     assert target.get_status().queued_runs >= 1
     assert first.wait_for_completion()["status"] == "Completed"
     assert second.wait_for_completion()["status"] == "Completed"
@@ -236,6 +232,13 @@ def test_distributed_run_starts_one_process_per_worker_with_its_rank(cluster_ws,
     run = Experiment(ws, "ray").submit(estimator)
     details = run.wait_for_completion(raise_on_error=False, timeout_seconds=120)
     assert details["status"] == "Completed", details.get("error")
+    # The run's status follows the chief; the gang records every process's exit code once
+    # all have ended (and the workers' logs are complete).
+    _wait_for(
+        lambda: "exitCode" in run.get_details()["distributed"]["processes"][-1],
+        timeout=30,
+        what="the exit codes",
+    )
     chief = run._read_file("runyard-logs/driver.txt").decode()
     worker = run._read_file("runyard-logs/worker_1.txt").decode()
     assert "rank 0 of 2 local 0" in chief and "task worker 0" in chief
@@ -243,12 +246,6 @@ def test_distributed_run_starts_one_process_per_worker_with_its_rank(cluster_ws,
     assert "cluster 2" in worker
     outputs = [f for f in run.get_file_names() if f.startswith("outputs/")]
     assert outputs == ["outputs/from_rank_0.txt"]  # only the chief's outputs are uploaded
-    # The gang records every process's exit code once all have ended.
-    _wait_for(
-        lambda: "exitCode" in run.get_details()["distributed"]["processes"][-1],
-        timeout=30,
-        what="the exit codes",
-    )
     processes = run.get_details()["distributed"]["processes"]
     assert [p["exitCode"] for p in processes] == [0, 0]
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
 from runyard.compute.ray.dispatcher import dispatcher_job_id, ensure_dispatcher
 from runyard.compute.ray.gang import GANG_ENV
-from runyard.compute.ray.jobs import RUNNING, RayJobsClient, RayNode
+from runyard.compute.ray.jobs import RayJobsClient, RayNode
 from runyard.compute.ray.placement import (
     Placement,
     check_gang_fits,
@@ -289,9 +289,9 @@ class RayComputeBackend(ComputeBackend):
             nodes = [n for n in nodes if not n.is_head]  # the head holds no runs
         runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
         busy_nodes = {r.details.get("rayNode") for r in runs if _executor_started(r)}
-        busy_nodes |= {
-            j.node_id for j in jobs.values() if j.status == RUNNING and j.node_id is not None
-        }
+        for run in runs:  # a distributed run's processes: on the nodes of its gang
+            processes = (run.details.get("distributed") or {}).get("processes") or []
+            busy_nodes |= {p.get("node") for p in processes if "exitCode" not in p}
         dispatcher = jobs.get(
             dispatcher_job_id(self._workspace.config.resolved_tracking_uri, self._record.name)
         )

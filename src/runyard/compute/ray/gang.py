@@ -110,7 +110,11 @@ class Gang:
         import ray
         from ray.util.placement_group import placement_group, remove_placement_group
 
-        ray.init(log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(
+            address=os.environ.get("RUNYARD_RAY_ADDRESS") or None,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
         bundles = [dict(self.spec["bundle"]) for _ in range(self.layout.processes)]
         group = placement_group(bundles, strategy="SPREAD")
         try:

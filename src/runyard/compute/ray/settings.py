@@ -38,6 +38,8 @@ _FORWARDED_LOCAL = (
     "RUNYARD_SNAPSHOT_LIMIT_MB",
 )
 _FORWARDED_REMOTE = ("RUNYARD_HEARTBEAT_S", "RUNYARD_HEARTBEAT_TIMEOUT_S")
+#: The GCS address Runyard's drivers in a cluster connect to (else Ray's own RAY_ADDRESS).
+RAY_ADDRESS_ENV = "RUNYARD_RAY_ADDRESS"
 
 
 @dataclass
@@ -134,10 +136,15 @@ class ClusterSettings:
         return self.python or "python"
 
     def forwarded_environment(self) -> dict[str, str]:
-        """Runyard settings of this process that executors on the nodes need too."""
+        """Runyard settings of this process that executors on the nodes need too (and, for
+        a head Runyard started, its GCS address for the drivers Runyard runs in it)."""
         here = self.mode != ATTACHED or address_is_this_machine(self.address or "")
         names = _FORWARDED_LOCAL if here else _FORWARDED_REMOTE
-        return {name: os.environ[name] for name in names if os.environ.get(name)}
+        env = {name: os.environ[name] for name in names if os.environ.get(name)}
+        if self.head is not None and self.mode != ATTACHED:
+            # Ray's "auto" address reads a file several clusters on one machine may share.
+            env[RAY_ADDRESS_ENV] = self.head.gcs_address
+        return env
 
 
 def address_is_this_machine(address: str) -> bool:
