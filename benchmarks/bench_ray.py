@@ -156,6 +156,10 @@ def _ray_api_first_line(target: Any, src: Path, stamps: Path, repeat: int) -> li
 
 def _fill_the_cluster(exp: Any, src: Path, target: Any, env: Any, stamps: Path, runs: int):
     """Per-run overhead on the idle cluster, then ``runs`` one-second runs at once."""
+    # Warm every node up first (Ray starts a worker process on each for the dispatcher).
+    warm = [_submit(exp, src, target, env, [str(stamps / f"warm-{i}"), "1"]) for i in range(NODES)]
+    for run in warm:
+        run.wait_for_completion()
     single = []
     for i in range(4):
         t0 = time.time()

@@ -116,9 +116,7 @@ def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_pa
     assert "no GPU" in failed.get_details()["error"]["message"]
 
 
-def test_run_whose_node_dies_ends_failed_with_the_heartbeat_reason(
-    attached, ray_cluster, tmp_path, here
-):
+def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_path, here):
     ws, target = attached
     run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
     _wait_for(lambda: run.get_status() == "Running", what="the run to run")
@@ -127,8 +125,10 @@ def test_run_whose_node_dies_ends_failed_with_the_heartbeat_reason(
     try:
         ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=90)
         assert ended["status"] == "Failed"
-        # Ray kills what its node's workers started; the executor's silence says why.
-        assert "heart-beating" in ended["error"]["message"]
+        # Either the executor went with its Ray worker (its heartbeat stopped), or it saw
+        # its worker orphaned (the raylet gone) and said the node was lost.
+        message = ended["error"]["message"]
+        assert "heart-beating" in message or "node running this run was lost" in message
         script = run.get_details()["script"]["pid"]
         _wait_for(
             lambda: not os.path.exists(f"/proc/{script}/cmdline") or _zombie(script),
