@@ -296,6 +296,10 @@ class RayComputeBackend(ComputeBackend):
             dispatcher_job_id(self._workspace.config.resolved_tracking_uri, self._record.name)
         )
         details["dispatcher"] = dispatcher.status if dispatcher is not None else "not started"
+        waiting = any(r.status == RunStatus.QUEUED and "rayDispatch" in r.details for r in runs)
+        if waiting and (dispatcher is None or dispatcher.is_terminal):
+            # Runs wait for a dispatcher that is gone (it died with its node): start another.
+            details["dispatcher"] = self.ensure_dispatcher(self._workspace.config.to_json())
         busy = sum(1 for n in nodes if n.node_id in busy_nodes)
         details["nodes"] = [
             {"id": n.node_id, "ip": n.ip, "head": n.is_head, "resources": n.resources}

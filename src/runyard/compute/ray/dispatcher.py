@@ -164,14 +164,18 @@ class Dispatcher:
         next_target_check = 0.0
         try:
             while not self.stopping.is_set():
-                now = time.monotonic()
-                if now >= next_target_check:
-                    if not self._target_exists():
-                        self.say("the target was deleted: stopping")
-                        return 0
-                    next_target_check = now + TARGET_CHECK_S
-                self._dispatch(task)
-                self._collect()
+                try:
+                    now = time.monotonic()
+                    if now >= next_target_check:
+                        if not self._target_exists():
+                            self.say("the target was deleted: stopping")
+                            return 0
+                        next_target_check = now + TARGET_CHECK_S
+                    self._dispatch(task)
+                    self._collect()
+                except Exception as exc:  # a busy store, a moment of network: try again
+                    self.say(f"{type(exc).__name__}: {exc}")
+                    time.sleep(1.0)
                 time.sleep(POLL_S)
         finally:
             # Waiting tasks are dropped; running executors end with this driver (Ray ties

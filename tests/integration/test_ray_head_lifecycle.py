@@ -1,0 +1,62 @@
+"""The life of a local Ray head Runyard owns: started again by the next submit when it is
+gone (the machine restarted), stopped with everything it started by ``target.delete()``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from runyard.compute import node
+from runyard.compute.ray.settings import ClusterSettings
+from runyard.core import Environment, Experiment, ScriptRunConfig
+from runyard.core.compute import AmlCompute, ComputeTarget
+from runyard.errors import BackendError
+
+pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
+pytestmark = [pytest.mark.ray, pytest.mark.integration]
+
+
+def _head(target):
+    head = ClusterSettings.from_config(target.name, target._record.config).head
+    assert head is not None
+    return head
+
+
+def test_gone_head_is_started_again_by_the_next_submit_and_delete_stops_it(
+    ws, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
+    target = ComputeTarget.create(ws, "mine", AmlCompute.provisioning_configuration("cpu-1"))
+    first = _head(target)
+    try:
+        os.killpg(first.pgid, signal.SIGKILL)  # as if the machine had restarted
+        deadline = time.monotonic() + 30
+        while node.group_alive(first.pgid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ComputeTarget(ws, "mine").get_status().state == "Failed"
+        (tmp_path / "src").mkdir()
+        (tmp_path / "src" / "train.py").write_text("print('after the restart')\n")
+        env = Environment("current")
+        env.python.user_managed_dependencies = True
+        config = ScriptRunConfig(
+            str(tmp_path / "src"), "train.py", compute_target="mine", environment=env
+        )
+        run = Experiment(ws, "lifecycle").submit(config)
+        assert run.wait_for_completion(timeout_seconds=180)["status"] == "Completed"
+        target = ComputeTarget(ws, "mine")
+        second = _head(target)
+        assert second.pgid != first.pgid and node.group_alive(second.pgid)
+        assert target.get_status().state == "Succeeded"
+    finally:
+        ComputeTarget(ws, "mine").delete()
+    last = _head(target)
+    assert not node.group_alive(last.pgid)
+    assert not os.path.exists(last.folder)
+    assert [t.name for t in ComputeTarget.list(ws)] == ["local"]
+    with pytest.raises(BackendError):  # nothing answers where the head was
+        from runyard.compute.ray.jobs import RayJobsClient
+
+        RayJobsClient(last.address, timeout=2).version()
