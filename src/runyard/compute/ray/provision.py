@@ -16,6 +16,7 @@ started when the target is deleted.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from runyard.compute.ray.settings import (
 )
 from runyard.compute.ray.sizes import NodeShape
 from runyard.entities.run import TERMINAL_STATUSES, RunStatus
-from runyard.errors import BackendError, InvalidState
+from runyard.errors import BackendError, InvalidState, missing_extra
 
 if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
@@ -49,6 +50,7 @@ def provision(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTarge
     """Bring the target's cluster up and record what was started; returns the record saved.
 
     Raises:
+        MissingDependency: a head must be started and Ray is not installed.
         BackendError: the head did not start, or the attached cluster does not answer.
         InvalidArgument: an embedded workspace with a cluster on other machines.
         Unauthorized: the attached cluster refused the token.
@@ -66,6 +68,8 @@ def provision(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTarge
         )
         config["provisioning"] = {"rayVersion": version, "warnings": []}
     else:
+        if importlib.util.find_spec("ray") is None:  # a head needs Ray here; attaching does not
+            raise missing_extra("ray", "ray")
         info, provisioning = start_head(workspace, record.name, settings)
         config["head"] = info.to_dict()
         config["provisioning"] = provisioning
