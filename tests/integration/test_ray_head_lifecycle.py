@@ -60,3 +60,17 @@ def test_gone_head_is_started_again_by_the_next_submit_and_delete_stops_it(
         from runyard.compute.ray.jobs import RayJobsClient
 
         RayJobsClient(last.address, timeout=2).version()
+
+
+def test_head_that_fails_to_start_says_why_and_leaves_no_folder():
+    import tempfile
+
+    from runyard.compute.ray.head import start_local_head
+
+    folder = os.path.join(tempfile.mkdtemp(prefix="rh", dir="/tmp"), "h")
+    with pytest.raises(
+        BackendError, match=r"(?s)'ray start --head' failed.*Its output: .*nonnegative"
+    ):
+        start_local_head(folder, num_cpus=-1)
+    assert not os.path.exists(folder)
+    os.rmdir(os.path.dirname(folder))

@@ -266,15 +266,14 @@ def start_local_head(
     try:
         returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        stop_local_head(info)
-        raise BackendError(
-            f"The Ray head did not start within {timeout:.0f} s. Its output: {_tail(log_path)}"
+        raise _failed(
+            info, f"The Ray head did not start within {timeout:.0f} s. Its output: "
         ) from None
     if returncode != 0:
-        stop_local_head(info)
-        raise BackendError(
-            f"'ray start --head' failed (exit code {returncode}). {_missing_ray_hint(log_path)}"
-            f"Its output: {_tail(log_path)}"
+        raise _failed(
+            info,
+            f"'ray start --head' failed (exit code {returncode}). "
+            f"{_missing_ray_hint(log_path)}Its output: ",
         )
     client = RayJobsClient(info.address, info.token(), timeout=5.0)
     last_error: Exception | None = None
@@ -288,11 +287,20 @@ def start_local_head(
         except BackendError as exc:  # the dashboard comes up after 'ray start' returns
             last_error = exc
         time.sleep(0.2)
-    stop_local_head(info)
-    raise BackendError(
+    raise _failed(
+        info,
         f"The Ray head started but its job API did not answer within {timeout:.0f} s "
-        f"({last_error}). Its output: {_tail(log_path)}"
+        f"({last_error}). Its output: ",
     )
+
+
+def _failed(info: HeadInfo, message: str) -> BackendError:
+    """Stop what started of a head that failed, remove its folder, and say why (with the
+    tail of its output, read first)."""
+    error = BackendError(message + _tail(os.path.join(info.folder, "start.log")))
+    stop_local_head(info)
+    remove_head_folder(info)
+    return error
 
 
 def stop_local_head(info: HeadInfo, grace_seconds: float = 5.0) -> None:
@@ -313,11 +321,13 @@ def stop_local_head(info: HeadInfo, grace_seconds: float = 5.0) -> None:
 
 
 def remove_head_folder(info: HeadInfo) -> None:
-    """Remove the head's folder (its token and Ray's temporary files)."""
+    """Remove the head's folder (its token and Ray's temporary files) and its lock."""
     import shutil
 
     with contextlib.suppress(OSError):
         shutil.rmtree(info.folder)
+    with contextlib.suppress(OSError):
+        os.remove(f"{info.folder.rstrip(os.sep)}.lock")
 
 
 def _tail(path: str, lines: int = 15) -> str:

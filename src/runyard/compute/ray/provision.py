@@ -157,7 +157,7 @@ def ensure_head(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTar
         )
     folder = heads.head_folder(workspace.config.resolved_tracking_uri, record.name)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    with FileLock(os.path.join(folder, "..", f"{os.path.basename(folder)}.lock")):
+    with FileLock(f"{folder.rstrip(os.sep)}.lock"):  # removed with the folder by delete()
         fresh = workspace._store.get_compute_target(record.name)
         settings = ClusterSettings.from_config(fresh.name, fresh.config)
         if settings.head is not None and settings.head.processes_alive():
