@@ -156,7 +156,8 @@ def test_run_beyond_what_the_machine_holds_waits_queued_then_runs(cluster_ws, tm
 def test_cancel_stops_a_running_run_and_a_queued_one_never_starts(cluster_ws, tmp_path, here):
     ws, target, _ = cluster_ws
     running = _submit(ws, target, tmp_path, "import time; time.sleep(120)\n", here)
-    _wait_for(lambda: running.get_status() == "Running", what="the run to run")
+    # Running is set just before the script starts; its pid is recorded right after.
+    _wait_for(lambda: "script" in running.get_details(), what="the script to start")
     queued = _submit(ws, target, tmp_path, "print('never')\n", here)
     time.sleep(1)
     queued.cancel()
@@ -171,7 +172,7 @@ def test_cancel_stops_a_running_run_and_a_queued_one_never_starts(cluster_ws, tm
 def test_killed_executor_ends_the_run_failed_by_its_heartbeat(cluster_ws, tmp_path, here):
     ws, target, _ = cluster_ws
     run = _submit(ws, target, tmp_path, "import time; time.sleep(120)\n", here)
-    _wait_for(lambda: run.get_status() == "Running", what="the run to run")
+    _wait_for(lambda: "script" in run.get_details(), what="the script to start")
     details = run.get_details()
     os.kill(details["executor"]["pid"], signal.SIGKILL)
     ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
