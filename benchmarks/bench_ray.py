@@ -31,7 +31,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import markdown_table, row, summarize, wait_for_quiet, work_dir, write_result
+from common import (
+    isolate_runyard,
+    markdown_table,
+    row,
+    summarize,
+    wait_for_quiet,
+    work_dir,
+    write_result,
+)
 
 SCRIPT = """\
 import sys, time
@@ -199,10 +207,7 @@ def main() -> None:
         args.repeat, args.runs = 3, 8
 
     folder = Path(work_dir("ray-"))
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # executors keep their bytecode
-    os.environ["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
-    os.environ["RUNYARD_SCRATCH"] = str(folder / "scratch")
-    os.environ["RUNYARD_ENV_CACHE"] = str(folder / "envs")
+    isolate_runyard(folder)
     from runyard.core import Environment, Experiment, Workspace
     from runyard.core.compute import AmlCompute, ComputeTarget
 

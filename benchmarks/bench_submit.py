@@ -31,7 +31,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import markdown_table, row, summarize, wait_for_quiet, work_dir, write_result
+from common import (
+    isolate_runyard,
+    markdown_table,
+    row,
+    summarize,
+    wait_for_quiet,
+    work_dir,
+    write_result,
+)
 
 SCRIPT = """\
 import sys, time
@@ -240,12 +248,7 @@ def main() -> None:
 
     folder = Path(work_dir("submit-"))
     # Installed packages come with their bytecode; a checkout run with
-    # PYTHONDONTWRITEBYTECODE would compile Runyard's modules in every executor. Keep the
-    # bytecode, out of the source tree.
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
-    os.environ["RUNYARD_SCRATCH"] = str(folder / "scratch")
-    os.environ["RUNYARD_ENV_CACHE"] = str(folder / "envs")
+    isolate_runyard(folder)
     from runyard.core import Environment, Experiment, Workspace
 
     src = folder / "src"

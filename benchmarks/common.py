@@ -393,3 +393,14 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"{r.get('target') or '—'} | {met} |"
         )
     return "\n".join(lines)
+
+
+def isolate_runyard(folder: Path) -> None:
+    """Point this process's Runyard (and the executors it starts) at ``folder``: its own
+    scratch and environment cache, and bytecode kept under it. PYTHONDONTWRITEBYTECODE
+    would make every executor compile Runyard's modules again, which is not what an
+    installed Runyard costs."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    os.environ["RUNYARD_SCRATCH"] = str(folder / "scratch")
+    os.environ["RUNYARD_ENV_CACHE"] = str(folder / "envs")
