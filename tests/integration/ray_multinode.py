@@ -21,7 +21,7 @@ def _serve(temp_dir: str, workers: int, cpus: int) -> None:
 
     from runyard.compute.ray.head import free_ports
 
-    gcs, dashboard, client, autoscaler_metrics, dashboard_metrics = free_ports(5)
+    gcs, dashboard, client, agent, autoscaler_metrics, dashboard_metrics = free_ports(6)
     os.environ["AUTOSCALER_METRIC_PORT"] = str(autoscaler_metrics)
     os.environ["DASHBOARD_METRIC_PORT"] = str(dashboard_metrics)
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
@@ -29,6 +29,10 @@ def _serve(temp_dir: str, workers: int, cpus: int) -> None:
     # otherwise turn "127.0.0.1" into the machine's network address, where the
     # loopback-only servers do not listen).
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    # The test cluster writes its address under Ray's default temporary folder
+    # (/tmp/ray), which a fresh machine lacks; keep that file in this cluster's folder.
+    os.environ["RAY_TMPDIR"] = temp_dir
+    os.makedirs(os.path.join(temp_dir, "ray"), exist_ok=True)
     cluster = Cluster(
         initialize_head=True,
         head_node_args={
@@ -37,6 +41,9 @@ def _serve(temp_dir: str, workers: int, cpus: int) -> None:
             "include_dashboard": True,
             "dashboard_host": "127.0.0.1",
             "dashboard_port": dashboard,
+            # Ray's default (52365) may be taken; without its agent the head answers every
+            # job submission "No available agent".
+            "dashboard_agent_listen_port": agent,
             "ray_client_server_port": client,
             "node_ip_address": "127.0.0.1",
             "temp_dir": temp_dir,

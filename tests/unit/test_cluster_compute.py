@@ -3,8 +3,11 @@ mapping: everything about cluster targets that needs no running Ray."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import socket
+import threading
 import urllib.request
 
 import pytest
@@ -170,59 +173,99 @@ def test_job_api_client_on_a_closed_port_says_cannot_reach():
         client.version()
 
 
-def test_job_api_client_on_something_that_is_not_ray_says_so(tmp_path):
-    import http.server
-    import threading
+@contextlib.contextmanager
+def _http_server(answer):
+    """A one-thread HTTP server on a free loopback port; ``answer(method, path, headers)``
+    gives (status, body bytes) for each request. Yields the server's base URL."""
 
-    class NotRay(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"<html>hello</html>")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), NotRay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = RayJobsClient(f"http://127.0.0.1:{server.server_port}")
-        with pytest.raises(BackendError, match="is it a Ray dashboard"):
-            client.version()
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_job_api_client_sends_the_token_as_a_bearer_header():
-    import http.server
-    import threading
-
-    seen: list[str | None] = []
-
-    class Ray(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            seen.append(self.headers.get("Authorization"))
-            body = json.dumps({"ray_version": "9.9"}).encode()
-            self.send_response(200)
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _reply(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            status, body = answer(self.command, self.path, self.headers)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
+        do_GET = do_POST = _reply
+
         def log_message(self, *args):
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Ray)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        assert RayJobsClient(f"http://127.0.0.1:{server.server_port}", "s3cret").version() == "9.9"
-        assert seen == ["Bearer s3cret"]
-        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/api/version")
-        assert json.load(urllib.request.urlopen(request))["ray_version"] == "9.9"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_job_api_client_on_something_that_is_not_ray_says_so():
+    with (
+        _http_server(lambda *_: (200, b"<html>hello</html>")) as url,
+        pytest.raises(BackendError, match="is it a Ray dashboard"),
+    ):
+        RayJobsClient(url).version()
+
+
+def test_job_api_client_sends_the_token_as_a_bearer_header():
+    seen: list[str | None] = []
+
+    def answer(method, path, headers):
+        seen.append(headers.get("Authorization"))
+        return 200, json.dumps({"ray_version": "9.9"}).encode()
+
+    with _http_server(answer) as url:
+        assert RayJobsClient(url, "s3cret").version() == "9.9"
+        assert seen == ["Bearer s3cret"]
+        assert json.load(urllib.request.urlopen(f"{url}/api/version"))["ray_version"] == "9.9"
+
+
+NO_AGENT = (500, b"No available agent to submit job, please try again later.")
+
+
+def _submit(client: RayJobsClient) -> None:
+    client.submit("job-1", "true", env_vars={}, num_cpus=1, num_gpus=0)
+
+
+def test_submit_waits_for_the_job_agent_of_a_fresh_cluster(monkeypatch):
+    monkeypatch.setattr("runyard.compute.ray.jobs.SUBMIT_TIMEOUT_S", 30.0)
+    posts: list[str] = []
+
+    def answer(method, path, headers):
+        posts.append(path)
+        return NO_AGENT if len(posts) == 1 else (200, b'{"submission_id": "job-1"}')
+
+    with _http_server(answer) as url:
+        _submit(RayJobsClient(url))
+    assert posts == ["/api/jobs/", "/api/jobs/"]
+
+
+def test_submit_to_a_cluster_whose_job_agent_never_starts_says_where_to_look(monkeypatch):
+    monkeypatch.setattr("runyard.compute.ray.jobs.SUBMIT_TIMEOUT_S", 0.2)
+    with (
+        _http_server(lambda *_: NO_AGENT) as url,
+        pytest.raises(BackendError, match=r"no job agent.*dashboard_agent\.log.*52365"),
+    ):
+        _submit(RayJobsClient(url))
+
+
+def test_submit_refused_for_another_reason_is_not_retried(monkeypatch):
+    posts: list[str] = []
+
+    def answer(method, path, headers):
+        posts.append(path)
+        return 500, b"Traceback ...\nValueError: bad entrypoint"
+
+    with (
+        _http_server(answer) as url,
+        pytest.raises(BackendError, match=r"answered 500.*bad entrypoint"),
+    ):
+        _submit(RayJobsClient(url))
+    assert len(posts) == 1
 
 
 # -- placement ----------------------------------------------------------------------------

@@ -229,8 +229,17 @@ class RayJobsClient:
                 self._request("POST", "/api/jobs/", body, timeout=SUBMIT_TIMEOUT_S)
                 return
             except BackendError as exc:
-                if time.monotonic() > deadline or "available agent" not in str(exc):
+                if "available agent" not in str(exc):
                     raise
+                if time.monotonic() > deadline:
+                    raise BackendError(
+                        f"The Ray cluster at {self.address} has no job agent on its head "
+                        f"after {SUBMIT_TIMEOUT_S:.0f} s, so it takes no jobs. Its dashboard "
+                        "agent did not start: see dashboard_agent.log in the head's Ray "
+                        "logs (a common cause is its listen port, 52365 by default, "
+                        "already in use; 'ray start --dashboard-agent-listen-port' "
+                        "chooses another)."
+                    ) from exc
             time.sleep(1.0)
 
     def job(self, submission_id: str) -> RayJob:
