@@ -8,17 +8,17 @@ import os
 import shutil
 import sys
 import tempfile
-import textwrap
 import time
 
 import pytest
+from submitting import submit_script
 
-from runyard.core import Environment, Experiment, ScriptRunConfig, Workspace
+from runyard.core import Experiment, Workspace
 from runyard.core.compute import AmlCompute, ComputeTarget
 from runyard.errors import InvalidArgument
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
-pytestmark = [pytest.mark.ray, pytest.mark.integration]
+pytestmark = [pytest.mark.ray, pytest.mark.integration, pytest.mark.usefixtures("ray_heartbeat")]
 
 WORKERS = 2
 
@@ -49,27 +49,8 @@ def attached(ray_cluster, tmp_path_factory):
     ws.close()
 
 
-@pytest.fixture(autouse=True)
-def _fast_heartbeat(tmp_path, monkeypatch):
-    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "0.5")
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "3")
-
-
-@pytest.fixture
-def here():
-    env = Environment("current")
-    env.python.user_managed_dependencies = True
-    return env
-
-
-def _submit(ws, target, tmp_path, body, env, *, use_gpu=False):
-    folder = tmp_path / f"src-{time.monotonic_ns()}"
-    folder.mkdir()
-    (folder / "train.py").write_text(textwrap.dedent(body))
-    config = ScriptRunConfig(str(folder), "train.py", compute_target=target, environment=env)
-    config.run_config.use_gpu = use_gpu
-    return Experiment(ws, "attached").submit(config)
+def _submit(ws, target, tmp_path, body, env, **options):
+    return submit_script(ws, target, tmp_path, body, env, experiment="attached", **options)
 
 
 def _zombie(pid: int) -> bool:

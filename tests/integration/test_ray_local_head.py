@@ -12,15 +12,16 @@ import textwrap
 import time
 
 import pytest
+from submitting import submit_script
 
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
-from runyard.core import Environment, Experiment, Run, ScriptRunConfig, Workspace
+from runyard.core import Experiment, Run, ScriptRunConfig, Workspace
 from runyard.core.compute import ComputeTarget
 from runyard.errors import Unauthorized
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
-pytestmark = [pytest.mark.ray, pytest.mark.integration]
+pytestmark = [pytest.mark.ray, pytest.mark.integration, pytest.mark.usefixtures("ray_heartbeat")]
 
 TARGET = "gpucluster"
 
@@ -50,27 +51,8 @@ def cluster_ws(tmp_path_factory):
     ws.close()
 
 
-@pytest.fixture(autouse=True)
-def _fast_heartbeat(tmp_path, monkeypatch):
-    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "0.5")
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "3")
-
-
-@pytest.fixture
-def here():
-    env = Environment("current")
-    env.python.user_managed_dependencies = True
-    return env
-
-
-def _submit(ws, target, tmp_path, body, env, *, use_gpu=False, name="train.py"):
-    folder = tmp_path / f"src-{time.monotonic_ns()}"
-    folder.mkdir()
-    (folder / name).write_text(textwrap.dedent(body))
-    config = ScriptRunConfig(str(folder), name, compute_target=target, environment=env)
-    config.run_config.use_gpu = use_gpu
-    return Experiment(ws, "ray").submit(config)
+def _submit(ws, target, tmp_path, body, env, **options):
+    return submit_script(ws, target, tmp_path, body, env, experiment="ray", **options)
 
 
 def _wait_for(predicate, timeout=60.0, what="condition"):

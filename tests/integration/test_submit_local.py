@@ -29,14 +29,6 @@ def exp(ws):
     return Experiment(ws, "submit")
 
 
-@pytest.fixture
-def here():
-    """The interpreter running the tests, as it is: no build, so runs start fast."""
-    env = Environment("current")
-    env.python.user_managed_dependencies = True
-    return env
-
-
 def _source(tmp_path, body, name="train.py", extra=None):
     folder = tmp_path / "src"
     folder.mkdir(exist_ok=True)

@@ -7,30 +7,9 @@ import shutil
 import tempfile
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import invoke, one_error_line
 
-from runyard.cli.main import cli
 from runyard.core.compute_target import ComputeTarget
-
-
-def invoke(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input)
-
-
-def one_error_line(result, code: int) -> str:
-    assert result.exit_code == code, (result.exit_code, result.output)
-    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    assert "Traceback" not in result.output
-    return errors[0]
-
-
-@pytest.fixture
-def here(ws, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    ws.write_config()
-    return ws
-
 
 TARGET_KEYS = {
     "name",
@@ -96,13 +75,19 @@ def test_missing_type_and_bad_numbers_are_usage_errors(here):
     one_error_line(invoke("compute", "create", "t"), 2)
     one_error_line(invoke("compute", "create", "t", "--type", "gpu"), 2)
     one_error_line(
-        invoke("compute", "create", "t", "--type", "local", "--max-concurrent-runs", "0"), 2
+        invoke("compute", "create", "t", "--type", "local", "--max-concurrent-runs", "0"),
+        2,
+        alone=False,
     )
 
 
 def test_local_is_built_in_and_cannot_be_created_or_deleted(here):
-    assert "built-in" in one_error_line(invoke("compute", "create", "local", "--type", "local"), 2)
-    assert "cannot be deleted" in one_error_line(invoke("compute", "delete", "local"), 2)
+    assert "built-in" in one_error_line(
+        invoke("compute", "create", "local", "--type", "local"), 2, alone=False
+    )
+    assert "cannot be deleted" in one_error_line(
+        invoke("compute", "delete", "local"), 2, alone=False
+    )
 
 
 def test_unknown_target_is_exit_3_listing_the_known_ones(here):
@@ -115,7 +100,7 @@ def test_unknown_target_is_exit_3_listing_the_known_ones(here):
 def test_delete_asks_first_then_removes_the_target(here):
     invoke("compute", "create", "cpu", "--type", "local")
     declined = invoke("compute", "delete", "cpu", input="n\n")
-    assert "--yes" in one_error_line(declined, 1)
+    assert "--yes" in one_error_line(declined, 1, alone=False)  # after the prompt
     assert ComputeTarget(here, "cpu").name == "cpu"
     deleted = invoke("compute", "delete", "cpu", "--yes", "--json")
     assert json.loads(deleted.stdout) == {"name": "cpu", "deleted": True}

@@ -13,24 +13,18 @@ import threading
 import time
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import invoke
 
 from runyard.cli import logs as cli_logs
 from runyard.cli.logs import DRIVER_LOG
-from runyard.cli.main import cli
 from runyard.core import Experiment, Run, Workspace
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
 @pytest.fixture
-def here(ws, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    ws.write_config()
+def here(here, monkeypatch):
+    """The shared ``here``, with ``--follow`` polling fast."""
     monkeypatch.setattr(cli_logs, "POLL_SECONDS", 0.02)
-    return ws
+    return here
 
 
 def append(run: Run, data: bytes) -> None:

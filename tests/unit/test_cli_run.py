@@ -6,30 +6,9 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import invoke, one_error_line
 
-from runyard.cli.main import cli
 from runyard.core import Experiment
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
-def one_error_line(result, code: int) -> str:
-    assert result.exit_code == code, (result.exit_code, result.output)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
-@pytest.fixture
-def here(ws, tmp_path, monkeypatch):
-    """The test's workspace, found from the current folder by config.json."""
-    monkeypatch.chdir(tmp_path)
-    ws.write_config()
-    return ws
 
 
 @pytest.fixture

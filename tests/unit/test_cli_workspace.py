@@ -5,20 +5,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
+from cli_helpers import invoke, one_error_line
 
-from runyard.cli.main import cli
 from runyard.core import Experiment, Workspace
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
-def one_error_line(result) -> str:
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    return lines[0]
 
 
 def test_create_makes_the_workspace_and_writes_runyard_config_here(tmp_path, monkeypatch):
