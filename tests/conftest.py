@@ -29,12 +29,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/tests/integration/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture
-def here(ws, tmp_path, monkeypatch):
-    """The test's workspace, found from the current folder by its config.json (as the CLI
-    finds it)."""
-    monkeypatch.chdir(tmp_path)
-    ws.write_config()
-    return ws
