@@ -160,3 +160,60 @@ def test_runs_on_the_builtin_local_target_run_side_by_side(exp, config):
     a_release.touch()
     b_release.touch()
     assert a.wait_for_completion()["status"] == b.wait_for_completion()["status"] == "Completed"
+
+
+# A script that starts a daemon outside its process group, the two usual ways: a process in
+# a session of its own, and a double fork (whose middle process exits at once, orphaning
+# the daemon). It writes their pids, then waits for a release file or ends at once.
+_DAEMONS = """
+import os, subprocess, sys, time
+pids_file, mode = sys.argv[1], sys.argv[2]
+session = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True
+)
+read, write = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.write(write, str(os.getpid()).encode())
+        time.sleep(300)
+    os._exit(0)
+os.close(write)
+daemon = int(os.read(read, 32))
+with open(pids_file + ".partial", "w") as f:
+    f.write(f"{session.pid} {daemon}")
+os.replace(pids_file + ".partial", pids_file)
+print("daemons started", flush=True)
+if mode == "stay":
+    time.sleep(120)
+"""
+
+
+def _submit_daemons(exp, tmp_path, mode):
+    src = tmp_path / f"daemons-{mode}"
+    src.mkdir()
+    (src / "daemons.py").write_text(_DAEMONS)
+    env = Environment("current")
+    env.python.user_managed_dependencies = True
+    pids = tmp_path / f"daemon-pids-{mode}"
+    cfg = ScriptRunConfig(str(src), "daemons.py", arguments=[str(pids), mode], environment=env)
+    return exp.submit(cfg), pids
+
+
+def test_cancel_also_stops_what_the_script_started_outside_its_process_group(exp, tmp_path):
+    run, pids_file = _submit_daemons(exp, tmp_path, "stay")
+    daemons = _pids(pids_file)
+    assert all(process_alive(pid) for pid in daemons)
+    run.cancel()
+    assert run.wait_for_completion(timeout_seconds=30)["status"] == "Canceled"
+    _eventually(lambda: not any(process_alive(pid) for pid in daemons), 10, "daemons gone")
+
+
+def test_daemons_a_finished_script_left_running_end_with_its_run_and_the_log_says_so(exp, tmp_path):
+    run, pids_file = _submit_daemons(exp, tmp_path, "leave")
+    details = run.wait_for_completion(timeout_seconds=60)
+    assert details["status"] == "Completed"
+    daemons = _pids(pids_file)
+    _eventually(lambda: not any(process_alive(pid) for pid in daemons), 10, "daemons gone")
+    log = run._read_file("runyard-logs/driver.txt").decode()
+    assert "stopping 2 process(es) the script left running" in log

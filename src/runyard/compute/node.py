@@ -1,5 +1,5 @@
 """Facts about the machine an executor runs on: its name, its processes, its GPUs, its
-scratch folder; and stopping a process group."""
+scratch folder; and stopping a process group and what a script left behind."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 SCRATCH_ENV = "RUNYARD_SCRATCH"
@@ -109,6 +110,104 @@ def kill_process_group(pgid: int, grace_seconds: float = 5.0) -> None:
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Make this process the "child subreaper" of everything it starts (Linux).
+
+    A process that a script starts and then abandons (a daemon that double-forks, or one
+    started in a session of its own, out of the script's process group) is re-parented to
+    this process instead of to init, so :func:`stray_processes` can still find it and the
+    run can stop it. Returns False where the system offers no such thing.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _parent_of_each() -> dict[int, int]:
+    """pid -> parent pid of every process, from /proc ({} where there is no /proc)."""
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[-1].split()
+                parents[int(entry)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return parents
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` now."""
+    return {child for child, parent in _parent_of_each().items() if parent == pid}
+
+
+def stray_processes(keep: set[int]) -> list[int]:
+    """This process's children that are not in ``keep``, and all their descendants: what a
+    script left behind once this process adopted its orphans (:func:`adopt_orphans`)."""
+    parents = _parent_of_each()
+    me = os.getpid()
+    found = [pid for pid, parent in parents.items() if parent == me and pid not in keep]
+    below: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        below.setdefault(parent, []).append(pid)
+    i = 0
+    while i < len(found):
+        found.extend(below.get(found[i], []))
+        i += 1
+    return [pid for pid in found if not _is_zombie(pid)]
+
+
+def reap_adopted(keep: set[int]) -> int:
+    """Reap this process's exited children that are not in ``keep`` (orphans it adopted
+    that ended on their own); how many. A long-lived process that adopts orphans (a Ray
+    worker running one run after another) would otherwise collect them as zombies."""
+    reaped = 0
+    for pid in children(os.getpid()) - keep:
+        if _is_zombie(pid):
+            with contextlib.suppress(OSError):
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    reaped += 1
+    return reaped
+
+
+def stop_processes(pids: list[int], grace_seconds: float = 2.0) -> None:
+    """SIGTERM each of ``pids``, SIGKILL those still running after ``grace_seconds``, and
+    reap those that are this process's children."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline and any(process_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    for pid in pids:
+        if process_alive(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    # Adopted processes are ours to reap; a killed one may take a moment to exit.
+    unreaped = list(pids)
+    deadline = time.monotonic() + 1.0
+    while unreaped and time.monotonic() < deadline:
+        for pid in list(unreaped):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    unreaped.remove(pid)
+            except OSError:  # not our child (or gone): its own parent reaps it
+                unreaped.remove(pid)
+        if unreaped:
+            time.sleep(0.02)
 
 
 def gpu_count() -> int:

@@ -1,5 +1,6 @@
 """The training script as a process: started in its own process group, its output streamed,
-its ``./logs`` mirrored, stopped as a whole tree."""
+its ``./logs`` mirrored, stopped as a whole tree, including what it started outside its
+group (this process adopts the script's orphans; see :func:`runyard.compute.node.adopt_orphans`)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ class ScriptProcess:
         self._driver = driver
         self._mirror = FolderMirror(artifacts, os.path.join(workdir, "logs"), logs_prefix)
         self._proc: subprocess.Popen[bytes] | None = None
+        self._adopting = False
+        self._own_children: set[int] = set()
 
     @property
     def mirror_errors(self) -> list[str]:
@@ -78,6 +81,8 @@ class ScriptProcess:
         Raises:
             OSError: the interpreter could not be started.
         """
+        self._adopting = node.adopt_orphans()
+        self._own_children = node.children(os.getpid())
         self._proc = subprocess.Popen(
             self._command,
             cwd=self._workdir,
@@ -120,6 +125,7 @@ class ScriptProcess:
         # Children left behind by the script end with it: the run is over.
         if node.group_alive(proc.pid):
             node.kill_process_group(proc.pid, grace_seconds=2.0)
+        self._stop_strays()
         out.join(timeout=10)
         err.join(timeout=10)
         self._mirror.sync()
@@ -132,6 +138,24 @@ class ScriptProcess:
         )
 
     def kill(self) -> None:
-        """Stop the script's whole group now (used when the executor itself fails)."""
+        """Stop the script's whole tree now (used when the executor itself fails)."""
         if self._proc is not None and self._proc.poll() is None:
             node.kill_process_group(self._proc.pid, grace_seconds=2.0)
+        self._stop_strays()
+
+    def _stop_strays(self) -> None:
+        """Stop what the script started outside its process group and left running (a
+        daemon, a server in a session of its own), saying so in the run's log."""
+        if not self._adopting:
+            return
+        keep = set(self._own_children)
+        if self._proc is not None:
+            keep.add(self._proc.pid)  # reaped by its Popen, never behind its back
+        strays = node.stray_processes(keep=keep)
+        if strays:
+            self._driver.line(
+                f"runyard: stopping {len(strays)} process(es) the script left running "
+                f"outside its process group (pids {', '.join(map(str, strays[:10]))})"
+            )
+            node.stop_processes(strays, grace_seconds=2.0)
+        node.reap_adopted(keep)
