@@ -13,7 +13,10 @@ import time
 import pytest
 from submitting import submit_script
 
-from runyard.core import Experiment, Workspace
+from runyard.compute.ray.backend import RayComputeBackend
+from runyard.compute.ray.dispatcher import dispatcher_job_id
+from runyard.compute.ray.jobs import RayJobsClient
+from runyard.core import Experiment, Workspace, run_monitor
 from runyard.core.compute import AmlCompute, ComputeTarget
 from runyard.errors import InvalidArgument
 
@@ -118,3 +121,22 @@ def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_p
         )
     finally:
         ray_cluster.add_node()
+
+
+def test_waiting_on_a_queued_run_replaces_a_dispatcher_that_died(
+    attached, ray_cluster, tmp_path, here, monkeypatch
+):
+    ws, target = attached
+    client = RayJobsClient(ray_cluster.address)
+    dispatcher = dispatcher_job_id(ws.config.resolved_tracking_uri, target.name)
+    client.stop(dispatcher)  # as if it had died with its node
+    _wait_for(lambda: client.job(dispatcher).is_terminal, what="the dispatcher to stop")
+    with monkeypatch.context() as patched:  # a submit that does not start a new one
+        patched.setattr(RayComputeBackend, "ensure_dispatcher", lambda self, ws_json: "")
+        run = _submit(ws, target, tmp_path, "print('placed after all')\n", here)
+    time.sleep(2.0)
+    assert run.get_status() == "Queued"  # nobody places it...
+    monkeypatch.setattr(run_monitor, "DISPATCH_CHECK_SECONDS", 1.0)
+    details = run.wait_for_completion(timeout_seconds=120)  # ...until someone waits on it
+    assert details["status"] == "Completed"
+    assert client.job(dispatcher).status == "RUNNING"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from runyard.core.run_monitor import QueueKeeper
 from runyard.entities.run import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
@@ -82,10 +83,13 @@ def follow_run(run: Run, *, echo_output: bool = True, poll_seconds: float | None
     tail = LogTail(run)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     last_status = None
+    queue = QueueKeeper(run)
     while True:
         # Status first: the executor writes the whole log before the terminal status, so
         # the read after seeing that status gets the end of the log.
-        status = run.get_status()
+        record = run._refresh_alive()
+        status = record.status.value
+        queue.tick(record)
         if status != last_status:
             click.echo(f"[runyard] Run {run.id}: {status}", err=True)
             last_status = status

@@ -19,6 +19,7 @@ With ``show_output`` it prints what SDK v1 users know::
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import sys
 import time
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 DRIVER_LOG = "runyard-logs/driver.txt"
 EXECUTOR_LOG = "runyard-logs/executor.txt"
 POLL_SECONDS = 0.2
+DISPATCH_CHECK_SECONDS = 15.0
 _BEFORE_RUNNING = (RunStatus.NOT_STARTED, RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.STARTING)
 
 
@@ -70,6 +72,41 @@ class LogFollower:
                 return ""
         self._offset += len(data)
         return self._decoder.decode(data)
+
+
+class QueueKeeper:
+    """Keeps a cluster run's queue moving while someone waits on the run.
+
+    A run Queued on a cluster target waits for the target's dispatcher (a Ray job), which
+    dies with its node. Every ``DISPATCH_CHECK_SECONDS`` while the run is still Queued,
+    this asks the target for its status, which starts a new dispatcher when the old one
+    is gone, so a waiting user is not left waiting forever.
+
+    Args:
+        run: the run waited on.
+    """
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+        self._next = time.monotonic() + DISPATCH_CHECK_SECONDS
+
+    def tick(self, record: RunRecord) -> None:
+        """Called once per look at the run, with what that look saw."""
+        if record.status != RunStatus.QUEUED or "rayDispatch" not in record.details:
+            return
+        if not record.target:
+            return
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + DISPATCH_CHECK_SECONDS
+        from runyard.core.compute_target import ComputeTarget
+        from runyard.errors import RunyardError
+
+        # An unreachable cluster or a deleted target: the next check tries again, and
+        # the target's own status says what is wrong.
+        with contextlib.suppress(RunyardError):
+            ComputeTarget(self._run.workspace, record.target).get_status()
 
 
 def _refresh(run: Run) -> RunRecord:
@@ -131,6 +168,7 @@ def wait_for_completion(
     followers = {n: LogFollower(run, n) for n in (EXECUTOR_LOG, DRIVER_LOG)}
     current: str | None = None
     last_status: RunStatus | None = None
+    queue = QueueKeeper(run)
 
     def say(text: str) -> None:
         stream.write(text)
@@ -157,6 +195,7 @@ def wait_for_completion(
                 _print(say, followers[current].read_new())
         if record.is_terminal:
             break
+        queue.tick(record)
         if deadline is not None and time.monotonic() > deadline:
             raise RunTimeout(
                 f"Run {run.id} is still {record.status.value} after {timeout_seconds} s; "
