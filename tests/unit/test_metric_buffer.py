@@ -1,6 +1,8 @@
 import threading
 import time
 
+import pytest
+
 from runyard.entities.metric import MetricKind
 from runyard.tracking.buffer import MetricBuffer
 
@@ -64,4 +66,38 @@ def test_write_error_is_raised_by_flush_and_writer_survives():
     buffer.append(("r", "m", 2.0, MetricKind.SCALAR, None, 0.0))
     buffer.flush()
     assert calls == [1, 1]
+    buffer.close()
+
+
+def test_a_record_the_store_refuses_loses_only_itself_not_its_batch():
+    written, errors = [], []
+
+    def write(batch):
+        if any(r.value == 13.0 for r in batch):
+            raise ValueError("refused")
+        written.extend(batch)
+
+    buffer = MetricBuffer(write, interval=10, on_error=errors.append)
+    for i in range(20):
+        buffer.append(("r", "m", float(i), MetricKind.SCALAR, None, 0.0))
+    with pytest.raises(ValueError, match="refused"):
+        buffer.flush()
+    assert [r.value for r in written] == [float(i) for i in range(20) if i != 13]
+    assert len(errors) == 1
+    buffer.close()
+
+
+def test_a_store_that_is_down_is_not_retried_record_by_record():
+    attempts = []
+
+    def write(batch):
+        attempts.append(len(batch))
+        raise ConnectionError("database is down")
+
+    buffer = MetricBuffer(write, interval=10, on_error=lambda exc: None)
+    for i in range(1000):
+        buffer.append(("r", "m", float(i), MetricKind.SCALAR, None, 0.0))
+    with pytest.raises(ConnectionError):
+        buffer.flush()
+    assert attempts == [1000, 1, 1, 1, 1, 1]  # the batch, then five single records
     buffer.close()

@@ -40,6 +40,17 @@ def test_non_numeric_log_is_refused_and_nothing_is_stored(run, bad):
     assert run.get_metrics() == {}
 
 
+@pytest.mark.parametrize("bad", [10**30, -(2**63) - 1, 1.5, "3", True, float("inf")])
+def test_step_that_is_not_a_64_bit_integer_is_refused_and_nothing_is_lost(run, bad):
+    run.log("m", 1.0, step=1)
+    with pytest.raises(InvalidArgument, match="step for metric 'm'"):
+        run.log("m", 2.0, step=bad)
+    run.log("m", 3.0, step=2**63 - 1)
+    run.log("m", 4.0, step=2.0)  # an integral float (numpy's, say) is that integer
+    run.flush()
+    assert run.get_metrics() == {"m": [1.0, 3.0, 4.0]}
+
+
 def test_bad_metric_name_is_refused(run):
     with pytest.raises(InvalidArgument):
         run.log("", 1.0)

@@ -63,7 +63,7 @@ class RunMetricsMixin:
         if name not in self._checked_names:
             check_key("Metric", name)
             self._checked_names.add(name)
-        if step is not None and type(step) is not int:
+        if step is not None and (type(step) is not int or not _STEP_MIN <= step <= _STEP_MAX):
             step = _check_step(name, step)
         try:
             append = self._append_metric
@@ -215,15 +215,25 @@ def _cell(name: str, value: Any) -> Any:
         ) from None
 
 
+#: A step is stored as a 64-bit integer.
+_STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
+
+
 def _check_step(name: str, step: Any) -> int:
+    message = f"step for metric {name!r} must be an integer, got {step!r}."
+    if isinstance(step, bool):
+        raise InvalidArgument(message)
     try:
         as_int = int(step)
-    except (TypeError, ValueError):
-        raise InvalidArgument(
-            f"step for metric {name!r} must be an integer, got {step!r}."
-        ) from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float('inf')
+        raise InvalidArgument(message) from None
     if as_int != step:
-        raise InvalidArgument(f"step for metric {name!r} must be an integer, got {step!r}.")
+        raise InvalidArgument(message)
+    if not _STEP_MIN <= as_int <= _STEP_MAX:
+        raise InvalidArgument(
+            f"step for metric {name!r} is {as_int}, beyond what a 64-bit integer holds "
+            f"({_STEP_MIN} to {_STEP_MAX})."
+        )
     return as_int
 
 

@@ -27,6 +27,10 @@ from runyard.entities.validation import MAX_METRIC_BATCH
 PendingMetric = tuple[str, str, Any, MetricKind, "int | None", float]
 
 
+#: Single-record writes that fail in a row before a failed batch is given up as lost.
+_GIVE_UP_AFTER = 5
+
+
 class MetricBuffer:
     """Buffers metric records for one store and writes them from a daemon thread."""
 
@@ -81,14 +85,32 @@ class MetricBuffer:
                 try:
                     self._write(batch)
                 except BaseException as exc:  # keep the writer alive; report, never hang
-                    self._last_error = exc
-                    if self._on_error is not None:
-                        self._on_error(exc)
-                    else:
-                        print(
-                            f"runyard: could not write {len(batch)} metric values: {exc}",
-                            file=sys.stderr,
-                        )
+                    lost = self._write_one_by_one(batch) if len(batch) > 1 else len(batch)
+                    if lost:
+                        self._report(exc, lost)
+
+    def _write_one_by_one(self, batch: list[MetricRecord]) -> int:
+        """After a batch failed: write its records singly, so that one record the store
+        refuses loses only itself. Gives up after a few failures in a row (the store is
+        down, not one record bad). How many records were lost."""
+        lost = failed_in_a_row = 0
+        for i, record in enumerate(batch):
+            try:
+                self._write([record])
+                failed_in_a_row = 0
+            except BaseException:
+                lost += 1
+                failed_in_a_row += 1
+                if failed_in_a_row >= _GIVE_UP_AFTER:
+                    return lost + len(batch) - i - 1
+        return lost
+
+    def _report(self, exc: BaseException, lost: int) -> None:
+        self._last_error = exc
+        if self._on_error is not None:
+            self._on_error(exc)
+        else:
+            print(f"runyard: could not write {lost} metric values: {exc}", file=sys.stderr)
 
     def flush(self) -> None:
         """Write everything appended so far; returns when it is in the store.
