@@ -118,6 +118,18 @@ def test_command_and_bad_duration_are_refused(src):
         ScriptRunConfig(str(src), "train.py", max_run_duration_seconds=-1)
 
 
+@pytest.mark.parametrize("bad", [0, -5, 0.5, float("nan"), float("inf"), "60", True])
+def test_a_duration_that_is_not_a_positive_number_of_seconds_is_refused_however_set(src, bad):
+    with pytest.raises(InvalidArgument, match="max_run_duration_seconds"):
+        ScriptRunConfig(str(src), "train.py", max_run_duration_seconds=bad)
+    config = ScriptRunConfig(str(src), "train.py", max_run_duration_seconds=90.7)
+    with pytest.raises(InvalidArgument, match="max_run_duration_seconds"):
+        config.run_config.max_run_duration_seconds = bad  # as SDK v1 code sets it
+    assert config.run_config.max_run_duration_seconds == 90
+    config.run_config.max_run_duration_seconds = None
+    assert config.run_config.max_run_duration_seconds is None
+
+
 def test_submitting_something_else_is_refused(exp):
     with pytest.raises(InvalidArgument, match="ScriptRunConfig"):
         exp.submit({"script": "train.py"})

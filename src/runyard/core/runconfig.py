@@ -6,6 +6,7 @@ Spark) still runs, as those attributes are accepted and ignored.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from runyard.errors import InvalidArgument
@@ -71,7 +72,30 @@ class RunConfiguration:
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "node_count" and (not isinstance(value, int) or value < 1):
             raise InvalidArgument(f"node_count must be a whole number >= 1, got {value!r}.")
+        if name == "max_run_duration_seconds":
+            value = check_max_run_duration(value)
         super().__setattr__(name, value)
+
+
+def check_max_run_duration(value: Any) -> int | None:
+    """``max_run_duration_seconds`` as whole seconds; None for no limit.
+
+    Raises:
+        InvalidArgument: not a positive, finite number of seconds.
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 1
+    ):
+        raise InvalidArgument(
+            "max_run_duration_seconds must be a positive number of seconds (at least 1), "
+            f"or None for no limit; got {value!r}."
+        )
+    return int(value)
 
     def __repr__(self) -> str:
         return (

@@ -82,15 +82,8 @@ class ScriptRunConfig:
             self.run_config.target = compute_target
         if environment is not None:
             self.run_config.environment = environment
-        if max_run_duration_seconds is not None:
-            if not isinstance(max_run_duration_seconds, (int, float)) or (
-                max_run_duration_seconds <= 0
-            ):
-                raise InvalidArgument(
-                    "max_run_duration_seconds must be a positive number of seconds, "
-                    f"got {max_run_duration_seconds!r}."
-                )
-            self.run_config.max_run_duration_seconds = int(max_run_duration_seconds)
+        if max_run_duration_seconds is not None:  # checked by RunConfiguration
+            self.run_config.max_run_duration_seconds = max_run_duration_seconds
         self.distributed_job_config = distributed_job_config
         node_count = getattr(distributed_job_config, "node_count", None)
         if isinstance(node_count, int) and node_count > 1:
