@@ -71,6 +71,12 @@ def test_options_of_the_other_kind_are_refused_with_exit_2(here, options):
     assert "--type" in line
 
 
+def test_a_huge_node_count_is_refused_before_anything_starts(here):
+    result = invoke("compute", "create", "c", "--type", "cluster", "--max-nodes", str(10**20))
+    assert "beyond the 10000 nodes" in one_error_line(result, 2)
+    assert [t["name"] for t in json.loads(invoke("compute", "list", "--json").stdout)] == ["local"]
+
+
 def test_missing_type_and_bad_numbers_are_usage_errors(here):
     one_error_line(invoke("compute", "create", "t"), 2)
     one_error_line(invoke("compute", "create", "t", "--type", "gpu"), 2)

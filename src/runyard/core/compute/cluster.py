@@ -22,6 +22,9 @@ from runyard.core.compute_target import ComputeProvisioningConfiguration, Comput
 from runyard.errors import InvalidArgument
 
 VM_PRIORITIES = ("dedicated", "lowpriority")
+#: Bounds on a target's node counts and idle time: past them a value is a typo.
+MAX_NODES = 10_000
+MAX_IDLE_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -117,9 +120,11 @@ class ClusterCompute(ComputeTarget):
             or isinstance(idle_seconds_before_scaledown, bool)
             or not math.isfinite(idle_seconds_before_scaledown)
             or idle_seconds_before_scaledown < 0
+            or idle_seconds_before_scaledown > MAX_IDLE_SECONDS
         ):
             raise InvalidArgument(
-                "idle_seconds_before_scaledown must be a number of seconds >= 0, got "
+                "idle_seconds_before_scaledown must be a number of seconds from 0 to "
+                f"{MAX_IDLE_SECONDS} (30 days), got "
                 f"{idle_seconds_before_scaledown!r}."
             )
         if address is not None:
@@ -240,3 +245,8 @@ AmlCompute = ClusterCompute
 def _check_count(name: str, value: Any, *, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise InvalidArgument(f"{name} must be a whole number >= {minimum}, got {value!r}.")
+    if value > MAX_NODES:
+        raise InvalidArgument(
+            f"{name}={value} is beyond the {MAX_NODES} nodes Runyard accepts for one target "
+            "(Ray clusters are proven to a few thousand nodes)."
+        )
