@@ -88,3 +88,27 @@ def test_settings_come_from_the_environment_and_are_checked(monkeypatch):
     monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "soon")
     with pytest.raises(InvalidArgument, match="RUNYARD_HEARTBEAT_TIMEOUT_S"):
         LivenessSettings.from_env()
+
+
+def test_waiting_on_a_queued_cluster_run_looks_at_its_target_now_and_then(ws, monkeypatch):
+    from runyard.core import run_monitor
+    from runyard.core.compute_target import LocalCompute
+
+    looked: list[str] = []
+    monkeypatch.setattr(LocalCompute, "get_status", lambda self: looked.append(self.name))
+    monkeypatch.setattr(run_monitor, "DISPATCH_CHECK_SECONDS", 0.0)
+    Experiment(ws, "queue")
+    queued = ws._store.create_run(
+        "queue",
+        run_id="q1",
+        status=RunStatus.QUEUED,
+        run_type="submitted",
+        target="local",  # stands in for a cluster target: only the record's shape counts
+        details={"rayDispatch": {"resources": {}}},
+    )
+    keeper = run_monitor.QueueKeeper(Run.get(ws, "q1"))
+    keeper.tick(queued)
+    assert looked == ["local"]
+    running = ws._store.set_run_status("q1", RunStatus.PREPARING, expected=[RunStatus.QUEUED])
+    keeper.tick(running)  # placed: nothing more to keep moving
+    assert looked == ["local"]
