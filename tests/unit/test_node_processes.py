@@ -62,3 +62,30 @@ def test_without_adoption_a_double_forked_daemon_is_nobodys_stray():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_a_group_that_ignores_sigterm_is_gone_when_kill_process_group_returns():
+    from runyard.compute import node
+
+    stubborn = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    leader = subprocess.Popen(
+        [sys.executable, "-c", stubborn], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert leader.stdout is not None
+        child = int(leader.stdout.readline())
+        node.kill_process_group(leader.pid, grace_seconds=0.3)
+        # Returned: nothing of the group runs any more (the leader is at most our zombie).
+        assert not node.group_alive(leader.pid)
+        assert not node.process_alive(child)
+    finally:
+        leader.kill()
+        leader.wait()
+        leader.stdout.close()

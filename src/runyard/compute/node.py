@@ -94,22 +94,36 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+#: How long a SIGKILLed process may take to be gone (a large one unmaps its memory first).
+KILL_WAIT_SECONDS = 10.0
+
+
 def kill_process_group(pgid: int, grace_seconds: float = 5.0) -> None:
     """Stop every process of group ``pgid``: SIGTERM, then SIGKILL after ``grace_seconds``
-    for those still running. Returns when the group is gone (or after the SIGKILL)."""
+    for those still running. Returns when the group is gone (or, should a process outlast
+    even SIGKILL, after :data:`KILL_WAIT_SECONDS` more)."""
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
     except PermissionError:
         return
-    deadline = time.monotonic() + grace_seconds
-    while time.monotonic() < deadline:
-        if not group_alive(pgid):
-            return
-        time.sleep(0.05)
+    if _wait_group_gone(pgid, grace_seconds):
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+    # Callers go on to reuse what the group held (ports, folders): wait until it is gone.
+    _wait_group_gone(pgid, KILL_WAIT_SECONDS)
+
+
+def _wait_group_gone(pgid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        if not group_alive(pgid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 _PR_SET_CHILD_SUBREAPER = 36
