@@ -82,7 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs is not None:
         env["EPOCHS"] = str(args.epochs)
     walkthrough = os.path.join(HERE, "walkthrough.py")
-    return subprocess.run([sys.executable, walkthrough], env=env).returncode
+    code = subprocess.run([sys.executable, walkthrough], env=env).returncode
+    if code == 0:
+        # As on Azure, the cluster outlives the script that created it (the next run
+        # starts at once); say so, and how to stop it, rather than leave it unnoticed.
+        config = os.path.relpath(WORKSPACE_DIR)
+        print(
+            "\nThe compute target 'gpucluster' (a Ray head on this machine) stays up for the "
+            "next run. Stop it with:\n"
+            f"  {os.path.join(os.path.dirname(sys.executable), 'runyard')} -w {config} "
+            "compute delete gpucluster --yes"
+        )
+    return code
 
 
 if __name__ == "__main__":
