@@ -12,6 +12,8 @@ database is set up.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,11 +97,7 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in (
-                "wal",
-                "memory",
-            ):
-                cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor, busy_timeout_s)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -113,3 +111,24 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any, busy_timeout_s: float) -> None:
+    """Put the database in WAL mode, unless it is (or is in memory).
+
+    Switching needs the database to itself, and SQLite answers "database is locked" at once,
+    without waiting, when another connection is switching too (its deadlock rule): several
+    processes opening a brand-new database together meet exactly that. So look again,
+    and retry, until the busy timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_s
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+        try:
+            # SQLite keeps the mode it can give: where WAL is impossible (no shared memory),
+            # the old one, which still works.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01 + (os.getpid() % 7) * 0.006)  # racers do not retry in step
