@@ -1,4 +1,5 @@
-"""Submit a throw-away training script: the integration tests' common step."""
+"""The integration tests' common steps: submit a throw-away training script, wait for a
+condition."""
 
 from __future__ import annotations
 
@@ -17,3 +18,15 @@ def submit_script(ws, target, tmp_path, body, env, *, experiment, use_gpu=False,
     config = ScriptRunConfig(str(folder), name, compute_target=target, environment=env)
     config.run_config.use_gpu = use_gpu
     return Experiment(ws, experiment).submit(config)
+
+
+def wait_for(check, timeout=90.0, what="condition", *, poll=0.05):
+    """Poll ``check`` every ``poll`` seconds until it gives a true value, and return that
+    value; fail the test saying what was awaited after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")

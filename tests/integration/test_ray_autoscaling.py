@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import textwrap
 import threading
-import time
 
 import pytest
+from submitting import wait_for
 
 from runyard.compute import node
 from runyard.compute.ray.jobs import RayJobsClient
@@ -63,7 +63,7 @@ def test_simulated_cluster_scales_out_to_max_nodes_then_in_and_delete_stops_it(
         sampler.join(timeout=10)
         assert max(seen) == MAX_NODES, seen  # grew to max_nodes, never beyond
         assert len(nodes_used) == MAX_NODES
-        _wait_for(lambda: _workers(client) == 0, timeout=120, what="idle nodes to go")
+        wait_for(lambda: _workers(client) == 0, 120, "idle nodes to go", poll=0.5)
     finally:
         target.delete()
     assert not node.group_alive(settings.head.pgid)
@@ -76,12 +76,3 @@ def _workers(client: RayJobsClient) -> int:
 def _sample(client: RayJobsClient, seen: list[int], stop: threading.Event) -> None:
     while not stop.wait(0.5):
         seen.append(_workers(client))
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")

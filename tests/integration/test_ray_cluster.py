@@ -11,7 +11,7 @@ import tempfile
 import time
 
 import pytest
-from submitting import submit_script
+from submitting import submit_script, wait_for
 
 from runyard.compute.ray.backend import RayComputeBackend
 from runyard.compute.ray.dispatcher import dispatcher_job_id
@@ -64,19 +64,10 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-def _wait_for(predicate, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_runs_spread_over_the_nodes_and_the_rest_wait_queued(attached, tmp_path, here):
     ws, target = attached
     runs = [_submit(ws, target, tmp_path, "import time; time.sleep(5)\n", here) for _ in range(3)]
-    _wait_for(
+    wait_for(
         lambda: sum(r.get_status() == "Running" for r in runs) == WORKERS,
         what="two runs running at once",
     )
@@ -103,7 +94,7 @@ def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_pa
 def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_path, here):
     ws, target = attached
     run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
-    _wait_for(lambda: run.get_status() == "Running", what="the run to run")
+    wait_for(lambda: run.get_status() == "Running", what="the run to run")
     node_id = run.get_details()["rayNode"]
     ray_cluster.remove_node(node_id)
     try:
@@ -114,7 +105,7 @@ def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_p
         message = ended["error"]["message"]
         assert "heart-beating" in message or "node running this run was lost" in message
         script = run.get_details()["script"]["pid"]
-        _wait_for(
+        wait_for(
             lambda: not os.path.exists(f"/proc/{script}/cmdline") or _zombie(script),
             timeout=20,
             what="the script to stop",
@@ -130,7 +121,7 @@ def test_waiting_on_a_queued_run_replaces_a_dispatcher_that_died(
     client = RayJobsClient(ray_cluster.address)
     dispatcher = dispatcher_job_id(ws.config.resolved_tracking_uri, target.name)
     client.stop(dispatcher)  # as if it had died with its node
-    _wait_for(lambda: client.job(dispatcher).is_terminal, what="the dispatcher to stop")
+    wait_for(lambda: client.job(dispatcher).is_terminal, what="the dispatcher to stop")
     with monkeypatch.context() as patched:  # a submit that does not start a new one
         patched.setattr(RayComputeBackend, "ensure_dispatcher", lambda self, ws_json: "")
         run = _submit(ws, target, tmp_path, "print('placed after all')\n", here)

@@ -12,7 +12,7 @@ import textwrap
 import time
 
 import pytest
-from submitting import submit_script
+from submitting import submit_script, wait_for
 
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
@@ -53,15 +53,6 @@ def cluster_ws(tmp_path_factory):
 
 def _submit(ws, target, tmp_path, body, env, **options):
     return submit_script(ws, target, tmp_path, body, env, experiment="ray", **options)
-
-
-def _wait_for(predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_head_started_by_an_exited_process_serves_later_ones(cluster_ws):
@@ -123,7 +114,7 @@ def test_gpu_run_on_a_machine_without_gpu_runs_on_cpu_and_says_so_first(cluster_
 def test_run_beyond_what_the_machine_holds_waits_queued_then_runs(cluster_ws, tmp_path, here):
     ws, target, _ = cluster_ws
     first = _submit(ws, target, tmp_path, "import time; time.sleep(6)\n", here)
-    _wait_for(lambda: first.get_status() == "Running", what="the first run to run")
+    wait_for(lambda: first.get_status() == "Running", what="the first run to run")
     second = _submit(ws, target, tmp_path, "print('second')\n", here)
     time.sleep(2)
     assert second.get_status() == "Queued"
@@ -139,7 +130,7 @@ def test_cancel_stops_a_running_run_and_a_queued_one_never_starts(cluster_ws, tm
     ws, target, _ = cluster_ws
     running = _submit(ws, target, tmp_path, "import time; time.sleep(120)\n", here)
     # Running is set just before the script starts; its pid is recorded right after.
-    _wait_for(lambda: "script" in running.get_details(), what="the script to start")
+    wait_for(lambda: "script" in running.get_details(), what="the script to start")
     queued = _submit(ws, target, tmp_path, "print('never')\n", here)
     time.sleep(1)
     queued.cancel()
@@ -148,19 +139,19 @@ def test_cancel_stops_a_running_run_and_a_queued_one_never_starts(cluster_ws, tm
     script_pid = running.get_details()["script"]["pid"]
     running.cancel()
     assert running.wait_for_completion(raise_on_error=False)["status"] == "Canceled"
-    _wait_for(lambda: not _alive(script_pid), timeout=20, what="the script to stop")
+    wait_for(lambda: not _alive(script_pid), timeout=20, what="the script to stop")
 
 
 def test_killed_executor_ends_the_run_failed_by_its_heartbeat(cluster_ws, tmp_path, here):
     ws, target, _ = cluster_ws
     run = _submit(ws, target, tmp_path, "import time; time.sleep(120)\n", here)
-    _wait_for(lambda: "script" in run.get_details(), what="the script to start")
+    wait_for(lambda: "script" in run.get_details(), what="the script to start")
     details = run.get_details()
     os.kill(details["executor"]["pid"], signal.SIGKILL)
     ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=60)
     assert ended["status"] == "Failed"
     assert "heart-beating" in ended["error"]["message"]
-    _wait_for(lambda: not _alive(details["script"]["pid"]), timeout=20, what="the script to stop")
+    wait_for(lambda: not _alive(details["script"]["pid"]), timeout=20, what="the script to stop")
 
 
 def _alive(pid: int) -> bool:
@@ -217,7 +208,7 @@ def test_distributed_run_starts_one_process_per_worker_with_its_rank(cluster_ws,
     assert details["status"] == "Completed", details.get("error")
     # The run's status follows the chief; the gang records every process's exit code once
     # all have ended (and the workers' logs are complete).
-    _wait_for(
+    wait_for(
         lambda: "exitCode" in run.get_details()["distributed"]["processes"][-1],
         timeout=30,
         what="the exit codes",

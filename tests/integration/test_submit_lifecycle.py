@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import pytest
+from submitting import wait_for
 
 from runyard.compute.node import process_alive
 from runyard.core import Environment, Experiment, ScriptRunConfig
@@ -74,18 +75,8 @@ def config(tmp_path):
     return make
 
 
-def _eventually(check, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _pids(path):
-    text = _eventually(lambda: path.exists() and path.read_text(), what=f"{path}")
+    text = wait_for(lambda: path.exists() and path.read_text(), what=f"{path}")
     return [int(p) for p in text.split()]
 
 
@@ -97,7 +88,7 @@ def test_cancel_stops_the_script_and_its_children(exp, config):
     run.cancel()
     details = run.wait_for_completion(timeout_seconds=30)
     assert details["status"] == "Canceled"
-    _eventually(lambda: not process_alive(script) and not process_alive(child), 10, "tree gone")
+    wait_for(lambda: not process_alive(script) and not process_alive(child), 10, "tree gone")
     assert "started" in run._read_file("runyard-logs/driver.txt").decode()
 
 
@@ -128,7 +119,7 @@ def test_killed_executor_ends_failed_instead_of_running_forever(exp, config):
     assert details["error"]["code"] == "ExecutorLost"
     assert "stopped heart-beating" in details["error"]["message"]
     # The orphaned script was stopped by whoever noticed, and its log is kept.
-    _eventually(lambda: not process_alive(script) and not process_alive(child), 10, "tree gone")
+    wait_for(lambda: not process_alive(script) and not process_alive(child), 10, "tree gone")
     assert "started" in run._read_file("runyard-logs/driver.txt").decode()
 
 
@@ -206,7 +197,7 @@ def test_cancel_also_stops_what_the_script_started_outside_its_process_group(exp
     assert all(process_alive(pid) for pid in daemons)
     run.cancel()
     assert run.wait_for_completion(timeout_seconds=30)["status"] == "Canceled"
-    _eventually(lambda: not any(process_alive(pid) for pid in daemons), 10, "daemons gone")
+    wait_for(lambda: not any(process_alive(pid) for pid in daemons), 10, "daemons gone")
 
 
 def test_daemons_a_finished_script_left_running_end_with_its_run_and_the_log_says_so(exp, tmp_path):
@@ -214,6 +205,6 @@ def test_daemons_a_finished_script_left_running_end_with_its_run_and_the_log_say
     details = run.wait_for_completion(timeout_seconds=60)
     assert details["status"] == "Completed"
     daemons = _pids(pids_file)
-    _eventually(lambda: not any(process_alive(pid) for pid in daemons), 10, "daemons gone")
+    wait_for(lambda: not any(process_alive(pid) for pid in daemons), 10, "daemons gone")
     log = run._read_file("runyard-logs/driver.txt").decode()
     assert "stopping 2 process(es) the script left running" in log
