@@ -35,7 +35,7 @@ from common import (
     Command,
     ensure_venv,
     fresh_process_times,
-    markdown_table,
+    print_result,
     row,
     wait_for_quiet,
     work_dir,
@@ -215,7 +215,7 @@ def main() -> None:
         ),
         extra={name: {k: s.to_dict() for k, s in t.items()} for name, t in times.items()},
     )
-    print(markdown_table(json.loads(result.read_text())))
+    print_result(result)
 
 
 if __name__ == "__main__":

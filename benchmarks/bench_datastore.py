@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import markdown_table, row, work_dir, write_result
+from common import print_result, row, work_dir, write_result
 
 from runyard.core import Datastore, Workspace
 from runyard.core.data_reference import resolve_data_reference
@@ -132,9 +132,8 @@ def main() -> None:
             rows,
             notes=f"median of {args.repeat}; S3 is moto's server in-process on 127.0.0.1.",
         )
-        import json
 
-        print(markdown_table(json.loads(path.read_text())))
+        print_result(path)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -18,7 +18,6 @@ Prints a markdown table and writes ``benchmarks/results/environments.json`` (the
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
@@ -142,7 +141,7 @@ def main() -> None:
 
 def write_environment_result(raw: dict) -> Path:
     """Turn the raw measurements into the harness's result schema and write them."""
-    from common import markdown_table, row, write_result
+    from common import print_result, row, write_result
 
     cold = raw["cold_build_median_seconds"]
     what = " + ".join(raw["packages"])
@@ -190,7 +189,7 @@ def write_environment_result(raw: dict) -> Path:
     path = write_result(
         "environments", "Environment builds (issue 3) — uv vs venv + pip", rows, notes, extra=raw
     )
-    print(markdown_table(json.loads(path.read_text(encoding="utf-8"))))
+    print_result(path)
     return path
 
 

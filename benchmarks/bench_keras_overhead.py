@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO_ROOT, WORK_DIR, markdown_table, row, summarize, work_dir, write_result
+from common import REPO_ROOT, WORK_DIR, print_result, row, summarize, work_dir, write_result
 
 EXAMPLE = REPO_ROOT / "examples" / "keras-mnist"
 SPAN_ENV = "RUNYARD_BENCH_SPAN"
@@ -530,8 +530,7 @@ def _report(
         extra=extra,
         smoke=args.quick,
     )
-    print(markdown_table(json.loads(result.read_text())))
-    print(f"wrote {result}")
+    print_result(result)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from common import (
     QUIET_ENV,
     ensure_venv,
     installed_version,
-    markdown_table,
+    print_result,
     row,
     summarize,
     wait_for_quiet,
@@ -368,8 +368,7 @@ def main() -> None:
         extra=extra,
         smoke=args.quick,
     )
-    print(markdown_table(json.loads(result.read_text())))
-    print(f"wrote {result}")
+    print_result(result)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     isolate_runyard,
-    markdown_table,
+    print_result,
     row,
     summarize,
     wait_for_quiet,
@@ -292,8 +292,7 @@ def main() -> None:
         "cluster minus the script's 1 s."
     )
     path = write_result("ray", "Cluster compute on Ray", rows, notes, raw, smoke=args.quick)
-    print(markdown_table(json.loads(path.read_text())))
-    print(f"\nwritten to {path}")
+    print_result(path)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ compared with running the script by hand.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -33,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     isolate_runyard,
-    markdown_table,
+    print_result,
     row,
     summarize,
     wait_for_quiet,
@@ -354,7 +353,7 @@ def main() -> None:
     result = write_result(
         "submit", "Submitting runs (issue 3) — Runyard vs Ray jobs", rows, notes=notes, extra=raw
     )
-    print(markdown_table(json.loads(result.read_text())))
+    print_result(result)
 
 
 if __name__ == "__main__":

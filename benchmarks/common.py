@@ -360,6 +360,12 @@ def write_result(
     return path
 
 
+def print_result(path: Path) -> None:
+    """Print a result file written by :func:`write_result` as its table, and where it is."""
+    print(markdown_table(json.loads(path.read_text(encoding="utf-8"))))
+    print(f"wrote {path}")
+
+
 def fmt(value: float | None) -> str:
     """A number with three significant digits (thousands separated), or an em dash."""
     if value is None:
