@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
-    """Tests never touch the developer's ~/.runyard or run context."""
+    """Tests never touch the developer's ~/.runyard, run context or settings: every
+    ``RUNYARD_*`` variable is cleared (the tests' own ``RUNYARD_TEST_*`` are kept)."""
+    for name in list(os.environ):
+        if name.startswith(("RUNYARD_", "AZUREML_")) and not name.startswith("RUNYARD_TEST_"):
+            monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("runyard-home")
     monkeypatch.setenv("RUNYARD_HOME", str(home))
-    monkeypatch.delenv("RUNYARD_RUN_ID", raising=False)
-    monkeypatch.delenv("RUNYARD_WORKSPACE", raising=False)
 
 
 @pytest.fixture

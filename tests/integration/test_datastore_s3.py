@@ -18,12 +18,16 @@ moto_server = pytest.importorskip(
 )
 
 from runyard.core import Datastore  # noqa: E402
-from runyard.core.data_reference import resolve_data_reference  # noqa: E402
 from runyard.errors import NotFound  # noqa: E402
+from runyard.node.data import resolve_data_reference  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 KEY, SECRET = "testing-key", "testing-secret"
+
+
+def _resolve(ws, ref, cache_dir, **kwargs):
+    return resolve_data_reference(ws.resources, ref, cache_dir, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +101,14 @@ def test_mount_downloads_once_into_a_read_only_cache(ws, s3ds, src, tmp_path):
     s3ds.upload(src, target_path="mnist", show_progress=False)
     cache = str(tmp_path / "cache")
     ref = s3ds.path("mnist").as_mount().to_dict()
-    first = resolve_data_reference(ws, ref, cache)
+    first = _resolve(ws, ref, cache)
     assert first.startswith(cache)
     assert (open_bytes(os.path.join(first, "train.bin"))) == (src / "train.bin").read_bytes()
     mode = os.stat(os.path.join(first, "sub", "labels.txt")).st_mode
     assert not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     assert not os.stat(os.path.join(first, "sub")).st_mode & stat.S_IWUSR
     inode = os.stat(os.path.join(first, "train.bin")).st_ino
-    second = resolve_data_reference(ws, ref, cache)
+    second = _resolve(ws, ref, cache)
     assert second == first
     assert os.stat(os.path.join(second, "train.bin")).st_ino == inode  # not downloaded again
 
@@ -113,10 +117,10 @@ def test_a_changed_remote_is_downloaded_again(ws, s3ds, src, tmp_path):
     s3ds.upload(src, target_path="mnist", show_progress=False)
     cache = str(tmp_path / "cache")
     ref = s3ds.path("mnist").to_dict()
-    old = resolve_data_reference(ws, ref, cache)
+    old = _resolve(ws, ref, cache)
     (src / "sub" / "labels.txt").write_text("v2")
     s3ds.upload(src, target_path="mnist", overwrite=True, show_progress=False)
-    new = resolve_data_reference(ws, ref, cache)
+    new = _resolve(ws, ref, cache)
     assert new != old
     assert open_bytes(os.path.join(new, "sub", "labels.txt")) == b"v2"
     assert open_bytes(os.path.join(old, "sub", "labels.txt")) == b"v1"  # a running run keeps it
@@ -128,9 +132,9 @@ def test_concurrent_resolutions_download_once(ws, s3ds, src, tmp_path):
     script = (
         "import json, sys\n"
         "from runyard.core import Workspace\n"
-        "from runyard.core.data_reference import resolve_data_reference\n"
+        "from runyard.node.data import resolve_data_reference\n"
         "ws = Workspace.get(sys.argv[1], path=sys.argv[2])\n"
-        "print(resolve_data_reference(ws, json.loads(sys.argv[3]), sys.argv[4]))\n"
+        "print(resolve_data_reference(ws.resources, json.loads(sys.argv[3]), sys.argv[4]))\n"
     )
     ref = json.dumps(s3ds.path("mnist").to_dict())
     args = [sys.executable, "-c", script, ws.name, ws.config.path, ref, cache]
@@ -150,23 +154,23 @@ def test_download_mode_gives_the_script_a_writable_copy(ws, s3ds, src, tmp_path)
     wd = tmp_path / "wd"
     wd.mkdir()
     ref = s3ds.path("mnist/sub").as_download(path_on_compute="labels")
-    path = resolve_data_reference(ws, ref.to_dict(), str(tmp_path / "cache"), working_dir=str(wd))
+    path = _resolve(ws, ref.to_dict(), str(tmp_path / "cache"), working_dir=str(wd))
     assert path == str(wd / "labels")
     (wd / "labels" / "labels.txt").write_text("edited")  # writable
-    again = resolve_data_reference(ws, s3ds.path("mnist/sub").to_dict(), str(tmp_path / "cache"))
+    again = _resolve(ws, s3ds.path("mnist/sub").to_dict(), str(tmp_path / "cache"))
     assert open_bytes(os.path.join(again, "labels.txt")) == b"v1"  # the cache is untouched
 
 
 def test_single_file_reference_resolves_to_the_file(ws, s3ds, src, tmp_path):
     s3ds.upload(src, target_path="mnist", show_progress=False)
-    path = resolve_data_reference(ws, s3ds.path("mnist/train.bin").to_dict(), str(tmp_path / "c"))
+    path = _resolve(ws, s3ds.path("mnist/train.bin").to_dict(), str(tmp_path / "c"))
     assert os.path.basename(path) == "train.bin"
     assert open_bytes(path) == (src / "train.bin").read_bytes()
 
 
 def test_reference_to_nothing_on_the_remote_is_not_found(ws, s3ds, tmp_path):
     with pytest.raises(NotFound, match="no file or folder 'nope'"):
-        resolve_data_reference(ws, s3ds.path("nope").to_dict(), str(tmp_path / "c"))
+        _resolve(ws, s3ds.path("nope").to_dict(), str(tmp_path / "c"))
 
 
 def open_bytes(path: str) -> bytes:

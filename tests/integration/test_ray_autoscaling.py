@@ -10,11 +10,11 @@ import threading
 import pytest
 from submitting import wait_for
 
-from runyard.compute import node
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
 from runyard.core import Environment, Experiment, ScriptRunConfig
 from runyard.core.compute import AmlCompute, ComputeTarget
+from runyard.node import processes
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
 pytestmark = [pytest.mark.ray, pytest.mark.integration]
@@ -58,7 +58,7 @@ def test_simulated_cluster_scales_out_to_max_nodes_then_in_and_delete_stops_it(
         assert all(r.get_status() == "Queued" for r in runs)
         for run in runs:
             assert run.wait_for_completion(timeout_seconds=240)["status"] == "Completed"
-        nodes_used = {r.get_details()["rayNode"] for r in runs}
+        nodes_used = {r.get_details()["placement"]["node"] for r in runs}
         stop.set()
         sampler.join(timeout=10)
         assert max(seen) == MAX_NODES, seen  # grew to max_nodes, never beyond
@@ -66,7 +66,7 @@ def test_simulated_cluster_scales_out_to_max_nodes_then_in_and_delete_stops_it(
         wait_for(lambda: _workers(client) == 0, 120, "idle nodes to go", poll=0.5)
     finally:
         target.delete()
-    assert not node.group_alive(settings.head.pgid)
+    assert not processes.group_alive(settings.head.pgid)
 
 
 def _workers(client: RayJobsClient) -> int:

@@ -74,7 +74,7 @@ def test_runs_spread_over_the_nodes_and_the_rest_wait_queued(attached, tmp_path,
     statuses = sorted(r.get_status() for r in runs)
     assert statuses.count("Queued") == 1, statuses
     running = [r for r in runs if r.get_status() == "Running"]
-    nodes = {r.get_details()["rayNode"] for r in running}
+    nodes = {r.get_details()["placement"]["node"] for r in running}
     assert len(nodes) == WORKERS  # one run per node: each reserves a whole cpu-2 node
     status = target.get_status()
     assert (status.nodes_busy, status.queued_runs) == (WORKERS, 1)
@@ -95,7 +95,7 @@ def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_p
     ws, target = attached
     run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
     wait_for(lambda: run.get_status() == "Running", what="the run to run")
-    node_id = run.get_details()["rayNode"]
+    node_id = run.get_details()["placement"]["node"]
     ray_cluster.remove_node(node_id)
     try:
         ended = run.wait_for_completion(raise_on_error=False, timeout_seconds=90)

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from runyard.compute import node
 from runyard.compute.ray.settings import ClusterSettings
 from runyard.core import Environment, Experiment, ScriptRunConfig
 from runyard.core.compute import AmlCompute, ComputeTarget
 from runyard.errors import BackendError
+from runyard.node import processes
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
 pytestmark = [pytest.mark.ray, pytest.mark.integration]
@@ -34,7 +34,7 @@ def test_gone_head_is_started_again_by_the_next_submit_and_delete_stops_it(
     try:
         os.killpg(first.pgid, signal.SIGKILL)  # as if the machine had restarted
         deadline = time.monotonic() + 30
-        while node.group_alive(first.pgid) and time.monotonic() < deadline:
+        while processes.group_alive(first.pgid) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert ComputeTarget(ws, "mine").get_status().state == "Failed"
         (tmp_path / "src").mkdir()
@@ -48,12 +48,12 @@ def test_gone_head_is_started_again_by_the_next_submit_and_delete_stops_it(
         assert run.wait_for_completion(timeout_seconds=180)["status"] == "Completed"
         target = ComputeTarget(ws, "mine")
         second = _head(target)
-        assert second.pgid != first.pgid and node.group_alive(second.pgid)
+        assert second.pgid != first.pgid and processes.group_alive(second.pgid)
         assert target.get_status().state == "Succeeded"
     finally:
         ComputeTarget(ws, "mine").delete()
     last = _head(target)
-    assert not node.group_alive(last.pgid)
+    assert not processes.group_alive(last.pgid)
     assert not os.path.exists(last.folder)
     assert [t.name for t in ComputeTarget.list(ws)] == ["local"]
     with pytest.raises(BackendError):  # nothing answers where the head was

@@ -10,7 +10,7 @@ import pytest
 
 from runyard.core import Experiment
 from runyard.core.compute import AmlCompute, ComputeTarget
-from runyard.train.distributed import TensorflowConfiguration
+from runyard.core.distributed import TensorflowConfiguration
 from runyard.train.dnn import TensorFlow
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")

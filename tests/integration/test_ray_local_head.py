@@ -175,7 +175,7 @@ def _outside_address() -> str | None:
 
 
 def test_distributed_run_starts_one_process_per_worker_with_its_rank(cluster_ws, tmp_path, here):
-    from runyard.train.distributed import TensorflowConfiguration
+    from runyard.core.distributed import TensorflowConfiguration
     from runyard.train.estimator import Estimator
 
     ws, target, _ = cluster_ws
@@ -225,7 +225,7 @@ def test_distributed_run_starts_one_process_per_worker_with_its_rank(cluster_ws,
 
 
 def test_failing_worker_fails_the_distributed_run_and_stops_the_chief(cluster_ws, tmp_path, here):
-    from runyard.train.distributed import PyTorchConfiguration
+    from runyard.core.distributed import PyTorchConfiguration
 
     ws, target, _ = cluster_ws
     folder = tmp_path / "dist-fail"

@@ -12,9 +12,9 @@ import time
 import pytest
 from submitting import wait_for
 
-from runyard.compute.node import process_alive
 from runyard.core import Environment, Experiment, ScriptRunConfig
 from runyard.core.compute_target import ComputeTarget, LocalCompute
+from runyard.node.processes import process_alive
 
 pytestmark = pytest.mark.integration
 

@@ -210,7 +210,7 @@ def test_wait_with_a_timeout_raises_and_the_run_goes_on(exp, here, tmp_path):
 
 
 def test_use_gpu_without_a_gpu_runs_on_the_cpu_with_a_warning(exp, tmp_path):
-    from runyard.compute.node import gpu_count
+    from runyard.node.processes import gpu_count
 
     if gpu_count():
         pytest.skip("this machine has a GPU")

@@ -26,7 +26,7 @@ from runyard.compute.ray.settings import (
     address_is_this_machine,
     check_workspace_reaches_nodes,
 )
-from runyard.compute.ray.sizes import NodeShape, known_size_names, lookup_vm_size
+from runyard.compute.sizes import NodeShape, known_size_names, lookup_vm_size
 from runyard.core.compute import AmlCompute, ClusterCompute, ComputeTarget
 from runyard.errors import BackendError, InvalidArgument
 
@@ -435,7 +435,7 @@ def test_submitting_to_a_cluster_that_went_away_fails_the_run_with_a_clear_error
 
     port = _closed_port()
     config = AmlCompute.provisioning_configuration(address=f"http://127.0.0.1:{port}").config
-    ws._store.save_compute_target(ComputeTargetRecord("gone", "cluster", config))
+    ws.resources.store.save_compute_target(ComputeTargetRecord("gone", "cluster", config))
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "train.py").write_text("print('never')\n")
     env = Environment("current")

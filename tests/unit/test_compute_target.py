@@ -11,7 +11,7 @@ from runyard.errors import AlreadyExists, InvalidArgument, NotFound
 def test_local_always_exists_and_is_not_stored(ws):
     target = ComputeTarget(ws, "local")
     assert isinstance(target, LocalCompute) and target.max_concurrent_runs is None
-    assert ws._store.list_compute_targets() == []
+    assert ws.resources.store.list_compute_targets() == []
     status = target.get_status()
     assert status.state == "Succeeded" and status.running_runs == 0
     with pytest.raises(InvalidArgument, match="built-in"):

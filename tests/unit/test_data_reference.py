@@ -8,13 +8,14 @@ import os
 import pytest
 
 from runyard.core import Datastore
-from runyard.core.data_reference import (
-    DataReference,
-    env_var_name,
-    is_data_reference_dict,
-    resolve_data_reference,
-)
+from runyard.core.data_reference import DataReference
+from runyard.entities.data_reference import env_var_name, is_data_reference_dict
 from runyard.errors import InvalidArgument, NotFound
+from runyard.node.data import resolve_data_reference
+
+
+def _resolve(ws, ref, cache_dir, **kwargs):
+    return resolve_data_reference(ws.resources, ref, cache_dir, **kwargs)
 
 
 @pytest.fixture
@@ -101,26 +102,26 @@ def test_malformed_reference_dicts_are_refused(ws, ds, tmp_path, change, message
     with pytest.raises(InvalidArgument, match=message):
         DataReference.from_dict(data, ws)
     with pytest.raises(InvalidArgument, match=message):
-        resolve_data_reference(ws, data, str(tmp_path / "cache"))
+        _resolve(ws, data, str(tmp_path / "cache"))
 
 
 def test_something_that_is_not_a_reference_is_refused(ws, tmp_path):
     with pytest.raises(InvalidArgument, match="Not a data reference"):
-        resolve_data_reference(ws, {"path": "mnist"}, str(tmp_path))
+        _resolve(ws, {"path": "mnist"}, str(tmp_path))
 
 
 def test_reference_to_an_unregistered_datastore_is_not_found(ws, ds, tmp_path):
     data = {**ds.path("mnist").to_dict(), "datastore_name": "gone"}
-    with pytest.raises(NotFound, match="Known datastores: workspaceblobstore"):
-        resolve_data_reference(ws, data, str(tmp_path))
+    with pytest.raises(NotFound, match="Registered datastores: workspaceblobstore"):
+        _resolve(ws, data, str(tmp_path))
 
 
 def test_mount_of_a_local_datastore_is_the_folder_in_place(ws, ds, tmp_path):
-    path = resolve_data_reference(ws, ds.path("mnist").as_mount().to_dict(), str(tmp_path / "c"))
+    path = _resolve(ws, ds.path("mnist").as_mount().to_dict(), str(tmp_path / "c"))
     assert path == os.path.join(ds.url, "mnist")
     assert sorted(os.listdir(path)) == ["sub", "train.bin"]
     assert not (tmp_path / "c").exists()  # nothing copied
-    whole = resolve_data_reference(ws, ds.as_mount().to_dict(), str(tmp_path / "c"))
+    whole = _resolve(ws, ds.as_mount().to_dict(), str(tmp_path / "c"))
     assert whole == ds.url
 
 
@@ -129,19 +130,22 @@ def test_mount_of_a_registered_local_folder_is_that_folder(ws, tmp_path):
     (data / "images").mkdir(parents=True)
     local = Datastore.register_local(ws, "raw", data)
     ref = local.path("images").as_mount()
-    assert resolve_data_reference(ws, ref, str(tmp_path / "c")) == str(data / "images")
+    assert _resolve(ws, ref, str(tmp_path / "c")) == str(data / "images")
 
 
 def test_mount_of_a_missing_path_is_not_found(ws, ds, tmp_path):
     with pytest.raises(NotFound, match="no file or folder 'nope'"):
-        resolve_data_reference(ws, ds.path("nope").to_dict(), str(tmp_path))
+        _resolve(ws, ds.path("nope").to_dict(), str(tmp_path))
 
 
 def test_download_copies_into_the_working_folder(ws, ds, tmp_path):
     wd = tmp_path / "wd"
     wd.mkdir()
-    path = resolve_data_reference(
-        ws, ds.path("mnist").as_download().to_dict(), str(tmp_path / "c"), working_dir=str(wd)
+    path = _resolve(
+        ws,
+        ds.path("mnist").as_download().to_dict(),
+        str(tmp_path / "c"),
+        working_dir=str(wd),
     )
     assert path == str(wd / "workspaceblobstore" / "mnist")
     assert (wd / "workspaceblobstore" / "mnist" / "sub" / "labels.txt").read_text() == "0 1 2\n"
@@ -155,14 +159,14 @@ def test_download_to_path_on_compute_and_overwrite(ws, ds, tmp_path):
     wd = tmp_path / "wd"
     wd.mkdir()
     ref = ds.path("mnist/train.bin").as_download(path_on_compute="inputs/train.bin")
-    path = resolve_data_reference(ws, ref.to_dict(), str(tmp_path / "c"), working_dir=str(wd))
+    path = _resolve(ws, ref.to_dict(), str(tmp_path / "c"), working_dir=str(wd))
     assert path == str(wd / "inputs" / "train.bin")
     assert (wd / "inputs" / "train.bin").read_bytes() == b"\x00\x01" * 1000
     with pytest.raises(InvalidArgument, match="exists already"):
-        resolve_data_reference(ws, ref.to_dict(), str(tmp_path / "c"), working_dir=str(wd))
+        _resolve(ws, ref.to_dict(), str(tmp_path / "c"), working_dir=str(wd))
     (wd / "inputs" / "train.bin").write_bytes(b"stale")
     again = ref.as_download(path_on_compute="inputs/train.bin", overwrite=True)
-    resolve_data_reference(ws, again, str(tmp_path / "c"), working_dir=str(wd))
+    _resolve(ws, again, str(tmp_path / "c"), working_dir=str(wd))
     assert (wd / "inputs" / "train.bin").read_bytes() == b"\x00\x01" * 1000
 
 
@@ -174,5 +178,5 @@ def test_download_through_a_symlink_out_of_the_working_folder_is_refused(ws, ds,
     os.symlink(outside, wd / "inputs")
     ref = ds.path("mnist").as_download(path_on_compute="inputs/mnist")
     with pytest.raises(InvalidArgument, match="outside"):
-        resolve_data_reference(ws, ref, str(tmp_path / "c"), working_dir=str(wd))
+        _resolve(ws, ref, str(tmp_path / "c"), working_dir=str(wd))
     assert os.listdir(outside) == []

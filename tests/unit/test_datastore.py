@@ -345,7 +345,7 @@ class _RecordingProgress:
 
 @pytest.mark.parametrize("parallel", [1, 4])
 def test_progress_advances_as_each_file_finishes(parallel):
-    from runyard.core.datastore_transfer import run_transfers
+    from runyard.artifacts.transfer import run_transfers
 
     log: list = []
     items = [(f"f{i}", 100 * (i + 1)) for i in range(6)]
@@ -363,7 +363,7 @@ def test_progress_advances_as_each_file_finishes(parallel):
 
 
 def test_parallel_transfer_failure_names_the_file_and_keeps_the_error_class():
-    from runyard.core.datastore_transfer import run_transfers
+    from runyard.artifacts.transfer import run_transfers
 
     def transfer(key):
         if key == "bad":

@@ -7,19 +7,18 @@ import json
 
 import pytest
 
+from runyard.compute.layout import layout_of, process_environment
 from runyard.compute.ray.jobs import RayNode
 from runyard.compute.ray.placement import Placement, check_gang_fits, gang_bundle
-from runyard.compute.ray.sizes import lookup_vm_size
+from runyard.compute.sizes import lookup_vm_size
 from runyard.core import ScriptRunConfig
-from runyard.errors import InvalidArgument
-from runyard.train.distributed import (
+from runyard.core.distributed import (
     MpiConfiguration,
     PyTorchConfiguration,
     TensorflowConfiguration,
     describe_distribution,
-    layout_of,
-    process_environment,
 )
+from runyard.errors import InvalidArgument
 from runyard.train.estimator import Estimator
 
 GIB = 2**30

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import types
 from typing import Any
 
 import pytest
@@ -352,7 +353,7 @@ class FakeWorkspace:
     name = "demo"
 
     def __init__(self) -> None:
-        self._store = FakeStore()
+        self.resources = types.SimpleNamespace(store=FakeStore())
 
 
 def test_register_get_and_list() -> None:

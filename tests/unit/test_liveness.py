@@ -1,22 +1,34 @@
-"""Liveness: a submitted run whose executor is gone is marked Failed (or Canceled), never
-left active; a live or still-queued one is left alone."""
+"""Liveness: the sweeper marks a run whose process is gone Failed (or Canceled), never left
+active; a live or still-queued one is left alone; plain reads never sweep; and only what
+this node recorded itself is ever signalled."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from runyard.compute.liveness import EXECUTOR_LOST, LivenessSettings, check_liveness
-from runyard.compute.node import hostname, process_start_time
 from runyard.core import Experiment, Run
 from runyard.entities.run import RunStatus
 from runyard.errors import InvalidArgument
+from runyard.node import local_record
+from runyard.node.liveness import EXECUTOR_LOST, sweep, sweep_run
+from runyard.node.processes import hostname, process_start_time
+from runyard.settings import Settings
 
-SETTINGS = LivenessSettings(interval=0.1, timeout=1.0)
+
+@pytest.fixture
+def fast(ws, tmp_path):
+    """The workspace's resources with a one-second liveness timeout."""
+    settings = Settings(heartbeat_s=0.1, liveness_timeout_s=1.0, scratch=str(tmp_path / "scr"))
+    resources = ws.resources
+    resources.settings = settings
+    return resources
 
 
 def _dead_pid() -> int:
@@ -25,69 +37,105 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _submitted(ws, status=RunStatus.RUNNING, *, pid=None, host=None, beat_age=60.0):
-    Experiment(ws, "alive")
-    record = ws._store.create_run(
+def _submitted(resources, status=RunStatus.RUNNING, *, pid=None, beat_age=60.0, record_here=True):
+    store = resources.store
+    store.create_experiment("alive")
+    record = store.create_run(
         "alive", run_id=f"r{time.monotonic_ns()}", status=status, run_type="submitted"
     )
-    executor = {"host": host or hostname(), "pid": pid, "pidStart": None, "launchedAt": 1.0}
-    if pid is not None:
-        executor["pidStart"] = process_start_time(pid)
-    return ws._store.update_run(
+    executor = {"host": hostname(), "pid": pid, "launchedAt": 1.0}
+    if pid is not None and record_here:
+        local_record.update(
+            resources.settings.scratch_dir,
+            record.run_id,
+            executor_pid=pid,
+            executor_start=process_start_time(pid),
+        )
+    return store.update_run(
         record.run_id, details={"executor": executor}, heartbeat_at=time.time() - beat_age
     )
 
 
-def test_silent_run_whose_executor_is_gone_is_marked_failed(ws):
-    record = check_liveness(ws, _submitted(ws, pid=_dead_pid()), SETTINGS)
+def test_silent_run_whose_executor_is_gone_is_marked_failed(fast):
+    record = sweep_run(fast, _submitted(fast, pid=_dead_pid()))
     assert record.status == RunStatus.FAILED
     assert record.error["code"] == EXECUTOR_LOST
     assert "stopped heart-beating at" in record.error["message"]
 
 
-def test_silent_run_whose_executor_still_runs_here_is_left_alone(ws):
-    record = check_liveness(ws, _submitted(ws, pid=os.getpid()), SETTINGS)
+def test_silent_run_whose_executor_still_runs_here_is_left_alone(fast):
+    record = sweep_run(fast, _submitted(fast, pid=os.getpid()))
     assert record.status == RunStatus.RUNNING
 
 
-def test_silent_run_on_another_host_is_judged_by_its_heartbeat(ws):
-    record = check_liveness(ws, _submitted(ws, pid=os.getpid(), host="elsewhere"), SETTINGS)
-    assert record.status == RunStatus.FAILED
+def test_silent_run_this_node_never_carried_is_judged_by_its_heartbeat(fast):
+    record = _submitted(fast, pid=os.getpid(), record_here=False)
+    assert sweep_run(fast, record).status == RunStatus.FAILED
 
 
-def test_recent_heartbeat_means_alive(ws):
-    record = _submitted(ws, pid=_dead_pid(), beat_age=0.0)
-    assert check_liveness(ws, record, SETTINGS).status == RunStatus.RUNNING
+def test_recent_heartbeat_means_alive(fast):
+    record = _submitted(fast, pid=_dead_pid(), beat_age=0.0)
+    assert sweep_run(fast, record).status == RunStatus.RUNNING
 
 
-def test_queued_run_without_an_executor_yet_is_left_alone(ws):
-    Experiment(ws, "alive")
-    record = ws._store.create_run(
+def test_queued_run_without_an_executor_yet_is_left_alone(fast):
+    fast.store.create_experiment("alive")
+    record = fast.store.create_run(
         "alive", run_id="waiting", status=RunStatus.QUEUED, run_type="submitted"
     )
-    assert check_liveness(ws, record, SETTINGS).status == RunStatus.QUEUED
+    assert sweep_run(fast, record).status == RunStatus.QUEUED
 
 
-def test_dead_executor_of_a_run_being_canceled_ends_it_canceled(ws):
-    record = _submitted(ws, pid=_dead_pid())
-    record = ws._store.set_run_status(record.run_id, RunStatus.CANCEL_REQUESTED)
-    assert check_liveness(ws, record, SETTINGS).status == RunStatus.CANCELED
+def test_dead_executor_of_a_run_being_canceled_ends_it_canceled(fast):
+    record = _submitted(fast, pid=_dead_pid())
+    record = fast.store.set_run_status(record.run_id, RunStatus.CANCEL_REQUESTED)
+    assert sweep_run(fast, record).status == RunStatus.CANCELED
 
 
-def test_get_status_applies_liveness(ws, monkeypatch):
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "0.1")
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "1")
-    record = _submitted(ws, pid=_dead_pid())
-    assert Run.get(ws, record.run_id).get_status() == "Failed"
+def test_reads_never_sweep(ws, fast):
+    record = _submitted(fast, pid=_dead_pid())
+    run = Run.get(ws, record.run_id)
+    assert run.get_status() == "Running"
+    assert run.get_details()["status"] == "Running"
+    assert [r.get_status() for r in Experiment(ws, "alive").get_runs()] == ["Running"]
+    assert fast.store.get_run(record.run_id).status == RunStatus.RUNNING
 
 
-def test_settings_come_from_the_environment_and_are_checked(monkeypatch):
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "2")
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "3")
-    assert LivenessSettings.from_env() == LivenessSettings(interval=2.0, timeout=4.0)
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_TIMEOUT_S", "soon")
+def test_sweep_ends_every_dead_run_of_a_target(fast):
+    dead = _submitted(fast, pid=_dead_pid())
+    alive = _submitted(fast, pid=os.getpid())
+    ended = sweep(fast)
+    assert [r.run_id for r in ended] == [dead.run_id]
+    assert fast.store.get_run(alive.run_id).status == RunStatus.RUNNING
+
+
+def test_a_forged_process_group_in_the_store_is_never_signalled(fast):
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        record = _submitted(fast, pid=_dead_pid())
+        # Someone with write access to the store points the run's script at another process.
+        fast.store.update_run(
+            record.run_id, details={"script": {"pgid": victim.pid, "pid": victim.pid}}
+        )
+        assert sweep_run(fast, fast.store.get_run(record.run_id)).status == RunStatus.FAILED
+        time.sleep(0.3)
+        assert victim.poll() is None, "the sweeper signalled a pid it read from the store"
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+
+
+def test_settings_come_from_the_environment_and_are_checked():
+    settings = Settings.from_env({"RUNYARD_HEARTBEAT_S": "2", "RUNYARD_HEARTBEAT_TIMEOUT_S": "3"})
+    assert (settings.heartbeat_s, settings.liveness_timeout_s) == (2.0, 4.0)
     with pytest.raises(InvalidArgument, match="RUNYARD_HEARTBEAT_TIMEOUT_S"):
-        LivenessSettings.from_env()
+        Settings.from_env({"RUNYARD_HEARTBEAT_TIMEOUT_S": "soon"})
+
+
+def test_settings_pass_to_another_process_unchanged():
+    settings = Settings(heartbeat_s=0.5, keep_workdir=True, scratch="/tmp/x")
+    assert Settings.from_env(settings.to_env()) == settings
+    assert dataclasses.replace(settings) == settings
 
 
 def test_waiting_on_a_queued_cluster_run_looks_at_its_target_now_and_then(ws, monkeypatch):
@@ -98,7 +146,7 @@ def test_waiting_on_a_queued_cluster_run_looks_at_its_target_now_and_then(ws, mo
     monkeypatch.setattr(LocalCompute, "get_status", lambda self: looked.append(self.name))
     monkeypatch.setattr(run_monitor, "DISPATCH_CHECK_SECONDS", 0.0)
     Experiment(ws, "queue")
-    queued = ws._store.create_run(
+    queued = ws.resources.store.create_run(
         "queue",
         run_id="q1",
         status=RunStatus.QUEUED,
@@ -109,6 +157,8 @@ def test_waiting_on_a_queued_cluster_run_looks_at_its_target_now_and_then(ws, mo
     keeper = run_monitor.QueueKeeper(Run.get(ws, "q1"))
     keeper.tick(queued)
     assert looked == ["local"]
-    running = ws._store.set_run_status("q1", RunStatus.PREPARING, expected=[RunStatus.QUEUED])
+    running = ws.resources.store.set_run_status(
+        "q1", RunStatus.PREPARING, expected=[RunStatus.QUEUED]
+    )
     keeper.tick(running)  # placed: nothing more to keep moving
     assert looked == ["local"]

@@ -1,4 +1,4 @@
-"""Finding and stopping what a script leaves behind (``runyard.compute.node``), in a child
+"""Finding and stopping what a script leaves behind (``runyard.node.processes``), in a child
 interpreter: adopting orphans changes the process that does it for good."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Li
 _PROGRAM = textwrap.dedent(
     """
     import os, sys, time
-    from runyard.compute import node
+    from runyard.node import processes
 
     def orphan(seconds):
         # A double fork: the middle process exits at once, so the grandchild is orphaned.
@@ -31,16 +31,16 @@ _PROGRAM = textwrap.dedent(
         os.close(write)
         return int(os.read(read, 32))
 
-    assert node.adopt_orphans()
-    keep = node.children(os.getpid())
+    assert processes.adopt_orphans()
+    keep = processes.children(os.getpid())
     long_lived, short_lived = orphan(300), orphan(0)
     time.sleep(0.3)  # the short one ends; it is our zombie now
-    strays = node.stray_processes(keep)
+    strays = processes.stray_processes(keep)
     assert strays == [long_lived], (strays, long_lived, short_lived)
-    node.stop_processes(strays, grace_seconds=2.0)
-    assert not node.process_alive(long_lived)
-    assert node.reap_adopted(keep) == 1
-    assert node.children(os.getpid()) - keep == set()
+    processes.stop_processes(strays, grace_seconds=2.0)
+    assert not processes.process_alive(long_lived)
+    assert processes.reap_adopted(keep) == 1
+    assert processes.children(os.getpid()) - keep == set()
     print("ok")
     """
 )
@@ -55,8 +55,8 @@ def test_adopted_orphans_are_found_stopped_and_reaped():
 
 
 def test_without_adoption_a_double_forked_daemon_is_nobodys_stray():
-    program = _PROGRAM.replace("assert node.adopt_orphans()", "pass").split("strays =")[0]
-    program += "assert node.stray_processes(keep) == []\nos.kill(long_lived, 9)\nprint('ok')\n"
+    program = _PROGRAM.replace("assert processes.adopt_orphans()", "pass").split("strays =")[0]
+    program += "assert processes.stray_processes(keep) == []\nos.kill(long_lived, 9)\nprint('ok')\n"
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
     )
@@ -65,7 +65,7 @@ def test_without_adoption_a_double_forked_daemon_is_nobodys_stray():
 
 
 def test_a_group_that_ignores_sigterm_is_gone_when_kill_process_group_returns():
-    from runyard.compute import node
+    from runyard.node import processes
 
     stubborn = (
         "import signal, subprocess, sys, time\n"
@@ -81,10 +81,10 @@ def test_a_group_that_ignores_sigterm_is_gone_when_kill_process_group_returns():
     try:
         assert leader.stdout is not None
         child = int(leader.stdout.readline())
-        node.kill_process_group(leader.pid, grace_seconds=0.3)
+        processes.kill_process_group(leader.pid, grace_seconds=0.3)
         # Returned: nothing of the group runs any more (the leader is at most our zombie).
-        assert not node.group_alive(leader.pid)
-        assert not node.process_alive(child)
+        assert not processes.group_alive(leader.pid)
+        assert not processes.process_alive(child)
     finally:
         leader.kill()
         leader.wait()

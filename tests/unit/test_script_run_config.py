@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from runyard.compute.submission import build_definition
 from runyard.core import Environment, Experiment, ScriptRunConfig
 from runyard.core.compute_target import ComputeTargetException
 from runyard.core.runconfig import RunConfiguration
+from runyard.core.submission import build_definition
 from runyard.errors import InvalidArgument, NotFound
 from runyard.train.dnn import PyTorch, TensorFlow
 from runyard.train.estimator import Estimator
@@ -29,7 +29,7 @@ def exp(ws):
 
 
 def _definition(exp, config):
-    return build_definition(exp, config)[0]
+    return build_definition(exp, config)[0].to_dict()
 
 
 def test_arguments_become_command_line_strings(exp, src):
@@ -152,7 +152,8 @@ def test_estimator_script_params_become_arguments(exp, src, ws):
         script_params={"--data-folder": ref, "--batch-size": 50, "--verbose": None},
         pip_packages=["six"],
     )
-    definition, resources, _ = build_definition(exp, est._to_script_run_config())
+    typed, _ = build_definition(exp, est._to_script_run_config())
+    definition, resources = typed.to_dict(), typed.resources
     assert definition["arguments"][0] == "--data-folder"
     assert definition["arguments"][1]["path_on_datastore"] == "mnist"
     assert definition["arguments"][2:] == ["--batch-size", "50", "--verbose"]
@@ -180,7 +181,8 @@ def test_pytorch_adds_torch_and_checks_the_version(src):
 def test_use_gpu_and_inputs_are_recorded(exp, src, ws):
     ref = ws.get_default_datastore().path("mnist").as_download()
     est = TensorFlow(str(src), entry_script="train.py", use_gpu=True, inputs=[ref])
-    definition, resources, _ = build_definition(exp, est._to_script_run_config())
+    typed, _ = build_definition(exp, est._to_script_run_config())
+    definition, resources = typed.to_dict(), typed.resources
     assert definition["useGpu"] is True and resources.gpus == 1
     assert definition["framework"] == "TensorFlow"
     assert definition["inputs"] == [ref.to_dict()]

@@ -7,16 +7,17 @@ import zipfile
 
 import pytest
 
-from runyard.artifacts.store import FsspecArtifactStore
-from runyard.compute.snapshot import (
-    LIMIT_ENV,
+from runyard.artifacts.snapshots import (
     list_files,
     read_manifest,
     restore_snapshot,
-    snapshot_limit_bytes,
     take_snapshot,
 )
-from runyard.errors import InvalidArgument, NotFound
+from runyard.artifacts.store import FsspecArtifactStore
+from runyard.errors import InvalidArgument, InvalidState, NotFound
+from runyard.settings import Settings
+
+LIMIT_ENV = "RUNYARD_SNAPSHOT_LIMIT_MB"
 
 
 @pytest.fixture
@@ -110,12 +111,33 @@ def test_ignored_files_do_not_count_towards_the_limit(tmp_path, store):
     assert take_snapshot(store, str(tmp_path), limit_bytes=1000)
 
 
-def test_limit_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv(LIMIT_ENV, "2")
-    assert snapshot_limit_bytes() == 2 * 1024 * 1024
-    monkeypatch.setenv(LIMIT_ENV, "lots")
+def test_limit_comes_from_the_settings():
+    assert Settings.from_env({LIMIT_ENV: "2"}).snapshot_limit_bytes == 2 * 1024 * 1024
     with pytest.raises(InvalidArgument, match=LIMIT_ENV):
-        snapshot_limit_bytes()
+        Settings.from_env({LIMIT_ENV: "lots"})
+
+
+def test_a_stored_file_changed_on_disk_is_refused_at_restore(tmp_path, store):
+    _write(tmp_path / "src", "train.py", "print('honest')")
+    snapshot = take_snapshot(store, str(tmp_path / "src"))
+    stored = store.local_path(f"snapshots/{snapshot}/files/train.py")
+    with open(stored, "w") as fh:
+        fh.write("print('evil')")
+    with pytest.raises(InvalidState, match=r"train\.py"):
+        restore_snapshot(store, snapshot, str(tmp_path / "wd"))
+    assert not (tmp_path / "wd" / "train.py").exists()
+
+
+def test_a_manifest_changed_on_disk_is_refused_at_restore(tmp_path, store):
+    _write(tmp_path / "src", "train.py", "print('honest')")
+    snapshot = take_snapshot(store, str(tmp_path / "src"))
+    manifest = store.local_path(f"snapshots/{snapshot}/manifest.json")
+    with open(manifest) as fh:
+        text = fh.read()
+    with open(manifest, "w") as fh:
+        fh.write(text.replace("train.py", "other.py"))
+    with pytest.raises(InvalidState, match="manifest"):
+        restore_snapshot(store, snapshot, str(tmp_path / "wd"))
 
 
 def test_symlink_out_of_the_folder_is_refused(tmp_path, store):

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from runyard.artifacts.store import FsspecArtifactStore
-from runyard.compute.streaming import FolderMirror, LogSink, PipePump, recover_from_spool
+from runyard.node.streaming import FolderMirror, LogSink, PipePump, recover_from_spool
 
 
 @pytest.fixture

@@ -5,59 +5,11 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
-import urllib.parse
 
+from runyard.entities.paths import MAX_PATH_LENGTH, check_relpath
 from runyard.errors import InvalidArgument
 
-MAX_PATH_LENGTH = 1024
-
-
-def check_relpath(name: object, *, what: str = "file name") -> str:
-    """Return ``name`` normalised if it is a safe relative POSIX path.
-
-    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
-    backslashes, NUL and control characters, ``..`` segments, and any of these hidden
-    behind percent-encoding (``%2e%2e%2f``), however many times encoded.
-    """
-    if not isinstance(name, str) or not name:
-        raise InvalidArgument(f"The {what} must be a non-empty string, got {name!r}.")
-    if len(name) > MAX_PATH_LENGTH:
-        raise InvalidArgument(
-            f"The {what} is {len(name)} characters long; the limit is {MAX_PATH_LENGTH}."
-        )
-    decoded = name
-    for _ in range(5):  # decode until stable: %252e%252e is %2e%2e is ..
-        once = urllib.parse.unquote(decoded)
-        if once == decoded:
-            break
-        decoded = once
-    for candidate in (name, decoded):
-        _refuse_unsafe(candidate, name, what)
-    normalised = posixpath.normpath(name)
-    if normalised in (".", ""):
-        raise InvalidArgument(f"The {what} {name!r} does not name a file.")
-    return normalised
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
-    if _CONTROL.search(candidate):
-        raise InvalidArgument(f"The {what} {original!r} contains NUL or control characters.")
-    if "\\" in candidate:
-        raise InvalidArgument(
-            f"The {what} {original!r} contains a backslash; use '/' to separate folders."
-        )
-    if candidate.startswith("/") or (len(candidate) > 1 and candidate[1] == ":"):
-        raise InvalidArgument(
-            f"The {what} {original!r} is absolute; give a path relative to the run or store."
-        )
-    if ".." in candidate.split("/"):
-        raise InvalidArgument(
-            f"The {what} {original!r} goes up with '..'; paths must stay inside their folder."
-        )
+__all__ = ["MAX_PATH_LENGTH", "check_local_tree", "check_relpath", "join_safe"]
 
 
 def join_safe(root: str, name: str, *, what: str = "file name") -> str:

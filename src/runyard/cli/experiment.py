@@ -23,7 +23,7 @@ def list_experiments(state: CliState) -> None:
 
     JSON: a list of {"name", "id", "runCount", "createdTimeUtc"}.
     """
-    records = state.workspace()._store.list_experiments()
+    records = state.workspace().resources.store.list_experiments()
     out = state.output
     if out.json_output:
         out.json(

@@ -87,7 +87,7 @@ def follow_run(run: Run, *, echo_output: bool = True, poll_seconds: float | None
     while True:
         # Status first: the executor writes the whole log before the terminal status, so
         # the read after seeing that status gets the end of the log.
-        record = run._refresh_alive()
+        record = run._refresh_swept()
         status = record.status.value
         queue.tick(record)
         if status != last_status:

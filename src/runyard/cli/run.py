@@ -89,7 +89,7 @@ def list_runs(
     "target", "parentRunId", "createdTimeUtc", "startTimeUtc", "endTimeUtc", "tags"}.
     """
     ws = state.workspace()
-    store = ws._store
+    store = ws.resources.store
     if experiment_name is not None:
         _check_experiment(ws, experiment_name)
     # Child runs are filtered out here, so the store's limit only applies when they stay.
@@ -100,10 +100,6 @@ def list_runs(
     )
     if not include_children:
         records = [r for r in records if r.parent_run_id is None]
-    from runyard.compute.liveness import check_liveness
-
-    # A run whose executor died shows as Failed here too, not Running forever.
-    records = [check_liveness(ws, r) for r in records]
     out = state.output
     if limit and len(records) > limit:
         records = records[:limit]
@@ -132,9 +128,9 @@ def list_runs(
 def _check_experiment(ws: Workspace, name: str) -> None:
     """Refuse an unknown experiment name, listing the known ones."""
     try:
-        ws._store.get_experiment(name)
+        ws.resources.store.get_experiment(name)
     except NotFound:
-        known = [e.name for e in ws._store.list_experiments()]
+        known = [e.name for e in ws.resources.store.list_experiments()]
         raise NotFound(
             f"Experiment {name!r} not found in workspace {ws.name!r}. "
             f"Known experiments: {', '.join(known[:20]) or 'none'}."

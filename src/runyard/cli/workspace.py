@@ -114,7 +114,7 @@ def create(
 def show(state: CliState) -> None:
     """Show the current workspace: where it keeps things and what it holds."""
     ws = state.workspace()
-    store = ws._store
+    store = ws.resources.store
     experiments = store.list_experiments()
     details = _details(ws, state.config_file)
     details.update(

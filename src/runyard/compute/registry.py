@@ -1,7 +1,7 @@
 """Which ComputeBackend carries a compute target's runs: a lazy map from the target's kind.
 
 Backends are imported only when a target of their kind is used, so ``import runyard`` never
-loads Ray. A backend is built from ``(workspace, record)``.
+loads Ray. A backend is built from ``(resources, record)``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from runyard.errors import InvalidArgument, missing_extra
 
 if TYPE_CHECKING:
     from runyard.compute.backend import ComputeBackend
-    from runyard.core.workspace import Workspace
     from runyard.entities.compute import ComputeTargetRecord
+    from runyard.resources import WorkspaceResources
 
 #: kind -> (module, class, (module a missing import means, extra that installs it)).
 BACKENDS: dict[str, tuple[str, str, tuple[str, str] | None]] = {
@@ -24,7 +24,7 @@ BACKENDS: dict[str, tuple[str, str, tuple[str, str] | None]] = {
 }
 
 
-def backend_for(workspace: Workspace, record: ComputeTargetRecord) -> ComputeBackend:
+def backend_for(resources: WorkspaceResources, record: ComputeTargetRecord) -> ComputeBackend:
     """The backend of the target ``record`` describes.
 
     Raises:
@@ -51,5 +51,5 @@ def backend_for(workspace: Workspace, record: ComputeTargetRecord) -> ComputeBac
             f"Compute targets of kind {record.kind!r} are not available in this Runyard "
             f"({module_name} has no {class_name})."
         )
-    backend: ComputeBackend = cls(workspace, record)
+    backend: ComputeBackend = cls(resources, record)
     return backend

@@ -51,7 +51,7 @@ def get_target_record(workspace: Workspace, name: str) -> ComputeTargetRecord:
     """
     if name == LOCAL_TARGET:
         return ComputeTargetRecord(LOCAL_TARGET, "local", {})
-    store = workspace._store
+    store = workspace.resources.store
     try:
         return store.get_compute_target(name)
     except NotFound:
@@ -161,7 +161,7 @@ class ComputeTarget:
     def _backend(self) -> ComputeBackend:
         from runyard.compute.registry import backend_for
 
-        return backend_for(self._workspace, self._record)
+        return backend_for(self._workspace.resources, self._record)
 
     # -- creating, listing, deleting --------------------------------------------------
     @staticmethod
@@ -189,7 +189,7 @@ class ComputeTarget:
                 "AmlCompute.provisioning_configuration(...) or "
                 f"LocalCompute.provisioning_configuration(...), got {type(config).__name__}."
             )
-        store = workspace._store
+        store = workspace.resources.store
         record = ComputeTargetRecord(name, config.kind, dict(config.config), time.time())
         try:
             store.save_compute_target(record)
@@ -212,7 +212,7 @@ class ComputeTarget:
     def list(workspace: Workspace) -> builtins.list[ComputeTarget]:
         """Every target of the workspace, ``'local'`` first."""
         targets = [ComputeTarget(workspace, LOCAL_TARGET)]
-        for record in workspace._store.list_compute_targets():
+        for record in workspace.resources.store.list_compute_targets():
             targets.append(_front_class(record.kind)._from_record(workspace, record))
         return targets
 
@@ -225,17 +225,42 @@ class ComputeTarget:
         if self.name == LOCAL_TARGET:
             raise InvalidArgument("The built-in 'local' target cannot be deleted.")
         self._deprovision()
-        self._workspace._store.delete_compute_target(self.name)
+        self._workspace.resources.store.delete_compute_target(self.name)
 
     def detach(self) -> None:
         """Same as :meth:`delete`."""
         self.delete()
 
     def _provision(self) -> None:
-        """Called once by :meth:`create` after the target is stored."""
+        """Called once by :meth:`create` after the target is stored: the backend brings the
+        target's compute up; on failure the target is removed again, so nothing half-made
+        is left."""
+        backend = self._backend()
+        try:
+            self._record = backend.provision()
+        except BaseException:
+            self._workspace.resources.store.delete_compute_target(self.name)
+            raise
+        finally:
+            backend.close()
 
     def _deprovision(self) -> None:
-        """Called by :meth:`delete` before the target is removed from the store."""
+        """Called by :meth:`delete` before the target is removed from the store: the
+        backend stops the target's runs and what provisioning started."""
+        backend = self._backend()
+        try:
+            backend.deprovision()
+        finally:
+            backend.close()
+
+    @property
+    def address(self) -> str | None:
+        """Where the target's compute answers (a cluster's job API URL), if anywhere."""
+        backend = self._backend()
+        try:
+            return backend.address
+        finally:
+            backend.close()
 
     # -- state ------------------------------------------------------------------------
     def get_status(self) -> TargetStatus:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from runyard.artifacts.datastores import datastore_artifact_store, datastore_storage_options
+from runyard.artifacts.local_files import files_under_root, folder_files
+from runyard.artifacts.transfer import download_tree, upload_items
 from runyard.core import datastore_registration as reg
-from runyard.core.datastore_paths import files_under_root, folder_arg, folder_files
-from runyard.core.datastore_transfer import download_tree, upload_items
+from runyard.entities.paths import folder_arg
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -383,19 +385,10 @@ class Datastore:
 
     # -- plumbing ------------------------------------------------------------------
     def _storage_options(self) -> dict[str, Any]:
-        """fsspec options: the record's own; the default datastore inside a remote
-        workspace artifact location borrows the workspace's credentials."""
-        if self._record.options:
-            return dict(self._record.options)
-        config = self._workspace.config
-        if self._record.url.startswith(config.resolved_artifact_uri):
-            return dict(config.storage_options)
-        return {}
+        return datastore_storage_options(self._record, self._workspace.config)
 
     def _artifact_store(self) -> ArtifactStore:
-        from runyard.artifacts.store import FsspecArtifactStore
-
-        return FsspecArtifactStore(self._record.url, self._storage_options())
+        return datastore_artifact_store(self._record, self._workspace.config)
 
     def __eq__(self, other: object) -> bool:
         return (

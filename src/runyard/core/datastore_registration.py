@@ -7,8 +7,8 @@ import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
-from runyard.core.datastore_paths import folder_arg
 from runyard.entities.datastore import DatastoreRecord
+from runyard.entities.paths import folder_arg
 from runyard.entities.validation import check_entity_name
 from runyard.errors import (
     AlreadyExists,
@@ -154,12 +154,12 @@ def save(
     is_default = False
     if overwrite:
         try:
-            is_default = workspace._store.get_datastore(name).is_default
+            is_default = workspace.resources.store.get_datastore(name).is_default
         except NotFound:
             is_default = False
     record = DatastoreRecord(name, url, kind=kind, options=options, is_default=is_default)
     try:
-        workspace._store.save_datastore(record, overwrite=overwrite)
+        workspace.resources.store.save_datastore(record, overwrite=overwrite)
     except AlreadyExists:
         raise AlreadyExists(
             f"Datastore {name!r} is registered already in workspace {workspace.name!r}; "
@@ -177,11 +177,13 @@ def lookup(workspace: Workspace, name: str | None) -> DatastoreRecord:
     if name is not None:
         check_entity_name("Datastore", name)
     try:
-        return workspace._store.get_datastore(name)
+        return workspace.resources.store.get_datastore(name)
     except NotFound:
         if name is None:
             raise
-        known = ", ".join(sorted(r.name for r in workspace._store.list_datastores())) or "none"
+        known = (
+            ", ".join(sorted(r.name for r in workspace.resources.store.list_datastores())) or "none"
+        )
         raise NotFound(
             f"Datastore {name!r} not found in workspace {workspace.name!r}. Known datastores: "
             f"{known}. Register it with Datastore.register_local(ws, {name!r}, path) or "

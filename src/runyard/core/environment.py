@@ -69,7 +69,8 @@ class DockerSection:
 
 
 def _store_of(workspace: Any) -> TrackingStore:
-    store = getattr(workspace, "_store", None)
+    resources = getattr(workspace, "resources", None)
+    store = getattr(resources, "store", None)
     if store is None:
         raise InvalidArgument(f"Expected a Workspace, got {workspace!r}.")
     return store

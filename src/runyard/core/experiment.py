@@ -31,7 +31,7 @@ class Experiment:
     ) -> None:
         check_entity_name("Experiment", name)
         self._workspace = workspace
-        self._record = _record or workspace._store.create_experiment(name)
+        self._record = _record or workspace.resources.store.create_experiment(name)
 
     @property
     def name(self) -> str:
@@ -50,7 +50,7 @@ class Experiment:
         """Experiments of the workspace, oldest first (or the one named)."""
         return [
             Experiment(workspace, r.name, _record=r)
-            for r in workspace._store.list_experiments()
+            for r in workspace.resources.store.list_experiments()
             if experiment_name is None or r.name == experiment_name
         ]
 
@@ -69,19 +69,19 @@ class Experiment:
             properties: a dict of name -> value that runs must have.
             include_children: also child runs; by default top-level runs only.
         """
-        from runyard.compute.liveness import check_liveness
         from runyard.core.run import Run
 
         tag_filter: dict[str, str | None] | None
         tag_filter = {tags: None} if isinstance(tags, str) else tags
-        for record in self._workspace._store.list_runs(experiment_name=self.name, tags=tag_filter):
+        for record in self._workspace.resources.store.list_runs(
+            experiment_name=self.name, tags=tag_filter
+        ):
             if not include_children and record.parent_run_id is not None:
                 continue
             if type is not None and record.run_type != type:
                 continue
             if properties and any(record.properties.get(k) != v for k, v in properties.items()):
                 continue
-            record = check_liveness(self._workspace, record)
             yield Run._from_record(self._workspace, record, experiment=self)
 
     def start_logging(
@@ -113,7 +113,7 @@ class Experiment:
         checked_tags = {
             check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in (tags or {}).items()
         }
-        record = self._workspace._store.create_run(
+        record = self._workspace.resources.store.create_run(
             self.name,
             run_id=run_id,
             status=RunStatus.RUNNING,
@@ -132,7 +132,7 @@ class Experiment:
 
         Returns at once with the run Queued; the run goes on after this process exits.
         """
-        from runyard.compute.submission import submit
+        from runyard.core.submission import submit
 
         return submit(self, config, tags=tags, **kwargs)
 

@@ -57,7 +57,7 @@ class Model:
         if name is None:
             raise InvalidArgument("Model(...) needs a name or an id ('name:version').")
         if tags or properties or run_id:
-            found = workspace._store.list_models(
+            found = workspace.resources.store.list_models(
                 name=name, tags=tags, properties=properties, run_id=run_id
             )
             found = [m for m in found if version is None or m.version == version]
@@ -65,7 +65,7 @@ class Model:
                 raise NotFound(f"No version of model {name!r} matches the given filters.")
             self._record = found[0]
         else:
-            self._record = workspace._store.get_model(name, version)
+            self._record = workspace.resources.store.get_model(name, version)
 
     # -- registering --------------------------------------------------------------
     @staticmethod
@@ -162,7 +162,7 @@ class Model:
         experiment_name: str | None = None,
     ) -> Model:
         check_entity_name("Model", name)
-        record = workspace._store.create_model_version(
+        record = workspace.resources.store.create_model_version(
             name,
             artifact_path_template=f"models/{name}/{{version}}/{base}",
             description=check_description(description),
@@ -174,7 +174,7 @@ class Model:
             experiment_name=experiment_name,
         )
         folder = f"models/{name}/{record.version}"
-        artifacts = workspace._artifacts
+        artifacts = workspace.resources.artifacts
         try:
             for rel, (kind, source) in files:
                 target = f"{folder}/{rel}"
@@ -185,7 +185,7 @@ class Model:
         except BaseException:
             # Leave no version without files: the record goes, its number is not reused.
             artifacts.delete(folder)
-            workspace._store.delete_model(name, record.version)
+            workspace.resources.store.delete_model(name, record.version)
             raise
         return Model(workspace, _record=record)
 
@@ -202,7 +202,7 @@ class Model:
     ) -> list[Model]:
         """Registered model versions, newest first, filtered by name, tags
         (``['key']``, ``[['key', 'value']]`` or a dict), properties, run and ``latest``."""
-        records = workspace._store.list_models(
+        records = workspace.resources.store.list_models(
             name=name,
             tags=_filter_dict(tags),
             properties=_filter_dict(properties),
@@ -229,7 +229,7 @@ class Model:
                 return found
         workspace = _workspace or _current_workspace()
         model = Model(workspace, model_name, version=version)
-        local = workspace._artifacts.local_path(model._record.artifact_path)
+        local = workspace.resources.artifacts.local_path(model._record.artifact_path)
         if local is not None and os.path.exists(local):
             return local
         cache = os.path.join(
@@ -284,7 +284,7 @@ class Model:
 
     @property
     def url(self) -> str:
-        return f"{self._workspace._artifacts.url.rstrip('/')}/{self._record.artifact_path}"
+        return f"{self._workspace.resources.artifacts.url.rstrip('/')}/{self._record.artifact_path}"
 
     @property
     def workspace(self) -> Workspace:
@@ -317,7 +317,7 @@ class Model:
         Raises:
             AlreadyExists: the target exists and ``exist_ok`` is False.
         """
-        artifacts = self._workspace._artifacts
+        artifacts = self._workspace.resources.artifacts
         source = self._record.artifact_path
         base = source.rsplit("/", 1)[-1]
         target = os.path.join(os.fspath(target_dir), base)
@@ -357,12 +357,14 @@ class Model:
         self._update(description=check_description(description), add_tags=_checked("Tag", tags))
 
     def _update(self, **changes: Any) -> None:
-        self._record = self._workspace._store.update_model(self.name, self.version, **changes)
+        self._record = self._workspace.resources.store.update_model(
+            self.name, self.version, **changes
+        )
 
     def delete(self) -> None:
         """Delete this version and its files. Its number is never reused."""
-        self._workspace._store.delete_model(self.name, self.version)
-        self._workspace._artifacts.delete(f"models/{self.name}/{self.version}")
+        self._workspace.resources.store.delete_model(self.name, self.version)
+        self._workspace.resources.artifacts.delete(f"models/{self.name}/{self.version}")
 
     def __repr__(self) -> str:
         return f"Model(name={self.name!r}, version={self.version})"

@@ -7,12 +7,14 @@ import datetime as _dt
 import os
 from typing import TYPE_CHECKING, Any
 
+from runyard.artifacts.layout import LOG_PREFIXES
 from runyard.core.run_files import RunFilesMixin
 from runyard.core.run_metrics import RunMetricsMixin
 from runyard.core.run_submitted import RunSubmittedMixin
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
 from runyard.entities.validation import check_key, check_tag_value
 from runyard.errors import AlreadyExists, InvalidState
+from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -23,9 +25,6 @@ if TYPE_CHECKING:
     from runyard.entities.metric import MetricRecord
     from runyard.tracking.buffer import MetricBuffer
 
-#: Environment variables through which the executor hands a run to its script.
-ENV_RUN_ID = "RUNYARD_RUN_ID"
-ENV_WORKSPACE = "RUNYARD_WORKSPACE"
 
 # The run this code runs in; per thread/task, never a module global.
 _CURRENT_RUN: contextvars.ContextVar[Run | OfflineRun | None] = contextvars.ContextVar(
@@ -82,7 +81,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     @staticmethod
     def get(workspace: Workspace, run_id: str) -> Run:
         """The run with this id. Raises NotFound."""
-        return Run._from_record(workspace, workspace._store.get_run(run_id))
+        return Run._from_record(workspace, workspace.resources.store.get_run(run_id))
 
     @staticmethod
     def get_context(allow_offline: bool = True, **kwargs: Any) -> Run | OfflineRun:
@@ -113,7 +112,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
 
     # -- identity and state -------------------------------------------------------
     def _refresh(self) -> RunRecord:
-        self._record = self._workspace._store.get_run(self.id)
+        self._record = self._workspace.resources.store.get_run(self.id)
         return self._record
 
     def _rec(self) -> RunRecord:
@@ -142,7 +141,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     @display_name.setter
     def display_name(self, value: str) -> None:
         check_tag_value("Display name", "display_name", value)
-        self._record = self._workspace._store.update_run(self.id, display_name=value)
+        self._record = self._workspace.resources.store.update_run(self.id, display_name=value)
 
     @property
     def type(self) -> str:
@@ -156,7 +155,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     def get_status(self) -> str:
         """The current status: NotStarted, Queued, Preparing, Starting, Running,
         Finalizing, CancelRequested, Completed, Failed or Canceled."""
-        return self._refresh_alive().status.value
+        return self._refresh().status.value
 
     @property
     def parent(self) -> Run | None:
@@ -174,7 +173,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     def get_details(self) -> dict[str, Any]:
         """What SDK v1's ``get_details`` returns: id, status, times, target, tags,
         properties, error, log files, and the run's recorded definition."""
-        r = self._refresh_alive()
+        r = self._refresh()
         details: dict[str, Any] = {
             "runId": r.run_id,
             "displayName": r.display_name,
@@ -190,9 +189,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
             "heartbeatTimeUtc": _iso(r.heartbeat_at),
             "properties": dict(r.properties),
             "tags": dict(r.tags),
-            "logFiles": {
-                n: n for n in self.get_file_names() if n.startswith(("runyard-logs/", "logs/"))
-            },
+            "logFiles": {n: n for n in self.get_file_names() if n.startswith(LOG_PREFIXES)},
         }
         details.update({k: v for k, v in r.details.items() if k not in details})
         if r.error:
@@ -207,12 +204,12 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     def set_tags(self, tags: dict[str, Any]) -> None:
         """Set several tags, replacing values of the same names."""
         checked = {check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in tags.items()}
-        self._workspace._store.set_tags(self.id, checked)
+        self._workspace.resources.store.set_tags(self.id, checked)
 
     def remove_tags(self, tags: list[str] | str) -> None:
         """Remove tags by name."""
         names = [tags] if isinstance(tags, str) else list(tags)
-        self._workspace._store.remove_tags(self.id, names)
+        self._workspace.resources.store.remove_tags(self.id, names)
 
     def get_tags(self) -> dict[str, str]:
         return self.tags
@@ -223,7 +220,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
             check_key("Property", k): check_tag_value("Property", k, v)
             for k, v in properties.items()
         }
-        self._workspace._store.add_properties(self.id, checked)
+        self._workspace.resources.store.add_properties(self.id, checked)
 
     def get_properties(self) -> dict[str, str]:
         return self.properties
@@ -233,7 +230,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         self, name: str | None = None, run_id: str | None = None, outputs: str | None = None
     ) -> Run:
         """Start a child run (status Running) in the same experiment."""
-        store = self._workspace._store
+        store = self._workspace.resources.store
         for attempt in range(5):
             child_id = run_id or (
                 f"{self.id}_{len(store.list_runs(parent_run_id=self.id))}"
@@ -266,7 +263,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         _rehydrate_runs: bool = True,
     ) -> list[Run]:
         """Child runs, newest first; ``recursive`` also their children."""
-        store = self._workspace._store
+        store = self._workspace.resources.store
         found: list[Run] = []
         for record in store.list_runs(parent_run_id=self.id, tags=tags):
             if type and record.run_type != type:
@@ -317,7 +314,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         if error_code:
             error["code"] = error_code
         if self._executor_managed():
-            self._record = self._workspace._store.update_run(
+            self._record = self._workspace.resources.store.update_run(
                 self.id, details={"scriptFailure": error}
             )
             return
@@ -338,14 +335,14 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         self.flush()
         if record.run_type == "submitted" and record.status != RunStatus.QUEUED:
             self._set_status(RunStatus.CANCEL_REQUESTED)
-            from runyard.compute.submission import request_cancel
+            from runyard.core.submission import request_cancel
 
             request_cancel(self)
         else:
             self._set_status(RunStatus.CANCELED)
 
     def _set_status(self, status: RunStatus, error: dict[str, Any] | None = None) -> None:
-        self._record = self._workspace._store.set_run_status(self.id, status, error=error)
+        self._record = self._workspace.resources.store.set_run_status(self.id, status, error=error)
 
     def wait_for_completion(
         self,
@@ -415,21 +412,24 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     # -- plumbing for the mixins --------------------------------------------------------
     @property
     def _artifacts(self) -> ArtifactStore:
-        return self._workspace._artifacts
+        return self._workspace.resources.artifacts
 
     @property
     def _buffer(self) -> MetricBuffer:
-        return self._workspace._metric_buffer
+        return self._workspace.resources.metric_buffer
 
     def _fetch_metrics(self, name: str | None) -> list[MetricRecord]:
-        return self._workspace._store.get_metrics(self.id, name)
+        return self._workspace.resources.store.get_metrics(self.id, name)
 
     def _take_snapshot(self, folder: str) -> None:
-        from runyard.compute.snapshot import take_snapshot
+        from runyard.artifacts.snapshots import take_snapshot
 
-        snapshot_id = take_snapshot(self._workspace._artifacts, folder)
-        self._record = self._workspace._store.update_run(
-            self.id, details={"snapshot_id": snapshot_id}
+        resources = self._workspace.resources
+        snapshot_id = take_snapshot(
+            resources.artifacts, folder, limit_bytes=resources.settings.snapshot_limit_bytes
+        )
+        self._record = self._workspace.resources.store.update_run(
+            self.id, details={"snapshotId": snapshot_id}
         )
 
     def __repr__(self) -> str:

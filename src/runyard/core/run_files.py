@@ -6,6 +6,7 @@ import io
 import os
 from typing import IO, TYPE_CHECKING, Any
 
+from runyard.artifacts.layout import run_files_prefix
 from runyard.artifacts.paths import check_local_tree, check_relpath
 from runyard.artifacts.progress import TransferProgress
 from runyard.errors import InvalidArgument, NotFound
@@ -15,10 +16,6 @@ if TYPE_CHECKING:
 
 #: Transfers above this many bytes show a progress bar.
 PROGRESS_THRESHOLD = 20 * 1024 * 1024
-
-
-def run_files_prefix(run_id: str) -> str:
-    return f"runs/{run_id}/files"
 
 
 class RunFilesMixin:

@@ -110,11 +110,7 @@ class QueueKeeper:
 
 
 def _refresh(run: Run) -> RunRecord:
-    from runyard.compute.liveness import check_liveness
-
-    record = check_liveness(run.workspace, run.workspace._store.get_run(run.id))
-    run._record = record
-    return record
+    return run._refresh_swept()
 
 
 def log_tail(run: Run, lines: int = 30) -> str:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from runyard.artifacts.layout import LOG_PREFIXES
+from runyard.entities.run_details import RUN_DEFINITION
 from runyard.errors import NotFound
 
 if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
     from runyard.entities.run import RunRecord
 
-LOG_PREFIXES = ("runyard-logs/", "logs/")
+
+def snapshot_of(record: RunRecord) -> str | None:
+    """The snapshot id a run's details hold (stored once: in the run definition of a
+    submitted run, under ``snapshotId`` for a run started with a snapshot directory)."""
+    definition = record.details.get(RUN_DEFINITION)
+    snapshot = definition.get("snapshotId") if isinstance(definition, dict) else None
+    snapshot = snapshot or record.details.get("snapshotId")
+    return snapshot if isinstance(snapshot, str) else None
 
 
 class RunSubmittedMixin:
@@ -27,6 +36,8 @@ class RunSubmittedMixin:
 
         def get_details(self) -> dict[str, Any]: ...
 
+        def _refresh(self) -> RunRecord: ...
+
         def get_file_names(self) -> list[str]: ...
 
         def _read_file(self, name: str) -> bytes: ...
@@ -35,11 +46,14 @@ class RunSubmittedMixin:
             self, name: str, output_file_path: str | os.PathLike[str] | None = None
         ) -> str: ...
 
-    def _refresh_alive(self) -> RunRecord:
-        """The run's record, after marking it Failed if its executor died."""
-        from runyard.compute.liveness import check_liveness
+    def _refresh_swept(self) -> RunRecord:
+        """The run's record, after the liveness sweeper looked at it: for those who wait on
+        the run and would otherwise wait forever on one whose process died. Plain reads
+        (``get_status``, ``get_details``) never do this."""
+        from runyard.node.liveness import sweep_run
 
-        record = check_liveness(self.workspace, self.workspace._store.get_run(self.id))
+        resources = self.workspace.resources
+        record = sweep_run(resources, resources.store.get_run(self.id))
         self._record = record
         return record
 
@@ -73,11 +87,11 @@ class RunSubmittedMixin:
 
     def get_snapshot_id(self) -> str | None:
         """The id of the run's source snapshot (None when it has none)."""
-        record = self._record if self._record is not None else self._refresh_alive()
-        snapshot = record.details.get("snapshot_id")
+        record = self._record if self._record is not None else self._refresh()
+        snapshot = snapshot_of(record)
         if snapshot is None and self._record is not None:
-            snapshot = self._refresh_alive().details.get("snapshot_id")
-        return snapshot if isinstance(snapshot, str) else None
+            snapshot = snapshot_of(self._refresh())
+        return snapshot
 
     def restore_snapshot(
         self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None
@@ -93,7 +107,7 @@ class RunSubmittedMixin:
         Raises:
             NotFound: the run has no snapshot, or the snapshot does not exist.
         """
-        from runyard.compute.snapshot import restore_snapshot
+        from runyard.artifacts.snapshots import restore_snapshot
 
         snapshot = snapshot_id or self.get_snapshot_id()
         if not snapshot:
@@ -101,7 +115,7 @@ class RunSubmittedMixin:
                 f"Run {self.id} has no snapshot; submitted runs and runs started with "
                 "start_logging(snapshot_directory=...) have one."
             )
-        artifacts = self.workspace._artifacts
+        artifacts = self.workspace.resources.artifacts
         target = os.fspath(path) if path is not None else f"{snapshot}.zip"
         if not target.lower().endswith(".zip"):
             restore_snapshot(artifacts, snapshot, target)

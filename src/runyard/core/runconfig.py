@@ -9,14 +9,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from runyard.errors import InvalidArgument
-
 # SDK v1 imports the distributed configurations from here (azureml.core.runconfig).
-from runyard.train.distributed import (  # noqa: F401
+from runyard.core.distributed import (  # noqa: F401
     MpiConfiguration,
     PyTorchConfiguration,
     TensorflowConfiguration,
 )
+from runyard.errors import InvalidArgument
 
 #: A run's maximum duration when none is given (30 days, SDK v1's default).
 DEFAULT_MAX_RUN_DURATION_S = 30 * 24 * 3600

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runyard.entities.definition import DistributedSpec
 
 from runyard.core.runconfig import RunConfiguration
 from runyard.errors import InvalidArgument
@@ -92,9 +95,9 @@ class ScriptRunConfig:
         # version and distribution, and notes for the run's log.
         self._inputs: list[Any] = []
         self._framework_version: str | None = None
-        self._distributed: dict[str, Any] | None = None
+        self._distributed: DistributedSpec | None = None
         if distributed_job_config is not None:
-            from runyard.train.distributed import describe_distribution
+            from runyard.core.distributed import describe_distribution
 
             self._distributed = describe_distribution(
                 distributed_job_config, self.run_config.node_count

@@ -5,29 +5,27 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 from runyard.config import WorkspaceConfig, find_config_file
 from runyard.entities.validation import check_entity_name
 from runyard.errors import AlreadyExists, InvalidArgument, NotFound
+from runyard.resources import WorkspaceResources
+from runyard.settings import Settings
 
 if TYPE_CHECKING:
-    from runyard.artifacts.store import ArtifactStore
     from runyard.core.datastore import Datastore
     from runyard.core.experiment import Experiment
     from runyard.core.model import Model
     from runyard.core.run import Run
-    from runyard.tracking.buffer import MetricBuffer
-    from runyard.tracking.store import TrackingStore
 
 WORKSPACE_MARKER = "workspace.json"
 DEFAULT_DATASTORE = "workspaceblobstore"
 
 
-def runyard_home() -> str:
+def runyard_home(settings: Settings | None = None) -> str:
     """Where embedded workspaces live by default: ``$RUNYARD_HOME`` or ``~/.runyard``."""
-    return os.environ.get("RUNYARD_HOME") or os.path.join(os.path.expanduser("~"), ".runyard")
+    return (settings or Settings.from_env()).home_dir
 
 
 class Workspace:
@@ -38,12 +36,21 @@ class Workspace:
     :meth:`from_config` or :meth:`get`.
     """
 
-    def __init__(self, config: WorkspaceConfig) -> None:
-        self._config = config
-        self._store_obj: TrackingStore | None = None
-        self._artifacts_obj: ArtifactStore | None = None
-        self._buffer_obj: MetricBuffer | None = None
-        self._lock = threading.Lock()
+    def __init__(self, config: WorkspaceConfig, *, _settings: Settings | None = None) -> None:
+        self._resources = WorkspaceResources(config, _settings)
+
+    @classmethod
+    def _wrap(cls, resources: WorkspaceResources) -> Workspace:
+        """The SDK front over resources someone else opened (the executor's, a backend's)."""
+        ws = cls.__new__(cls)
+        ws._resources = resources
+        return ws
+
+    @property
+    def resources(self) -> WorkspaceResources:
+        """The workspace's stores, below the SDK: its TrackingStore, ArtifactStore, metric
+        buffer and settings (for code that talks to the ports directly)."""
+        return self._resources
 
     # -- finding and creating ------------------------------------------------------
     @classmethod
@@ -103,7 +110,7 @@ class Workspace:
                 return cls(WorkspaceConfig(name, path=folder))
             os.makedirs(folder, exist_ok=True)
             ws = cls(WorkspaceConfig(name, path=folder))
-        ws._store.list_experiments()  # creates the schema now, so errors show here
+        ws.resources.store.list_experiments()  # creates the schema now, so errors show here
         ws._ensure_default_datastore()
         if not tracking_uri:
             tmp = os.path.join(folder, WORKSPACE_MARKER + ".partial")
@@ -158,13 +165,7 @@ class Workspace:
     @classmethod
     def _from_json(cls, text: str) -> Workspace:
         """The workspace of a submitted run (its config travels as JSON in the env)."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidArgument(
-                f"Workspace config in the environment is not JSON: {exc}"
-            ) from exc
-        return cls(WorkspaceConfig.from_dict(data, source="RUNYARD_WORKSPACE"))
+        return cls._wrap(WorkspaceResources.from_json(text))
 
     def write_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
@@ -182,25 +183,28 @@ class Workspace:
         os.makedirs(folder, exist_ok=True)
         file = os.path.join(folder, file_name or "config.json")
         with open(file, "w", encoding="utf-8") as fh:
-            json.dump(self._config.to_dict(), fh, indent=2, sort_keys=True)
+            json.dump(self._resources.config.to_dict(), fh, indent=2, sort_keys=True)
             fh.write("\n")
         return file
 
     # -- what it holds -------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self._config.workspace_name
+        return self._resources.config.workspace_name
 
     @property
     def config(self) -> WorkspaceConfig:
-        return self._config
+        return self._resources.config
 
     @property
     def experiments(self) -> dict[str, Experiment]:
         """Experiments by name."""
         from runyard.core.experiment import Experiment
 
-        return {e.name: Experiment(self, e.name, _record=e) for e in self._store.list_experiments()}
+        return {
+            e.name: Experiment(self, e.name, _record=e)
+            for e in self.resources.store.list_experiments()
+        }
 
     @property
     def models(self) -> dict[str, Model]:
@@ -214,82 +218,48 @@ class Workspace:
         """Registered datastores by name."""
         from runyard.core.datastore import Datastore
 
-        return {r.name: Datastore._from_record(self, r) for r in self._store.list_datastores()}
+        return {
+            r.name: Datastore._from_record(self, r) for r in self.resources.store.list_datastores()
+        }
 
     def get_default_datastore(self) -> Datastore:
         """The workspace's default datastore (``workspaceblobstore`` unless changed)."""
         from runyard.core.datastore import Datastore
 
-        return Datastore._from_record(self, self._store.get_datastore(None))
+        return Datastore._from_record(self, self.resources.store.get_datastore(None))
 
     def set_default_datastore(self, name: str) -> None:
         """Make the named datastore the default."""
-        record = self._store.get_datastore(name)
+        record = self.resources.store.get_datastore(name)
         record.is_default = True
-        self._store.save_datastore(record, overwrite=True)
+        self.resources.store.save_datastore(record, overwrite=True)
 
     def get_runs(self, experiment_name: str | None = None) -> list[Run]:
         """Runs of every experiment (or one), newest first."""
-        from runyard.compute.liveness import check_liveness
         from runyard.core.run import Run
 
         return [
-            Run._from_record(self, check_liveness(self, r))
-            for r in self._store.list_runs(experiment_name=experiment_name)
+            Run._from_record(self, r)
+            for r in self.resources.store.list_runs(experiment_name=experiment_name)
         ]
 
     def get_details(self) -> dict[str, Any]:
         """The workspace's name and where it keeps things."""
         return {
             "name": self.name,
-            "path": self._config.path,
-            "tracking_uri": _redact(self._config.resolved_tracking_uri),
-            "artifact_uri": self._config.resolved_artifact_uri,
+            "path": self._resources.config.path,
+            "tracking_uri": _redact(self._resources.config.resolved_tracking_uri),
+            "artifact_uri": self._resources.config.resolved_artifact_uri,
         }
-
-    # -- resources (opened on first use, closed by close()) ------------------------
-    @property
-    def _store(self) -> TrackingStore:
-        if self._store_obj is None:
-            with self._lock:
-                if self._store_obj is None:
-                    from runyard.tracking import open_tracking_store
-
-                    self._store_obj = open_tracking_store(self._config.resolved_tracking_uri)
-        return self._store_obj
-
-    @property
-    def _artifacts(self) -> ArtifactStore:
-        if self._artifacts_obj is None:
-            with self._lock:
-                if self._artifacts_obj is None:
-                    from runyard.artifacts.store import FsspecArtifactStore
-
-                    self._artifacts_obj = FsspecArtifactStore(
-                        self._config.resolved_artifact_uri, self._config.storage_options
-                    )
-        return self._artifacts_obj
-
-    @property
-    def _metric_buffer(self) -> MetricBuffer:
-        if self._buffer_obj is None:
-            with self._lock:
-                if self._buffer_obj is None:
-                    from runyard.tracking.buffer import MetricBuffer
-
-                    self._buffer_obj = MetricBuffer(lambda batch: self._store.log_metrics(batch))
-        if self._buffer_obj.closed:  # used again after close(): runs may hold its append
-            self._buffer_obj.reopen()
-        return self._buffer_obj
 
     def _ensure_default_datastore(self) -> None:
         from runyard.entities.datastore import DatastoreRecord
 
         try:
-            self._store.get_datastore(None)
+            self.resources.store.get_datastore(None)
         except NotFound:
             folder = os.path.join(
-                self._config.resolved_artifact_uri, "datastores", DEFAULT_DATASTORE
+                self._resources.config.resolved_artifact_uri, "datastores", DEFAULT_DATASTORE
             )
             url = folder if "://" in folder else os.path.abspath(folder)
             if "://" not in url:
@@ -297,26 +267,17 @@ class Workspace:
             kind = "local" if "://" not in url else url.split("://", 1)[0]
             # AlreadyExists: another process created it first, which is fine.
             with contextlib.suppress(AlreadyExists):
-                self._store.save_datastore(
+                self.resources.store.save_datastore(
                     DatastoreRecord(DEFAULT_DATASTORE, url, kind=kind, is_default=True)
                 )
 
     def flush(self) -> None:
         """Write every buffered metric now."""
-        if self._buffer_obj is not None:
-            self._buffer_obj.flush()
+        self._resources.flush()
 
     def close(self) -> None:
         """Flush buffered metrics and release database connections and clients."""
-        if self._buffer_obj is not None:
-            # Kept (closed), not dropped: runs cache its append method.
-            self._buffer_obj.close()
-        if self._store_obj is not None:
-            self._store_obj.close()
-            self._store_obj = None
-        if self._artifacts_obj is not None:
-            self._artifacts_obj.close()
-            self._artifacts_obj = None
+        self._resources.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -325,7 +286,7 @@ class Workspace:
         self.close()
 
     def __repr__(self) -> str:
-        where = self._config.path or _redact(self._config.resolved_tracking_uri)
+        where = self._resources.config.path or _redact(self._resources.config.resolved_tracking_uri)
         return f"Workspace(name={self.name!r}, location={where!r})"
 
 

@@ -25,6 +25,29 @@ class RunStatus(str, enum.Enum):
         return self.value
 
 
+class RunErrorCode(str, enum.Enum):
+    """Why a run ended Failed or Canceled: the ``code`` of its error (``docs/runs.md``
+    explains each)."""
+
+    LAUNCH_FAILED = "LaunchFailed"  # the backend could not start the executor
+    EXECUTOR_NOT_STARTED = "ExecutorNotStarted"  # its Ray task ended before the executor ran
+    EXECUTOR_LOST = "ExecutorLost"  # the executor stopped heart-beating and is gone
+    NODE_LOST = "NodeLost"  # the Ray node carrying the run went away
+    EXECUTOR_TERMINATED = "ExecutorTerminated"  # SIGTERM to the executor (not a cancel)
+    EXECUTOR_ERROR = "ExecutorError"  # a bug or a fault in the executor itself
+    SETUP_FAILED = "SetupFailed"  # the run could not be set up (snapshot, data, arguments)
+    ENVIRONMENT_BUILD_FAILED = "EnvironmentBuildFailed"  # the environment could not be built
+    SCRIPT_FAILED = "ScriptFailed"  # the script exited non-zero or called run.fail()
+    RUN_TIMEOUT = "RunTimeout"  # longer than max_run_duration_seconds
+    WORKER_FAILED = "WorkerFailed"  # a process of a distributed run failed
+    OUTPUTS_INCOMPLETE = "OutputsIncomplete"  # some of ./outputs could not be kept
+    METRICS_LOST = "MetricsLost"  # logged values could not be stored
+    CANCELED = "Canceled"  # canceled by request
+
+    def __str__(self) -> str:
+        return self.value
+
+
 TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
 
 _S = RunStatus
@@ -75,8 +98,9 @@ class RunRecord:
     error: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)
-    # Free-form facts recorded by the executor: the run configuration, the exact
-    # package versions of the environment, the snapshot id, warnings.
+    # Facts recorded about the run, each key with one writer and a typed record in
+    # ``runyard.entities.run_details``: runDefinition, executor, placement, script,
+    # environment, processes, warnings.
     details: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -17,8 +17,13 @@ _ADAPTERS = {
 }
 
 
-def open_tracking_store(uri: str) -> TrackingStore:
-    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``)."""
+def open_tracking_store(uri: str, *, busy_timeout_s: float = 30.0) -> TrackingStore:
+    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``).
+
+    Args:
+        uri: the tracking URI.
+        busy_timeout_s: how long a SQLite writer waits for another one.
+    """
     import importlib
 
     scheme = uri.split(":", 1)[0].split("+", 1)[0].lower()
@@ -29,7 +34,7 @@ def open_tracking_store(uri: str) -> TrackingStore:
         )
     module, cls, _extra = _ADAPTERS[scheme]
     store_cls = getattr(importlib.import_module(module), cls)
-    store: TrackingStore = store_cls(uri)
+    store: TrackingStore = store_cls(uri, busy_timeout_s=busy_timeout_s)
     return store
 
 

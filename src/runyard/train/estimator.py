@@ -216,7 +216,9 @@ class Estimator:
         )
         config._inputs = list(self.inputs)
         config._framework_version = self.framework_version
-        config._distributed = _describe_distribution(self.distributed_training, self.node_count)
+        from runyard.core.distributed import describe_distribution
+
+        config._distributed = describe_distribution(self.distributed_training, self.node_count)
         config._notes = list(self.notes)
         return config
 
@@ -236,17 +238,3 @@ def _project(requirement: str) -> str:
     from runyard.environments.requirements import requirement_name
 
     return requirement_name(requirement.split("::", 1)[-1])
-
-
-def _describe_distribution(distribution: Any, node_count: int) -> dict[str, Any] | None:
-    if distribution is None:
-        return None if node_count == 1 else {"kind": "none", "nodeCount": node_count}
-    if isinstance(distribution, str):
-        return {"kind": distribution.lower(), "nodeCount": node_count}
-    described: dict[str, Any] = {"kind": type(distribution).__name__.lower()}
-    for key in ("process_count_per_node", "worker_count", "parameter_server_count"):
-        value = getattr(distribution, key, None)
-        if isinstance(value, int):
-            described[key] = value
-    described["nodeCount"] = node_count
-    return described

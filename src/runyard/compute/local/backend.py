@@ -10,15 +10,17 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from runyard.compute import node
-from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
-from runyard.compute.local import slots
+from runyard.compute.backend import ComputeBackend, TargetStatus
 from runyard.entities.run import RunStatus
+from runyard.entities.run_details import EXECUTOR, ExecutorInfo
 from runyard.errors import BackendError, InvalidState
+from runyard.node import local_record, processes, slots
+from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
 
 if TYPE_CHECKING:
-    from runyard.core.workspace import Workspace
     from runyard.entities.compute import ComputeTargetRecord
+    from runyard.entities.definition import RunDefinition
+    from runyard.resources import WorkspaceResources
 
 _ACTIVE = (
     RunStatus.QUEUED,
@@ -39,55 +41,52 @@ class LocalComputeBackend(ComputeBackend):
     """Places executors on this machine, optionally at most ``max_concurrent_runs`` at once.
 
     Args:
-        workspace: the workspace the runs belong to.
+        resources: the workspace (stores and settings) the runs belong to.
         record: the target (``kind`` ``local``; ``config["max_concurrent_runs"]`` optional).
     """
 
-    def __init__(self, workspace: Workspace, record: ComputeTargetRecord) -> None:
-        self._workspace = workspace
-        self._record = record
+    def __init__(self, resources: WorkspaceResources, record: ComputeTargetRecord) -> None:
+        super().__init__(resources, record)
         limit = record.config.get("max_concurrent_runs")
         self.max_concurrent_runs: int | None = int(limit) if limit else None
 
-    def launch(self, run_id: str, workspace_json: str, resources: ResourceRequest) -> None:
+    def launch(self, run_id: str, definition: RunDefinition) -> None:
         """Start the run's executor as a detached process; it waits for a slot itself.
 
         Raises:
             BackendError: the executor process could not be started.
         """
-        run_dir = os.path.join(node.scratch_root(), run_id)
+        settings = self._resources.settings
+        run_dir = local_record.run_folder(settings.scratch_dir, run_id)
         os.makedirs(run_dir, exist_ok=True)
         output = os.path.join(run_dir, EXECUTOR_OUT)
         env = dict(os.environ)
-        from runyard.core.run import ENV_RUN_ID, ENV_WORKSPACE
-
-        env[ENV_WORKSPACE] = workspace_json
+        env.update(settings.to_env())
+        env[ENV_WORKSPACE] = self._resources.config.to_json()
         env.pop(ENV_RUN_ID, None)  # the submitter may itself be a run
         env["RUNYARD_EXECUTOR_OUT"] = output
         env.pop(slots.SLOTS_ENV, None)
         if self.max_concurrent_runs:
             folder = slots.slots_dir(
-                node.scratch_root(),
-                self._workspace.config.resolved_tracking_uri,
+                settings.scratch_dir,
+                self._resources.config.resolved_tracking_uri,
                 self._record.name,
             )
             env[slots.SLOTS_ENV] = slots.encode(self.max_concurrent_runs, folder)
-        command = [sys.executable, "-m", "runyard.execute", run_id]
+        command = [sys.executable, "-m", "runyard.node", run_id]
         launched_at = time.time()
         pid = self._spawn(command, env, output)
-        self._workspace._store.update_run(
-            run_id,
-            details={
-                "executor": {
-                    "host": node.hostname(),
-                    "pid": pid,
-                    "pidStart": node.process_start_time(pid),
-                    "launchedAt": launched_at,
-                    "backend": "local",
-                    "output": output,
-                }
-            },
+        start = processes.process_start_time(pid)
+        local_record.update(settings.scratch_dir, run_id, executor_pid=pid, executor_start=start)
+        info = ExecutorInfo(
+            host=processes.hostname(),
+            pid=pid,
+            pid_start=start,
+            backend="local",
+            launched_at=launched_at,
+            output=output,
         )
+        self._resources.store.update_run(run_id, details={EXECUTOR: info.to_dict()})
 
     @staticmethod
     def _spawn(command: list[str], env: dict[str, str], output: str) -> int:
@@ -126,23 +125,24 @@ class LocalComputeBackend(ComputeBackend):
     def cancel(self, run_id: str) -> None:
         """Ask the executor to stop (SIGTERM: it stops the script's process group and marks
         the run Canceled). When the executor is gone, stop what is left and mark it here."""
-        store = self._workspace._store
+        store = self._resources.store
         record = store.get_run(run_id)
         if record.is_terminal:
             return
-        executor = record.details.get("executor") or {}
-        pid = executor.get("pid")
+        # Only a process this node recorded itself is signalled (never a pid from the store).
+        mine = local_record.read(self._resources.settings.scratch_dir, run_id)
+        pid = mine.executor_pid if mine else None
         if (
-            executor.get("host") == node.hostname()
-            and isinstance(pid, int)
-            and node.process_alive(pid, executor.get("pidStart"))
+            mine is not None
+            and pid is not None
+            and processes.process_alive(pid, mine.executor_start)
         ):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
             return
-        from runyard.compute.liveness import _stop_leftover_script
+        from runyard.node.liveness import stop_leftover_script
 
-        _stop_leftover_script(record)
+        stop_leftover_script(self._resources, run_id)
         with contextlib.suppress(InvalidState):
             store.set_run_status(
                 run_id,
@@ -154,13 +154,13 @@ class LocalComputeBackend(ComputeBackend):
     def status(self) -> TargetStatus:
         """This machine as one node: busy while runs of the target are active."""
         counts: dict[RunStatus, int] = {}
-        for record in self._workspace._store.list_runs(statuses=list(_ACTIVE)):
+        for record in self._resources.store.list_runs(statuses=list(_ACTIVE)):
             if (record.target or "local") == self._record.name:
                 counts[record.status] = counts.get(record.status, 0) + 1
         queued = counts.get(RunStatus.QUEUED, 0)
         running = sum(counts.values()) - queued
         details: dict[str, Any] = {
-            "host": node.hostname(),
+            "host": processes.hostname(),
             "max_concurrent_runs": self.max_concurrent_runs,
             "cpus": os.cpu_count(),
         }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runyard.compute.ray.sizes import NodeShape
+from runyard.compute.sizes import NodeShape
 
 HEAD_NODE_TYPE = "ray.head.default"
 SIMULATED_OBJECT_STORE_BYTES = 200 * 2**20

@@ -14,7 +14,7 @@ drops its task); a running executor sees CancelRequested in the store, stops its
 and marks the run Canceled.
 
 An executor that dies with its node stops heart-beating and the run is marked Failed by
-:mod:`runyard.compute.liveness`; a node lost while its machine lives on is caught by the
+:mod:`runyard.node.liveness`; a node lost while its machine lives on is caught by the
 executor's watcher (:mod:`runyard.compute.ray.entry`), which marks the run Failed saying so.
 """
 
@@ -28,9 +28,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
+from runyard.compute.layout import Layout, layout_of
 from runyard.compute.ray.dispatcher import dispatcher_job_id, ensure_dispatcher
 from runyard.compute.ray.gang import GANG_ENV
-from runyard.compute.ray.jobs import RayJobsClient, RayNode
+from runyard.compute.ray.jobs import RayJobsClient, RayNode, end_run, job_id_of
 from runyard.compute.ray.placement import (
     Placement,
     check_gang_fits,
@@ -47,23 +48,16 @@ from runyard.compute.ray.settings import (
     check_workspace_reaches_nodes,
 )
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
-from runyard.errors import BackendError, InvalidState, NotFound, RunyardError
-from runyard.train.distributed import Layout, layout_of
+from runyard.errors import BackendError, RunyardError
 
 if TYPE_CHECKING:
-    from runyard.core.workspace import Workspace
     from runyard.entities.compute import ComputeTargetRecord
-    from runyard.tracking.store import TrackingStore
+    from runyard.entities.definition import RunDefinition
+    from runyard.resources import WorkspaceResources
 
-JOB_PREFIX = "runyard-"
 #: Seconds Ray waits, after SIGTERM, for an executor to end its run before SIGKILL.
 STOP_GRACE_S = 60
 _ACTIVE = [s for s in RunStatus if s not in TERMINAL_STATUSES and s != RunStatus.NOT_STARTED]
-
-
-def job_id_of(run_id: str) -> str:
-    """The Ray job submission id of a run."""
-    return JOB_PREFIX + run_id
 
 
 class RayComputeBackend(ComputeBackend):
@@ -71,19 +65,43 @@ class RayComputeBackend(ComputeBackend):
     test cluster, or an attached cluster).
 
     Args:
-        workspace: the workspace the runs belong to.
+        resources: the workspace (stores and settings) the runs belong to.
         record: the target (``kind`` ``cluster``; its config as ``ClusterSettings`` reads).
     """
 
-    def __init__(self, workspace: Workspace, record: ComputeTargetRecord) -> None:
-        self._workspace = workspace
-        self._record = record
+    def __init__(self, resources: WorkspaceResources, record: ComputeTargetRecord) -> None:
+        super().__init__(resources, record)
         self._settings = ClusterSettings.from_config(record.name, record.config)
         self._client_obj: RayJobsClient | None = None
 
     @property
     def settings(self) -> ClusterSettings:
         return self._settings
+
+    @property
+    def address(self) -> str | None:
+        """The job API URL of the target's Ray cluster."""
+        settings = self._settings
+        return settings.address or (settings.head.address if settings.head else None)
+
+    # -- provisioning -----------------------------------------------------------------
+    def provision(self) -> ComputeTargetRecord:
+        """Start the target's Ray head (or check the attached cluster); the record saved."""
+        from runyard.compute.ray.provision import provision
+
+        self._record = provision(self._resources, self._record)
+        self._settings = ClusterSettings.from_config(self._record.name, self._record.config)
+        self._client_obj = None
+        # The dispatcher takes seconds to start: now, so that the first run does not wait.
+        self.ensure_dispatcher(self._resources.config.to_json())
+        return self._record
+
+    def deprovision(self) -> None:
+        """Stop the target's runs and the Ray head Runyard started (an attached cluster is
+        left running)."""
+        from runyard.compute.ray.provision import deprovision
+
+        deprovision(self._resources, self._record)
 
     def _client(self) -> RayJobsClient:
         if self._client_obj is None:
@@ -93,7 +111,7 @@ class RayComputeBackend(ComputeBackend):
         return self._client_obj
 
     # -- launch -----------------------------------------------------------------------
-    def launch(self, run_id: str, workspace_json: str, resources: ResourceRequest) -> None:
+    def launch(self, run_id: str, definition: RunDefinition) -> None:
         """Queue the run for the target's dispatcher, which places its executor as a Ray
         task (a distributed run: as its own Ray job); it waits in Ray until a node is free.
 
@@ -106,7 +124,7 @@ class RayComputeBackend(ComputeBackend):
         if self._settings.mode != ATTACHED:
             from runyard.compute.ray.provision import ensure_head
 
-            record = ensure_head(self._workspace, self._record)
+            record = ensure_head(self._resources, self._record)
             if record is not self._record:  # the head was restarted: new ports and token
                 self._record = record
                 self._settings = ClusterSettings.from_config(record.name, record.config)
@@ -115,18 +133,20 @@ class RayComputeBackend(ComputeBackend):
         nodes = client.nodes()
         address = client.address
         check_workspace_reaches_nodes(
-            self._workspace.config, self._record.name, address, [n.ip for n in nodes if n.alive]
+            self._resources.config, self._record.name, address, [n.ip for n in nodes if n.alive]
         )
+        resources = definition.resources
+        workspace_json = self._resources.config.to_json()
         placement = self._place(resources, nodes)
-        env = self._settings.forwarded_environment()
+        env = {**self._resources.settings.to_env(), **self._settings.forwarded_environment()}
         python = self._settings.executor_python()
-        layout = self._layout(run_id, resources)
+        layout = layout_of(definition.distributed, resources.node_count)
         if layout.processes > 1:
             placement = self._place_gang(placement, layout, nodes)
             self._submit_gang(run_id, workspace_json, python, env, placement, layout)
             return
         self.ensure_dispatcher(workspace_json)
-        self._workspace._store.update_run(
+        self._resources.store.update_run(
             run_id,
             details={
                 "rayDispatch": {
@@ -147,7 +167,7 @@ class RayComputeBackend(ComputeBackend):
         return ensure_dispatcher(
             self._client(),
             job_id=dispatcher_job_id(
-                self._workspace.config.resolved_tracking_uri, self._record.name
+                self._resources.config.resolved_tracking_uri, self._record.name
             ),
             target=self._record.name,
             python=self._settings.executor_python(),
@@ -186,7 +206,7 @@ class RayComputeBackend(ComputeBackend):
             num_gpus=0,
             metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
         )
-        self._workspace._store.update_run(
+        self._resources.store.update_run(
             run_id,
             details={
                 "rayJob": {
@@ -199,10 +219,6 @@ class RayComputeBackend(ComputeBackend):
                 }
             },
         )
-
-    def _layout(self, run_id: str, resources: ResourceRequest) -> Layout:
-        definition = self._workspace._store.get_run(run_id).details.get("runDefinition") or {}
-        return layout_of(definition.get("distributed"), resources.node_count)
 
     def _place_gang(self, placement: Placement, layout: Layout, nodes: list[RayNode]) -> Placement:
         local = self._settings.mode == LOCAL
@@ -245,7 +261,7 @@ class RayComputeBackend(ComputeBackend):
     def cancel(self, run_id: str) -> None:
         """Cancel a run whose executor has not started (its task or job never runs); a
         running executor marks its run Canceled itself, on seeing CancelRequested."""
-        store = self._workspace._store
+        store = self._resources.store
         record = store.get_run(run_id)
         if record.is_terminal:
             return
@@ -253,7 +269,7 @@ class RayComputeBackend(ComputeBackend):
             with contextlib.suppress(BackendError):
                 self._client().stop(job_id_of(run_id))
         if not _executor_started(record):
-            self.end_run(store, record, RunStatus.CANCELED, "Canceled before it started.")
+            end_run(store, record, RunStatus.CANCELED, "Canceled before it started.")
 
     # -- state ------------------------------------------------------------------------
     def status(self) -> TargetStatus:
@@ -269,7 +285,7 @@ class RayComputeBackend(ComputeBackend):
             "max_nodes": settings.max_nodes,
             "warnings": list(settings.warnings),
         }
-        store = self._workspace._store
+        store = self._resources.store
         runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
         queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
         if settings.mode != ATTACHED and settings.head is None:
@@ -293,13 +309,13 @@ class RayComputeBackend(ComputeBackend):
             processes = (run.details.get("distributed") or {}).get("processes") or []
             busy_nodes |= {p.get("node") for p in processes if "exitCode" not in p}
         dispatcher = jobs.get(
-            dispatcher_job_id(self._workspace.config.resolved_tracking_uri, self._record.name)
+            dispatcher_job_id(self._resources.config.resolved_tracking_uri, self._record.name)
         )
         details["dispatcher"] = dispatcher.status if dispatcher is not None else "not started"
         waiting = any(r.status == RunStatus.QUEUED and "rayDispatch" in r.details for r in runs)
         if waiting and (dispatcher is None or dispatcher.is_terminal):
             # Runs wait for a dispatcher that is gone (it died with its node): start another.
-            details["dispatcher"] = self.ensure_dispatcher(self._workspace.config.to_json())
+            details["dispatcher"] = self.ensure_dispatcher(self._resources.config.to_json())
         busy = sum(1 for n in nodes if n.node_id in busy_nodes)
         details["nodes"] = [
             {"id": n.node_id, "ip": n.ip, "head": n.is_head, "resources": n.resources}
@@ -321,7 +337,7 @@ class RayComputeBackend(ComputeBackend):
         """Mark Failed the active distributed runs whose Ray job ended (or vanished)
         before their executor started: Ray could not start it, so nothing else ever will.
         (The dispatcher does the same for the runs it placed.)"""
-        store = self._workspace._store
+        store = self._resources.store
         if runs is None:
             runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
         waiting = [r for r in runs if not _executor_started(r) and "rayJob" in r.details]
@@ -343,24 +359,9 @@ class RayComputeBackend(ComputeBackend):
                 else "The Ray cluster no longer knows the run's job (it was restarted)"
             )
             if fresh.status == RunStatus.CANCEL_REQUESTED:
-                self.end_run(store, fresh, RunStatus.CANCELED, "Canceled before it started.")
+                end_run(store, fresh, RunStatus.CANCELED, "Canceled before it started.")
             else:
-                self.end_run(
-                    store, fresh, RunStatus.FAILED, f"{reason} before its executor started."
-                )
-
-    @staticmethod
-    def end_run(store: TrackingStore, record: RunRecord, status: RunStatus, message: str) -> None:
-        """End a run whose executor is not there to do it (compare-and-set: a run that moved
-        meanwhile is left to whoever moved it)."""
-        code = "Canceled" if status == RunStatus.CANCELED else "RayJobEnded"
-        with contextlib.suppress(InvalidState, NotFound):
-            store.set_run_status(
-                record.run_id,
-                status,
-                error={"code": code, "message": message},
-                expected=[record.status],
-            )
+                end_run(store, fresh, RunStatus.FAILED, f"{reason} before its executor started.")
 
 
 def _executor_started(record: RunRecord) -> bool:

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.errors import BackendError
@@ -41,6 +41,9 @@ POLL_S = 0.1
 TARGET_CHECK_S = 5.0
 #: Seconds a starting dispatcher may take before the backend gives up waiting for it.
 START_TIMEOUT_S = 120.0
+
+if TYPE_CHECKING:
+    from runyard.resources import WorkspaceResources
 
 
 def dispatcher_job_id(tracking_uri: str, target: str) -> str:
@@ -109,20 +112,17 @@ def run_executor(run_id: str, python: str, env: dict[str, str]) -> int:
 
 
 def _run_here(run_id: str, env: dict[str, str]) -> int:
-    """Run the executor in this process, then leave the process as it was (environment,
-    working folder, SIGTERM handler) for the next task."""
+    """Run the executor in this process, then leave the process as it was (working folder,
+    SIGTERM handler) for the next task. The executor is handed its variables; this
+    process's own environment is neither read by it nor changed."""
     from runyard.compute.ray import entry
 
-    saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
     in_main = threading.current_thread() is threading.main_thread()
     saved_handler = signal.getsignal(signal.SIGTERM) if in_main else None
-    os.environ.update(env)
     try:
-        return entry.main([run_id])
+        return entry.carry(run_id, {**os.environ, **env})
     finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
         with contextlib.suppress(OSError):
             os.chdir(saved_cwd)
         if in_main and saved_handler is not None:
@@ -133,13 +133,13 @@ class Dispatcher:
     """Submits a Ray task for every Queued run of ``target`` that asked for one.
 
     Args:
-        workspace: the workspace of the target.
+        resources: the workspace (stores and settings) of the target.
         target: the target's name.
     """
 
-    def __init__(self, workspace: Any, target: str) -> None:
-        self.ws = workspace
-        self.store = workspace._store
+    def __init__(self, resources: WorkspaceResources, target: str) -> None:
+        self.resources = resources
+        self.store = resources.store
         self.target = target
         self.tasks: dict[str, Any] = {}  # run id -> its task's ObjectRef
         self.stopping = threading.Event()
@@ -286,15 +286,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from runyard.core.workspace import Workspace
+    from runyard.resources import WorkspaceResources
 
-    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
-    dispatcher = Dispatcher(workspace, args[0])
+    resources = WorkspaceResources.from_json(os.environ["RUNYARD_WORKSPACE"])
+    dispatcher = Dispatcher(resources, args[0])
     signal.signal(signal.SIGTERM, lambda *_: dispatcher.stopping.set())
     try:
         return dispatcher.run()
     finally:
-        workspace.close()
+        resources.close()
 
 
 if __name__ == "__main__":

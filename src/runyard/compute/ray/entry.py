@@ -7,7 +7,7 @@ gang, whose Ray worker process is our parent. The executor runs in this very pro
 whatever Ray does to the worker's children when the node goes (on a lost machine,
 everything; on a machine that lives on, Ray kills its workers' child processes) happens to
 the executor: it stops heart-beating and the run is marked Failed by
-:mod:`runyard.compute.liveness`, which also stops a script left behind. When the worker
+:mod:`runyard.node.liveness`, which also stops a script left behind. When the worker
 dies and this process is spared, a watcher thread sees its parent change, marks the run
 Failed saying its node was lost, and stops the executor (which stops the script).
 """
@@ -20,21 +20,25 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from runyard.execute import Executor
+from runyard.entities.run import RunErrorCode
+from runyard.entities.run_details import PLACEMENT
+from runyard.resources import WorkspaceResources
 
-NODE_LOST = "NodeLost"
+if TYPE_CHECKING:
+    from runyard.node.executor import Executor
+
+NODE_LOST = RunErrorCode.NODE_LOST.value
 POLL_S = 0.5
 
 
-def _mark_node_lost(run_id: str) -> None:
-    from runyard.core.workspace import Workspace
+def _mark_node_lost(run_id: str, environ: dict[str, str]) -> None:
     from runyard.entities.run import RunStatus
     from runyard.errors import InvalidState
+    from runyard.resources import WorkspaceResources
 
-    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
+    resources = WorkspaceResources.from_json(environ["RUNYARD_WORKSPACE"])
     try:
-        store = workspace._store
+        store = resources.store
         record = store.get_run(run_id)
         if record.is_terminal:
             return
@@ -56,23 +60,49 @@ def _mark_node_lost(run_id: str) -> None:
                 expected=[record.status],
             )
     finally:
-        workspace.close()
+        resources.close()
 
 
-def _watch(run_id: str, supervisor: int, executor: Executor) -> None:
+def _watch(run_id: str, supervisor: int, executor: Executor, environ: dict[str, str]) -> None:
     while not executor.done.wait(POLL_S):
         if os.getppid() != supervisor:
             print(f"runyard: the Ray worker of run {run_id} is gone: node lost", flush=True)
             try:
-                _mark_node_lost(run_id)
+                _mark_node_lost(run_id, environ)
             finally:
                 executor.stop.set()
             return
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Carry run ``RUN_ID`` (as ``python -m runyard.execute``) and watch our parent, the Ray
+def carry(run_id: str, environ: dict[str, str]) -> int:
+    """Carry run ``run_id`` with the executor in this process, given the variables it runs
+    with (this process's own are neither read nor changed), and watch our parent, the Ray
     worker that holds the run's resources."""
+    from runyard.node.executor import Executor
+    from runyard.settings import Settings
+
+    supervisor = os.getppid()
+    resources = WorkspaceResources.from_json(
+        environ["RUNYARD_WORKSPACE"], Settings.from_env(environ)
+    )
+    try:
+        node_id = environ.get("RUNYARD_RAY_NODE_ID")
+        if node_id:  # where Ray placed the run, for get_status() and people reading
+            with contextlib.suppress(Exception):
+                resources.store.update_run(run_id, details={PLACEMENT: {"node": node_id}})
+        executor = Executor(resources, run_id, environ)
+        watcher = threading.Thread(
+            target=_watch, args=(run_id, supervisor, executor, environ), name="runyard-node-watch"
+        )
+        watcher.daemon = True
+        watcher.start()
+        return executor.run()
+    finally:
+        resources.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m runyard.compute.ray.entry RUN_ID``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or not os.environ.get("RUNYARD_WORKSPACE"):
         print(
@@ -80,26 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from runyard.core.workspace import Workspace
-    from runyard.execute import Executor
-
-    run_id = args[0]
-    supervisor = os.getppid()
-    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
-    try:
-        node_id = os.environ.get("RUNYARD_RAY_NODE_ID")
-        if node_id:  # where Ray placed the run, for get_status() and people reading
-            with contextlib.suppress(Exception):
-                workspace._store.update_run(run_id, details={"rayNode": node_id})
-        executor = Executor(workspace, run_id)
-        watcher = threading.Thread(
-            target=_watch, args=(run_id, supervisor, executor), name="runyard-node-watch"
-        )
-        watcher.daemon = True
-        watcher.start()
-        return executor.run()
-    finally:
-        workspace.close()
+    return carry(args[0], dict(os.environ))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
 The gang is a small Ray driver. It asks Ray for a placement group of one bundle per process
 (spread over the nodes; the run stays Queued while Ray cannot give them all), starts one
 actor in each bundle, learns each actor's node and a free port there, and gives every
-process its place in the job (:func:`runyard.train.distributed.process_environment`):
-rank 0 runs the ordinary executor (``python -m runyard.execute``), which carries the run;
+process its place in the job (:func:`runyard.compute.layout.process_environment`):
+rank 0 runs the ordinary executor (``python -m runyard.node``), which carries the run;
 the other ranks run :mod:`runyard.compute.ray.worker`.
 
 When a worker fails (its script exits non-zero, or its node or process dies) while the
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 GANG_ENV = "RUNYARD_RAY_GANG"
 WORKER_GRACE_S = 30.0
@@ -79,18 +79,18 @@ class Gang:
     """Starts and watches the processes of run ``run_id``.
 
     Args:
-        workspace: the run's workspace.
+        resources: the run's workspace.
         run_id: the run.
         spec: the gang settings: ``processes``, ``layout`` (a Layout as a dict), ``bundle``
             (``{"CPU": ..., "GPU": ...}``), ``python`` and ``env`` (variables for every
             process).
     """
 
-    def __init__(self, workspace: Any, run_id: str, spec: dict[str, Any]) -> None:
-        from runyard.train.distributed import Layout
+    def __init__(self, resources: WorkspaceResources, run_id: str, spec: dict[str, Any]) -> None:
+        from runyard.compute.layout import Layout
 
-        self.ws = workspace
-        self.store = workspace._store
+        self.resources = resources
+        self.store = resources.store
         self.run_id = run_id
         self.spec = spec
         self.layout = Layout(**spec["layout"])
@@ -132,7 +132,7 @@ class Gang:
         import ray
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-        from runyard.train.distributed import process_environment
+        from runyard.compute.layout import process_environment
 
         bundle = self.spec["bundle"]
         member: Any = ray.remote(GangMember)
@@ -158,7 +158,7 @@ class Gang:
                 **process_environment(self.layout, rank, endpoints, nodes),
             }
             command = (
-                [python, "-m", "runyard.execute", self.run_id]
+                [python, "-m", "runyard.node", self.run_id]
                 if rank == 0
                 else [python, "-m", "runyard.compute.ray.worker", self.run_id, str(rank)]
             )
@@ -260,6 +260,10 @@ class Gang:
             self.store.update_run(self.run_id, details={"distributed": details})
 
 
+if TYPE_CHECKING:
+    from runyard.resources import WorkspaceResources
+
+
 def _failed_or_canceled(status: Any) -> Any:
     from runyard.entities.run import RunStatus
 
@@ -276,15 +280,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from runyard.core.workspace import Workspace
+    from runyard.resources import WorkspaceResources
 
-    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
-    gang = Gang(workspace, args[0], json.loads(os.environ[GANG_ENV]))
+    resources = WorkspaceResources.from_json(os.environ["RUNYARD_WORKSPACE"])
+    gang = Gang(resources, args[0], json.loads(os.environ[GANG_ENV]))
     signal.signal(signal.SIGTERM, lambda *_: gang.stopping.set())
     try:
         return gang.run()
     finally:
-        workspace.close()
+        resources.close()
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from runyard.compute import node
 from runyard.errors import BackendError, InvalidArgument
+from runyard.node import processes
 
 #: Ports of one head, each chosen free on 127.0.0.1.
 _PORT_OPTIONS = (
@@ -103,9 +103,9 @@ class HeadInfo:
 
     def processes_alive(self) -> bool:
         """Whether the head's processes still run (only knowable on the head's machine)."""
-        if self.host != node.hostname():
+        if self.host != processes.hostname():
             return True
-        return node.group_alive(self.pgid)
+        return processes.group_alive(self.pgid)
 
 
 def ray_root() -> str:
@@ -254,7 +254,7 @@ def start_local_head(
     deadline = time.monotonic() + timeout
     info = HeadInfo(
         folder=folder,
-        host=node.hostname(),
+        host=processes.hostname(),
         gcs_port=ports["port"],
         dashboard_port=ports["dashboard-port"],
         pgid=proc.pid,
@@ -311,13 +311,13 @@ def stop_local_head(info: HeadInfo, grace_seconds: float = 5.0) -> None:
     Raises:
         BackendError: the head runs on another machine than this one.
     """
-    if info.host != node.hostname():
+    if info.host != processes.hostname():
         raise BackendError(
             f"The Ray head of this target runs on {info.host!r}, not on this machine "
-            f"({node.hostname()!r}); delete the target from there."
+            f"({processes.hostname()!r}); delete the target from there."
         )
     if info.pgid > 1:
-        node.kill_process_group(info.pgid, grace_seconds=grace_seconds)
+        processes.kill_process_group(info.pgid, grace_seconds=grace_seconds)
 
 
 def remove_head_folder(info: HeadInfo) -> None:

@@ -19,9 +19,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runyard.errors import BackendError, InvalidArgument, NotFound, Unauthorized
+from runyard.compute.addresses import normalise_address
+from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
+from runyard.errors import BackendError, InvalidState, NotFound, Unauthorized
+
+if TYPE_CHECKING:
+    from runyard.tracking.store import TrackingStore
 
 #: Ray job statuses, as the job API spells them.
 PENDING = "PENDING"
@@ -70,40 +75,6 @@ class RayJob:
     @property
     def is_terminal(self) -> bool:
         return self.status in JOB_TERMINAL
-
-
-def normalise_address(address: str) -> str:
-    """The base URL of a cluster's job API from what a user gives.
-
-    Accepts ``http(s)://HOST:PORT`` and ``HOST:PORT`` (taken as HTTP), the address of the
-    Ray dashboard (port 8265 by default).
-
-    Raises:
-        InvalidArgument: an empty address, a ``ray://`` client address, or another scheme.
-    """
-    if not isinstance(address, str) or not address.strip():
-        raise InvalidArgument(
-            f"address must be the Ray dashboard URL, e.g. 'http://head:8265', got {address!r}."
-        )
-    address = address.strip().rstrip("/")
-    if address.startswith("ray://"):
-        raise InvalidArgument(
-            f"address {address!r} is a Ray Client address. Runyard submits runs through Ray's "
-            "job API: give the dashboard's address instead, e.g. 'http://HEAD:8265' (the "
-            "head's dashboard port; open it to this machine, e.g. with 'ray dashboard')."
-        )
-    if "://" not in address:
-        address = f"http://{address}"
-    scheme = address.split("://", 1)[0].lower()
-    if scheme not in ("http", "https"):
-        raise InvalidArgument(
-            f"address {address!r} has scheme {scheme!r}; use http:// or https:// (the Ray "
-            "dashboard URL, e.g. 'http://head:8265')."
-        )
-    parsed = urllib.parse.urlparse(address)
-    if not parsed.hostname:
-        raise InvalidArgument(f"address {address!r} names no host.")
-    return address
 
 
 class RayJobsClient:
@@ -293,3 +264,25 @@ def _first_line(text: str) -> str:
 
 def _last_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[-1][:500]
+
+
+#: Ray job submission ids of runs start with this.
+JOB_PREFIX = "runyard-"
+
+
+def job_id_of(run_id: str) -> str:
+    """The Ray job submission id of a run."""
+    return JOB_PREFIX + run_id
+
+
+def end_run(store: TrackingStore, record: RunRecord, status: RunStatus, message: str) -> None:
+    """End a run whose executor is not there to do it (compare-and-set: a run that moved
+    meanwhile is left to whoever moved it)."""
+    code = RunErrorCode.CANCELED if status == RunStatus.CANCELED else RunErrorCode.EXECUTOR_LOST
+    with contextlib.suppress(InvalidState, NotFound):
+        store.set_run_status(
+            record.run_id,
+            status,
+            error={"code": code.value, "message": message},
+            expected=[record.status],
+        )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runyard.compute.backend import ResourceRequest
-from runyard.compute.ray.sizes import NodeShape
+from runyard.compute.sizes import NodeShape
 from runyard.errors import InvalidArgument
 
 if TYPE_CHECKING:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
-from runyard.compute import node
 from runyard.compute.ray import head as heads
 from runyard.compute.ray.autoscaling import fake_multinode_config
 from runyard.compute.ray.jobs import RayJobsClient
@@ -34,19 +33,20 @@ from runyard.compute.ray.settings import (
     ClusterSettings,
     check_workspace_reaches_nodes,
 )
-from runyard.compute.ray.sizes import NodeShape
+from runyard.compute.sizes import NodeShape
 from runyard.entities.run import TERMINAL_STATUSES, RunStatus
 from runyard.errors import BackendError, InvalidState, missing_extra
+from runyard.node import processes
 
 if TYPE_CHECKING:
-    from runyard.core.workspace import Workspace
     from runyard.entities.compute import ComputeTargetRecord
+    from runyard.resources import WorkspaceResources
 
 #: Seconds runs of a deleted target get to end as Canceled before they are marked Failed.
 DELETE_GRACE_S = 15.0
 
 
-def provision(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTargetRecord:
+def provision(resources: WorkspaceResources, record: ComputeTargetRecord) -> ComputeTargetRecord:
     """Bring the target's cluster up and record what was started; returns the record saved.
 
     Raises:
@@ -59,40 +59,32 @@ def provision(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTarge
     config = dict(record.config)
     if settings.mode == ATTACHED:
         assert settings.address is not None
-        check_workspace_reaches_nodes(workspace.config, record.name, settings.address)
+        check_workspace_reaches_nodes(resources.config, record.name, settings.address)
         client = RayJobsClient(settings.address, settings.token())
         version = client.version()
         nodes = client.nodes()
         check_workspace_reaches_nodes(
-            workspace.config, record.name, settings.address, [n.ip for n in nodes if n.alive]
+            resources.config, record.name, settings.address, [n.ip for n in nodes if n.alive]
         )
         config["provisioning"] = {"rayVersion": version, "warnings": []}
     else:
         if importlib.util.find_spec("ray") is None:  # a head needs Ray here; attaching does not
             raise missing_extra("ray", "ray")
-        info, provisioning = start_head(workspace, record.name, settings)
+        info, provisioning = start_head(resources, record.name, settings)
         config["head"] = info.to_dict()
         config["provisioning"] = provisioning
     record.config = config
     record.state = "Succeeded"
-    workspace._store.save_compute_target(record, overwrite=True)
-    # The dispatcher takes seconds to start: now, so that the first run does not wait.
-    from runyard.compute.ray.backend import RayComputeBackend
-
-    backend = RayComputeBackend(workspace, record)
-    try:
-        backend.ensure_dispatcher(workspace.config.to_json())
-    finally:
-        backend.close()
+    resources.store.save_compute_target(record, overwrite=True)
     return record
 
 
 def start_head(
-    workspace: Workspace, name: str, settings: ClusterSettings
+    resources: WorkspaceResources, name: str, settings: ClusterSettings
 ) -> tuple[heads.HeadInfo, dict[str, Any]]:
     """Start the head of a local or simulated target; returns it and what to record about
     its nodes (``{"node": ..., "warnings": [...]}``)."""
-    folder = heads.head_folder(workspace.config.resolved_tracking_uri, name)
+    folder = heads.head_folder(resources.config.resolved_tracking_uri, name)
     if settings.mode == LOCAL:
         info = heads.start_local_head(folder)
         machine = machine_shape(info.resources)
@@ -140,7 +132,7 @@ def start_head(
     return info, {"node": _shape_dict(settings.size), "warnings": [note]}
 
 
-def ensure_head(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTargetRecord:
+def ensure_head(resources: WorkspaceResources, record: ComputeTargetRecord) -> ComputeTargetRecord:
     """The record of a target whose head is running: a head Runyard started that is gone
     (the machine restarted) is started again, once, whoever asks first.
 
@@ -150,30 +142,30 @@ def ensure_head(workspace: Workspace, record: ComputeTargetRecord) -> ComputeTar
     settings = ClusterSettings.from_config(record.name, record.config)
     if settings.mode == ATTACHED or (settings.head and settings.head.processes_alive()):
         return record
-    if settings.head is not None and settings.head.host != node.hostname():
+    if settings.head is not None and settings.head.host != processes.hostname():
         raise BackendError(
             f"The Ray head of target {record.name!r} runs on {settings.head.host!r}; submit "
             "from that machine, or attach to it with an address."
         )
-    folder = heads.head_folder(workspace.config.resolved_tracking_uri, record.name)
+    folder = heads.head_folder(resources.config.resolved_tracking_uri, record.name)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     with FileLock(f"{folder.rstrip(os.sep)}.lock"):  # removed with the folder by delete()
-        fresh = workspace._store.get_compute_target(record.name)
+        fresh = resources.store.get_compute_target(record.name)
         settings = ClusterSettings.from_config(fresh.name, fresh.config)
         if settings.head is not None and settings.head.processes_alive():
             return fresh  # another process restarted it meanwhile
-        return provision(workspace, fresh)
+        return provision(resources, fresh)
 
 
-def deprovision(workspace: Workspace, record: ComputeTargetRecord) -> None:
+def deprovision(resources: WorkspaceResources, record: ComputeTargetRecord) -> None:
     """Stop what Runyard started for the target: its runs (Canceled) and its head."""
     settings = ClusterSettings.from_config(record.name, record.config)
-    _stop_runs(workspace, record.name, settings)
+    _stop_runs(resources, record.name, settings)
     from runyard.compute.ray.dispatcher import dispatcher_job_id
 
     with contextlib.suppress(BackendError):  # an unreachable cluster has nothing to stop
         client = RayJobsClient(settings.job_api_address(), settings.token())
-        dispatcher = dispatcher_job_id(workspace.config.resolved_tracking_uri, record.name)
+        dispatcher = dispatcher_job_id(resources.config.resolved_tracking_uri, record.name)
         client.stop(dispatcher)
         if settings.mode == ATTACHED:
             client.delete(dispatcher)
@@ -182,15 +174,15 @@ def deprovision(workspace: Workspace, record: ComputeTargetRecord) -> None:
         heads.remove_head_folder(settings.head)
 
 
-def _stop_runs(workspace: Workspace, target: str, settings: ClusterSettings) -> None:
+def _stop_runs(resources: WorkspaceResources, target: str, settings: ClusterSettings) -> None:
     """Cancel the target's active runs, give them a moment to end as Canceled, and mark the
     rest Failed: nothing is left active on a target that no longer exists."""
-    store = workspace._store
+    store = resources.store
     statuses = [s for s in RunStatus if s not in TERMINAL_STATUSES and s != RunStatus.NOT_STARTED]
     active = [r for r in store.list_runs(statuses=statuses) if r.target == target]
     if not active:
         return
-    from runyard.compute.ray.backend import RayComputeBackend, job_id_of
+    from runyard.compute.ray.jobs import end_run, job_id_of
 
     client: RayJobsClient | None = None
     with contextlib.suppress(BackendError):
@@ -209,7 +201,7 @@ def _stop_runs(workspace: Workspace, target: str, settings: ClusterSettings) -> 
     for run_id in pending:
         current = store.get_run(run_id)
         canceled = current.status == RunStatus.CANCEL_REQUESTED
-        RayComputeBackend.end_run(
+        end_run(
             store,
             current,
             RunStatus.CANCELED if canceled else RunStatus.FAILED,

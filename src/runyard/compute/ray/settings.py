@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runyard.compute.ray.head import HeadInfo
-from runyard.compute.ray.sizes import NodeShape, lookup_vm_size
+from runyard.compute.sizes import NodeShape, lookup_vm_size
 from runyard.errors import BackendError, InvalidArgument
 
 LOCAL = "local"  # a head Runyard starts on this machine: one node, this machine

@@ -22,38 +22,32 @@ import threading
 import traceback
 from typing import TYPE_CHECKING
 
-from runyard.compute import node
+from runyard.artifacts.layout import worker_log_name
 from runyard.entities.run import RunStatus
+from runyard.node import processes
 
 if TYPE_CHECKING:
-    from runyard.core.workspace import Workspace
+    from runyard.resources import WorkspaceResources
 
 #: Exit code of a worker that could not start its script.
 SETUP_FAILED = 3
 POLL_S = 1.0
 
 
-def worker_log_name(rank: int) -> str:
-    """The run file a worker logs to."""
-    return f"runyard-logs/worker_{rank}.txt"
-
-
 class Worker:
     """Runs the script of ``run_id`` as process ``rank`` of its distributed job."""
 
-    def __init__(self, workspace: Workspace, run_id: str, rank: int) -> None:
-        from runyard.compute.streaming import LogSink
-        from runyard.core.run_files import run_files_prefix
+    def __init__(self, resources: WorkspaceResources, run_id: str, rank: int) -> None:
+        from runyard.artifacts.layout import run_files_prefix
+        from runyard.node.streaming import LogSink
 
-        self.ws = workspace
+        self.resources = resources
         self.run_id = run_id
         self.rank = rank
         self.prefix = run_files_prefix(run_id)
         echo = getattr(sys.stdout, "buffer", None)
-        self.log = LogSink(
-            workspace._artifacts, f"{self.prefix}/{worker_log_name(rank)}", echo=echo
-        )
-        self.folder = os.path.join(node.scratch_root(), f"{run_id}.worker-{rank}")
+        self.log = LogSink(resources.artifacts, f"{self.prefix}/{worker_log_name(rank)}", echo=echo)
+        self.folder = os.path.join(processes.scratch_root(), f"{run_id}.worker-{rank}")
         self.stop = threading.Event()
         self.done = threading.Event()
 
@@ -64,7 +58,7 @@ class Worker:
 
     def _watch(self) -> None:
         """Stop the script when the run ends or a cancel is asked for."""
-        store = self.ws._store
+        store = self.resources.store
         while not self.done.wait(POLL_S):
             try:
                 record = store.get_run(self.run_id)
@@ -92,24 +86,20 @@ class Worker:
             self.log.close()
 
     def _run(self) -> int:
-        from runyard.compute.script_process import ScriptProcess
-        from runyard.compute.script_setup import script_command
-        from runyard.compute.snapshot import restore_snapshot
-        from runyard.environments import EnvironmentSpec, UvEnvironmentBuilder
+        from runyard.entities.definition import RunDefinition
+        from runyard.node.prepare import build_environment, restore, script_launch
+        from runyard.node.script_process import ScriptProcess
 
-        record = self.ws._store.get_run(self.run_id)
-        definition = record.details["runDefinition"]
-        self.say(f"Started on {node.hostname()} (pid {os.getpid()}) for {self.run_id}")
+        record = self.resources.store.get_run(self.run_id)
+        definition = RunDefinition.from_dict(record.details.get("runDefinition"))
+        self.say(f"Started on {processes.hostname()} (pid {os.getpid()}) for {self.run_id}")
         workdir = os.path.join(self.folder, "wd")
-        shutil.rmtree(workdir, ignore_errors=True)
-        files = restore_snapshot(self.ws._artifacts, definition["snapshotId"], workdir)
-        self.say(f"Snapshot restored ({len(files)} files) in {workdir}")
-        spec = EnvironmentSpec.from_dict((definition.get("environment") or {}).get("spec") or {})
-        built = UvEnvironmentBuilder().build(spec, log=self.say)
-        self.say(f"Environment ready ({'cache hit' if built.cache_hit else 'built'})")
-        command, env, warnings = script_command(
-            self.ws, self.run_id, definition, built, workdir, dict(os.environ), self.say
+        restore(self.resources, definition, workdir, self.say)
+        built = build_environment(self.resources, definition, self.say)
+        prepared = script_launch(
+            self.resources, self.run_id, definition, built, workdir, dict(os.environ), self.say
         )
+        command, env, warnings = prepared.command, prepared.env, prepared.warnings
         for warning in warnings:
             self.say(f"WARNING: {warning}")
         if self.stop.is_set():
@@ -119,13 +109,12 @@ class Worker:
             workdir,
             env,
             self.log,
-            self.ws._artifacts,
+            self.resources.artifacts,
             f"{self.prefix}/logs/worker_{self.rank}",
         )
         info = script.start()
-        self.say(f"Script started (pid {info['pid']}): {definition['script']}")
-        limit = definition.get("maxRunDurationSeconds")
-        outcome = script.wait(self.stop, float(limit) if limit else None, lambda: None)
+        self.say(f"Script started (pid {info['pid']}): {definition.script}")
+        outcome = script.wait(self.stop, definition.max_run_duration_seconds, lambda: None)
         self.say(f"Script ended with exit code {outcome.exit_code} after {outcome.seconds:.2f} s")
         return outcome.exit_code
 
@@ -140,13 +129,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from runyard.core.workspace import Workspace
+    from runyard.resources import WorkspaceResources
 
-    workspace = Workspace._from_json(os.environ["RUNYARD_WORKSPACE"])
+    resources = WorkspaceResources.from_json(os.environ["RUNYARD_WORKSPACE"])
     try:
-        return Worker(workspace, args[0], int(args[1])).run()
+        return Worker(resources, args[0], int(args[1])).run()
     finally:
-        workspace.close()
+        resources.close()
 
 
 if __name__ == "__main__":

@@ -99,8 +99,8 @@ class ClusterCompute(ComputeTarget):
                 ``0 <= min_nodes <= max_nodes``, ``max_nodes < 1``, a negative idle time,
                 a bad address, or ``address`` with ``simulated_nodes``.
         """
-        from runyard.compute.ray.jobs import normalise_address
-        from runyard.compute.ray.sizes import lookup_vm_size
+        from runyard.compute.addresses import normalise_address
+        from runyard.compute.sizes import lookup_vm_size
 
         size = lookup_vm_size(vm_size)
         priority = str(vm_priority).lower() if isinstance(vm_priority, str) else vm_priority
@@ -151,25 +151,6 @@ class ClusterCompute(ComputeTarget):
         }
         return ComputeProvisioningConfiguration("cluster", config)
 
-    # -- lifecycle (called by ComputeTarget.create / delete) ---------------------------
-    def _provision(self) -> None:
-        """Start the target's Ray head (or check the attached cluster); on failure the
-        target is removed again, so nothing half-made is left."""
-        from runyard.compute.ray.provision import provision
-
-        try:
-            self._record = provision(self._workspace, self._record)
-        except BaseException:
-            self._workspace._store.delete_compute_target(self.name)
-            raise
-
-    def _deprovision(self) -> None:
-        """Stop the target's runs and the Ray head Runyard started (an attached cluster
-        is left running)."""
-        from runyard.compute.ray.provision import deprovision
-
-        deprovision(self._workspace, self._record)
-
     # -- what it is -------------------------------------------------------------------
     @property
     def vm_size(self) -> str:
@@ -187,14 +168,6 @@ class ClusterCompute(ComputeTarget):
             maximum_node_count=int(config.get("max_nodes") or 1),
             node_idle_time_before_scale_down=int(config.get("idle_seconds_before_scaledown") or 0),
         )
-
-    @property
-    def address(self) -> str | None:
-        """The job API URL of the target's Ray cluster."""
-        from runyard.compute.ray.settings import ClusterSettings
-
-        settings = ClusterSettings.from_config(self.name, self._record.config)
-        return settings.address or (settings.head.address if settings.head else None)
 
     @property
     def provisioning_configuration_warnings(self) -> list[str]:

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runyard.artifacts.local_files import require_file
 from runyard.artifacts.paths import check_relpath, join_safe
 from runyard.artifacts.progress import TransferProgress, console_print
-from runyard.core.datastore_paths import require_file
 from runyard.errors import BackendError, NotFound, RunyardError
 
 if TYPE_CHECKING:

@@ -19,10 +19,10 @@ import re
 import shutil
 import stat
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runyard.artifacts.paths import join_safe
-from runyard.core.datastore_transfer import (
+from runyard.artifacts.transfer import (
     MAX_PARALLEL_TRANSFERS,
     Entry,
     TransferProgress,
@@ -33,15 +33,20 @@ from runyard.errors import NotFound
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
-    from runyard.core.datastore import Datastore
+    from runyard.entities.datastore import DatastoreRecord
 
 
-def cached_copy(ds: Datastore, path: str, cache_dir: str) -> str:
+def cached_copy(
+    store: ArtifactStore,
+    ds: DatastoreRecord,
+    storage_options: dict[str, Any],
+    path: str,
+    cache_dir: str,
+) -> str:
     """A read-only local copy of a remote file or folder, downloaded once per version."""
     from filelock import FileLock
 
-    store = ds._artifact_store()
-    entries = list_entries(store, path, ds._storage_options())
+    entries = list_entries(store, path, storage_options)
     if path and not entries:
         raise NotFound(
             f"Datastore {ds.name!r} ({ds.url}) has no file or folder {path!r}. Upload it "

@@ -1,6 +1,6 @@
 """The executor: carries one submitted run through its life, the same program on every backend.
 
-    python -m runyard.execute RUN_ID        (workspace config as JSON in RUNYARD_WORKSPACE)
+    python -m runyard.node RUN_ID        (workspace config as JSON in RUNYARD_WORKSPACE)
 
 Queued (waiting for a slot, when the backend asks for one) -> Preparing (snapshot restored
 into a fresh working folder, environment built or taken from cache, its packages recorded)
@@ -24,22 +24,20 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from runyard.compute import node
-from runyard.compute.liveness import LivenessSettings
-from runyard.compute.streaming import LogSink
-from runyard.core.run import ENV_WORKSPACE
-from runyard.core.run_files import run_files_prefix
-from runyard.entities.run import RunRecord, RunStatus
+from runyard.artifacts.layout import DRIVER_LOG, EXECUTOR_LOG, run_files_prefix
+from runyard.entities.definition import RunDefinition
+from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
+from runyard.entities.run_details import EXECUTOR, SCRIPT, ExecutorInfo
 from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
+from runyard.node import local_record, processes
+from runyard.node.streaming import LogSink
+from runyard.resources import ENV_WORKSPACE, WorkspaceResources
 
 if TYPE_CHECKING:
-    from runyard.compute.local.slots import SlotWaiter
-    from runyard.compute.script_process import ScriptProcess
-    from runyard.core.workspace import Workspace
     from runyard.environments.builder import BuiltEnvironment
+    from runyard.node.script_process import ScriptProcess
+    from runyard.node.slots import SlotWaiter
 
-#: Set to keep each run's scratch folder (working copy, logs spool) for debugging.
-KEEP_WORKDIR_ENV = "RUNYARD_KEEP_WORKDIR"
 _EXECUTOR_VARS = ("RUNYARD_LOCAL_SLOTS", "RUNYARD_EXECUTOR_OUT")
 
 
@@ -48,23 +46,36 @@ class _Stop(Exception):
 
 
 class Executor:
-    """Carries the run ``run_id`` of ``workspace`` from Queued to a terminal status."""
+    """Carries the run ``run_id`` of a workspace from Queued to a terminal status.
 
-    def __init__(self, workspace: Workspace, run_id: str) -> None:
-        self.ws = workspace
+    Args:
+        resources: the workspace's stores and settings.
+        run_id: the run.
+        environ: the variables the executor was started with (the script inherits them,
+            less the executor's own).
+    """
+
+    def __init__(
+        self,
+        resources: WorkspaceResources,
+        run_id: str,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.resources = resources
         self.run_id = run_id
-        self.store = workspace._store
-        self.artifacts = workspace._artifacts
-        self.settings = LivenessSettings.from_env()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.store = resources.store
+        self.artifacts = resources.artifacts
+        self.settings = resources.settings
         prefix = run_files_prefix(run_id)
         self.files_prefix = prefix
         echo = getattr(sys.stdout, "buffer", None)
-        self.log = LogSink(self.artifacts, f"{prefix}/runyard-logs/executor.txt", echo=echo)
-        self.run_dir = os.path.join(node.scratch_root(), run_id)
+        self.log = LogSink(self.artifacts, f"{prefix}/{EXECUTOR_LOG}", echo=echo)
+        self.run_dir = os.path.join(self.settings.scratch_dir, run_id)
         os.makedirs(self.run_dir, exist_ok=True)
         self.driver = LogSink(
             self.artifacts,
-            f"{prefix}/runyard-logs/driver.txt",
+            f"{prefix}/{DRIVER_LOG}",
             spool=os.path.join(self.run_dir, "driver.txt"),
         )
         self.stop = threading.Event()
@@ -109,10 +120,10 @@ class Executor:
     def _beat(self) -> None:
         """Beat every interval; every half second, look for a cancel request."""
         last = 0.0
-        while not self.done.wait(min(0.5, self.settings.interval)):
+        while not self.done.wait(min(0.5, self.settings.heartbeat_s)):
             try:
                 now = time.time()
-                if now - last >= self.settings.interval:
+                if now - last >= self.settings.heartbeat_s:
                     record = self.store.update_run(self.run_id, heartbeat_at=now)
                     last = now
                 else:
@@ -139,16 +150,26 @@ class Executor:
             self.log.close()
             return 0
         self.status = record.status
-        executor = dict(record.details.get("executor") or {})
-        executor.update(
-            host=node.hostname(),
+        launched = ExecutorInfo.from_dict(record.details.get(EXECUTOR))
+        now = time.time()
+        executor = ExecutorInfo(
+            host=processes.hostname(),
             pid=os.getpid(),
-            pidStart=node.process_start_time(os.getpid()),
-            startedAt=time.time(),
-            driverSpool=self.driver.spool,
+            pid_start=processes.process_start_time(os.getpid()),
+            backend=launched.backend,
+            launched_at=launched.launched_at or now,
+            started_at=now,
+            output=launched.output,
+            driver_spool=self.driver.spool,
         )
-        executor.setdefault("launchedAt", executor["startedAt"])
-        self.store.update_run(self.run_id, details={"executor": executor}, heartbeat_at=time.time())
+        self.store.update_run(self.run_id, details={EXECUTOR: executor.to_dict()}, heartbeat_at=now)
+        local_record.update(
+            self.settings.scratch_dir,
+            self.run_id,
+            executor_pid=executor.pid,
+            executor_start=executor.pid_start,
+            driver_spool=self.driver.spool,
+        )
         beat = threading.Thread(target=self._beat, name="runyard-heartbeat", daemon=True)
         beat.start()
         try:
@@ -168,10 +189,10 @@ class Executor:
         return 0
 
     def _carry(self, record: RunRecord) -> None:
-        definition = record.details.get("runDefinition")
-        if not isinstance(definition, dict):
-            raise InvalidState(f"Run {self.run_id} has no run definition: it was not submitted.")
-        self.say(f"Executor started on {node.hostname()} (pid {os.getpid()}) for {self.run_id}")
+        definition = RunDefinition.from_dict(record.details.get("runDefinition"))
+        self.say(
+            f"Executor started on {processes.hostname()} (pid {os.getpid()}) for {self.run_id}"
+        )
         self._wait_for_slot(record)
         self._move(RunStatus.PREPARING)
         workdir = self._restore(definition)
@@ -182,15 +203,15 @@ class Executor:
         self._run_script(definition, command, env, workdir)
 
     def _wait_for_slot(self, record: RunRecord) -> None:
-        raw = os.environ.get("RUNYARD_LOCAL_SLOTS")  # slots.SLOTS_ENV; unset: no limit
+        raw = self.environ.get("RUNYARD_LOCAL_SLOTS")  # slots.SLOTS_ENV; unset: no limit
         if not raw:
             return
-        from runyard.compute.local import slots
+        from runyard.node import slots
 
         max_runs, folder = slots.decode(raw)
         target = record.target or "local"
         self.slot = slots.SlotWaiter(
-            self.store, self.run_id, target, max_runs, folder, self.settings.timeout
+            self.store, self.run_id, target, max_runs, folder, self.settings.liveness_timeout_s
         )
         if not self.slot.wait(
             self.stop.is_set,
@@ -198,50 +219,42 @@ class Executor:
         ):
             raise _Stop
 
-    def _restore(self, definition: dict[str, Any]) -> str:
-        from runyard.compute.snapshot import restore_snapshot
+    def _restore(self, definition: RunDefinition) -> str:
+        from runyard.node.prepare import restore
 
         workdir = os.path.join(self.run_dir, "wd")
-        if os.path.exists(workdir):
-            shutil.rmtree(workdir)
         self.workdir = workdir
-        files = restore_snapshot(self.artifacts, definition["snapshotId"], workdir)
-        self.say(f"Snapshot {definition['snapshotId']} restored ({len(files)} files) in {workdir}")
+        restore(self.resources, definition, workdir, self.say)
         return workdir
 
-    def _build_environment(self, definition: dict[str, Any]) -> BuiltEnvironment:
-        from runyard.environments import EnvironmentSpec, UvEnvironmentBuilder
+    def _build_environment(self, definition: RunDefinition) -> BuiltEnvironment:
+        from runyard.node.prepare import build_environment
 
-        env_def = definition.get("environment") or {}
-        spec = EnvironmentSpec.from_dict(env_def.get("spec") or {})
-        name = env_def.get("name") or "(unnamed)"
-        self.say(f"Environment {name}: preparing")
-        built = UvEnvironmentBuilder().build(spec, log=self.say)
-        self.say(
-            f"Environment ready in {built.seconds:.2f} s "
-            f"({'cache hit' if built.cache_hit else 'built'}): {built.python}"
-        )
-        summary = {"name": env_def.get("name"), "version": env_def.get("version")}
+        built = build_environment(self.resources, definition, self.say)
+        summary: dict[str, Any] = {
+            "name": definition.environment.name,
+            "version": definition.environment.version,
+        }
         summary.update(built.to_dict())
         self.store.update_run(self.run_id, details={"environment": summary})
         return built
 
     def _command(
-        self, definition: dict[str, Any], built: BuiltEnvironment, workdir: str
+        self, definition: RunDefinition, built: BuiltEnvironment, workdir: str
     ) -> tuple[list[str], dict[str, str]]:
-        from runyard.compute.script_setup import script_command
+        from runyard.node.prepare import script_launch
 
-        base = {k: v for k, v in os.environ.items() if k not in _EXECUTOR_VARS}
-        command, env, warnings = script_command(
-            self.ws, self.run_id, definition, built, workdir, base, self.say
+        base = {k: v for k, v in self.environ.items() if k not in _EXECUTOR_VARS}
+        prepared = script_launch(
+            self.resources, self.run_id, definition, built, workdir, base, self.say
         )
-        self.warnings.extend(warnings)
-        return command, env
+        self.warnings.extend(prepared.warnings)
+        return prepared.command, prepared.env
 
     def _run_script(
-        self, definition: dict[str, Any], command: list[str], env: dict[str, str], workdir: str
+        self, definition: RunDefinition, command: list[str], env: dict[str, str], workdir: str
     ) -> None:
-        from runyard.compute.script_process import ScriptProcess
+        from runyard.node.script_process import ScriptProcess
 
         self.driver.start()
         self.artifacts.append_bytes(b"", self.driver.name)  # the log exists from the start
@@ -258,10 +271,16 @@ class Executor:
         # What the executor cost until the script started (imports included): CPU time,
         # which machine load does not inflate.
         info["executorCpuSeconds"] = round(time.process_time(), 4)
-        self.store.update_run(self.run_id, details={"script": info})
-        self.say(f"Script started (pid {info['pid']}): {definition['script']}")
-        limit = definition.get("maxRunDurationSeconds")
-        outcome = self.script.wait(self.stop, float(limit) if limit else None, lambda: None)
+        local_record.update(
+            self.settings.scratch_dir,
+            self.run_id,
+            script_pgid=info.get("pgid"),
+            script_start=info.get("pidStart"),
+        )
+        self.store.update_run(self.run_id, details={SCRIPT: info})
+        self.say(f"Script started (pid {info['pid']}): {definition.script}")
+        limit = definition.max_run_duration_seconds
+        outcome = self.script.wait(self.stop, limit, lambda: None)
         self.driver.flush()
         self.say(f"Script ended with exit code {outcome.exit_code} after {outcome.seconds:.2f} s")
         for problem in self.script.mirror_errors + self.driver.errors:
@@ -275,7 +294,7 @@ class Executor:
             self._end(
                 RunStatus.FAILED,
                 {
-                    "code": "RunTimeout",
+                    "code": RunErrorCode.RUN_TIMEOUT.value,
                     "message": f"The run ran longer than max_run_duration_seconds={limit} and "
                     "was stopped.",
                 },
@@ -289,12 +308,18 @@ class Executor:
             self._end(RunStatus.COMPLETED)
 
     def _upload_outputs(self, workdir: str) -> None:
-        from runyard.core.run import Run
+        """Keep ``./outputs``; what had to be left out is said in the log and the run's
+        warnings, without changing the status the script earned."""
+        from runyard.node.outputs import upload_outputs
 
-        outputs = os.path.join(workdir, "outputs")
-        if os.path.isdir(outputs) and any(files for _d, _s, files in os.walk(outputs)):
-            names = Run._lazy(self.ws, self.run_id).upload_folder("outputs", outputs)
-            self.say(f"Uploaded {len(names)} files from ./outputs")
+        report = upload_outputs(self.artifacts, self.run_id, workdir)
+        if report.uploaded:
+            self.say(f"Uploaded {len(report.uploaded)} files from ./outputs")
+        if report.refused:
+            for why in report.refused:
+                self.say(f"WARNING: not kept from ./outputs: {why}")
+            self.warnings.extend(f"not kept from ./outputs: {why}" for why in report.refused)
+            self.store.update_run(self.run_id, details={"warnings": list(self.warnings)})
 
     # -- endings ----------------------------------------------------------------------
     def _finish_stopped(self) -> None:
@@ -313,7 +338,7 @@ class Executor:
             self._end(
                 RunStatus.FAILED,
                 {
-                    "code": "ExecutorTerminated",
+                    "code": RunErrorCode.EXECUTOR_TERMINATED.value,
                     "message": "The executor was terminated (SIGTERM) while the run was "
                     f"{record.status.value}; the script was stopped.",
                 },
@@ -323,12 +348,15 @@ class Executor:
         if self.script is not None:
             self.script.kill()
         if isinstance(exc, EnvironmentBuildError):
-            error = {"code": "EnvironmentBuildFailed", "message": str(exc)}
+            error = {"code": RunErrorCode.ENVIRONMENT_BUILD_FAILED.value, "message": str(exc)}
         elif isinstance(exc, RunyardError):
-            error = {"code": type(exc).__name__, "message": str(exc)}
+            error = {
+                "code": RunErrorCode.SETUP_FAILED.value,
+                "message": f"{type(exc).__name__}: {exc}",
+            }
         else:
             error = {
-                "code": "ExecutorError",
+                "code": RunErrorCode.EXECUTOR_ERROR.value,
                 "message": f"The executor failed while the run was {self.status.value}: "
                 f"{type(exc).__name__}: {exc}",
             }
@@ -341,7 +369,7 @@ class Executor:
     def _clean_up(self, stored_all: bool) -> None:
         """Remove the working folder; and the run's scratch folder (the driver log's spool,
         the executor's own output) when every log line reached the store."""
-        if os.environ.get(KEEP_WORKDIR_ENV):
+        if self.settings.keep_workdir:
             return
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -355,7 +383,7 @@ def _script_error(exit_code: int, stderr_tail: str) -> dict[str, Any]:
     if stderr_tail:
         message += f"\n{stderr_tail}"
     return {
-        "code": "ScriptFailed",
+        "code": RunErrorCode.SCRIPT_FAILED.value,
         "message": message,
         "exitCode": exit_code,
         "stderrTail": stderr_tail,
@@ -363,24 +391,25 @@ def _script_error(exit_code: int, stderr_tail: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``python -m runyard.execute RUN_ID``."""
+    """Entry point: ``python -m runyard.node RUN_ID``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m runyard.execute RUN_ID", file=sys.stderr)
+        print("usage: python -m runyard.node RUN_ID", file=sys.stderr)
         return 2
     if not os.environ.get(ENV_WORKSPACE):
         print(
-            f"runyard.execute: {ENV_WORKSPACE} is not set (the workspace config as JSON).",
+            f"runyard.node.executor: {ENV_WORKSPACE} is not set (the workspace config as JSON).",
             file=sys.stderr,
         )
         return 2
-    from runyard.core.workspace import Workspace
+    from runyard.settings import Settings
 
-    workspace = Workspace._from_json(os.environ[ENV_WORKSPACE])
+    # The edge: settings and the workspace are read here, once, and passed down.
+    resources = WorkspaceResources.from_json(os.environ[ENV_WORKSPACE], Settings.from_env())
     try:
-        return Executor(workspace, args[0]).run()
+        return Executor(resources, args[0]).run()
     finally:
-        workspace.close()
+        resources.close()
 
 
 if __name__ == "__main__":

@@ -17,10 +17,9 @@ Every process gets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE`
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
+from runyard.entities.definition import DistributedSpec
 from runyard.errors import InvalidArgument
 
 
@@ -136,29 +135,15 @@ class MpiConfiguration:
         )
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How many processes a run starts, and of which kind."""
-
-    kind: str  # tensorflow | pytorch | mpi | none
-    processes: int
-    per_node: int
-    workers: int  # TensorFlow: worker tasks (the rest are parameter servers)
-
-    @property
-    def nodes(self) -> int:
-        return -(-self.processes // self.per_node)
-
-
-def describe_distribution(config: Any, node_count: int = 1) -> dict[str, Any] | None:
+def describe_distribution(config: Any, node_count: int = 1) -> DistributedSpec | None:
     """A distribution (a configuration above, SDK v1's ``Mpi()``/``ParameterServer()``, a
-    name, or None) as the JSON a run definition keeps; None for a single process.
+    name, or None) as the run definition keeps it; None for a single process.
 
     Raises:
         InvalidArgument: something that is not a distribution.
     """
     if config is None:
-        return None if node_count <= 1 else {"kind": "none", "node_count": node_count}
+        return None if node_count <= 1 else DistributedSpec("none", node_count)
     to_dict = getattr(config, "_to_dict", None)
     if callable(to_dict):
         described: dict[str, Any] = dict(to_dict())
@@ -177,69 +162,18 @@ def describe_distribution(config: Any, node_count: int = 1) -> dict[str, Any] | 
             if isinstance(value, int):
                 described[key] = value
     described.setdefault("node_count", node_count)
-    return described
+    kind = str(described.get("kind") or "none").lower()
+    for name, words in _KIND_WORDS.items():
+        if any(w in kind for w in words):
+            described["kind"] = name
+            break
+    else:
+        described["kind"] = "none"
+    return DistributedSpec.from_dict(described)
 
 
-def layout_of(distributed: dict[str, Any] | None, node_count: int = 1) -> Layout:
-    """The processes a run definition's ``distributed`` entry asks for (the estimator's
-    ``node_count`` when it names none)."""
-    if not distributed:
-        return Layout("none", node_count, 1, node_count)
-    kind = str(distributed.get("kind") or "none").lower()
-    nodes = int(distributed.get("node_count") or distributed.get("nodeCount") or node_count)
-    if "tensorflow" in kind or "parameterserver" in kind:
-        workers = int(distributed.get("worker_count") or nodes)
-        servers = int(distributed.get("parameter_server_count") or 0)
-        return Layout("tensorflow", workers + servers, 1, workers)
-    if "pytorch" in kind:
-        processes = int(distributed.get("process_count") or nodes)
-        return Layout("pytorch", processes, max(1, processes // nodes), processes)
-    if "mpi" in kind:
-        per_node = int(distributed.get("process_count_per_node") or 1)
-        return Layout("mpi", per_node * nodes, per_node, per_node * nodes)
-    return Layout("none", nodes, 1, nodes)
-
-
-def process_environment(
-    layout: Layout, rank: int, endpoints: list[tuple[str, int]], node_ids: list[str]
-) -> dict[str, str]:
-    """The variables process ``rank`` of the run starts with.
-
-    Args:
-        layout: the run's processes.
-        rank: this process's rank (0: the chief).
-        endpoints: ``(host, port)`` of every process, by rank (a free port on its node).
-        node_ids: the node of every process, by rank.
-    """
-    world = len(endpoints)
-    on_my_node = [r for r in range(world) if node_ids[r] == node_ids[rank]]
-    nodes_in_order = list(dict.fromkeys(node_ids))
-    host, port = endpoints[0]
-    env = {
-        "RANK": str(rank),
-        "WORLD_SIZE": str(world),
-        "LOCAL_RANK": str(on_my_node.index(rank)),
-        "LOCAL_WORLD_SIZE": str(len(on_my_node)),
-        "NODE_RANK": str(nodes_in_order.index(node_ids[rank])),
-        "GROUP_RANK": str(nodes_in_order.index(node_ids[rank])),
-        "MASTER_ADDR": host,
-        "MASTER_PORT": str(port),
-        "RUNYARD_DISTRIBUTED_KIND": layout.kind,
-    }
-    if layout.kind == "tensorflow":
-        addresses = [f"{h}:{p}" for h, p in endpoints]
-        cluster: dict[str, list[str]] = {"worker": addresses[: layout.workers]}
-        if layout.processes > layout.workers:
-            cluster["ps"] = addresses[layout.workers :]
-        task = (
-            {"type": "worker", "index": rank}
-            if rank < layout.workers
-            else {"type": "ps", "index": rank - layout.workers}
-        )
-        env["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": task})
-    if layout.kind == "mpi":
-        env["OMPI_COMM_WORLD_RANK"] = env["RANK"]
-        env["OMPI_COMM_WORLD_SIZE"] = env["WORLD_SIZE"]
-        env["OMPI_COMM_WORLD_LOCAL_RANK"] = env["LOCAL_RANK"]
-        env["OMPI_COMM_WORLD_LOCAL_SIZE"] = env["LOCAL_WORLD_SIZE"]
-    return env
+_KIND_WORDS = {
+    "tensorflow": ("tensorflow", "parameterserver"),
+    "pytorch": ("pytorch",),
+    "mpi": ("mpi",),
+}

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from runyard.compute import node
 from runyard.entities.run import RunRecord, RunStatus
+from runyard.node import processes
 
 if TYPE_CHECKING:
     from runyard.tracking.store import TrackingStore
@@ -78,8 +78,8 @@ class SlotWaiter:
         this host), or beat recently, or is being launched."""
         executor = other.details.get("executor") or {}
         pid = executor.get("pid")
-        if executor.get("host") == node.hostname() and isinstance(pid, int):
-            return node.process_alive(pid, executor.get("pidStart"))
+        if executor.get("host") == processes.hostname() and isinstance(pid, int):
+            return processes.process_alive(pid, executor.get("pidStart"))
         last = other.heartbeat_at if other.heartbeat_at is not None else other.created_at
         return now - last <= self._alive_within
 

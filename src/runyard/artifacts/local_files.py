@@ -4,11 +4,10 @@ names, where downloaded files go, and the checks that keep both inside their fol
 from __future__ import annotations
 
 import os
-import posixpath
 import stat
 from collections.abc import Sequence
 
-from runyard.artifacts.paths import check_local_tree, check_relpath
+from runyard.artifacts.paths import check_local_tree
 from runyard.errors import InvalidArgument, NotFound
 
 
@@ -25,19 +24,6 @@ def require_file(path: str) -> int:
     if st is None or not stat.S_ISREG(st.st_mode):
         raise NotFound(f"Cannot upload {path!r}: no such file.")
     return st.st_size
-
-
-def folder_arg(path: str | None, what: str) -> str:
-    """A safe relative folder of a datastore; ``""`` for its root (None, ``""``, ``.``).
-
-    Raises:
-        InvalidArgument: ``..``, an absolute path, a backslash, or any of these encoded.
-    """
-    if path is None or path == "":
-        return ""
-    if isinstance(path, str) and "\\" not in path and posixpath.normpath(path) == ".":
-        return ""
-    return check_relpath(path.rstrip("/") if isinstance(path, str) else path, what=what)
 
 
 def folder_files(folder: str) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Submitting a run: validate the configuration, snapshot the source, record the run as
 Queued with its definition, and hand it to the target's backend. Returns at once; the run's
-executor carries it from there (see ``runyard.execute``)."""
+executor carries it from there (see ``runyard.node.executor``)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import os
 import posixpath
 from typing import TYPE_CHECKING, Any
 
-from runyard.compute.backend import ResourceRequest
-from runyard.compute.definition import (
+from runyard.core.definition import (
     check_environment_variables,
-    data_reference_dict,
-    environment_dict,
-    resources_dict,
+    data_reference_spec,
+    environment_definition,
     serialise_arguments,
 )
-from runyard.entities.run import RunStatus
+from runyard.entities.definition import ResourceRequest, RunDefinition
+from runyard.entities.run import RunErrorCode, RunStatus
+from runyard.entities.run_details import RUN_DEFINITION
 from runyard.entities.validation import check_key, check_tag_value
 from runyard.errors import InvalidArgument, NotFound, RunyardError
 
@@ -85,13 +85,11 @@ def _target_name(target: Any) -> str:
     )
 
 
-def build_definition(
-    experiment: Experiment, config: ScriptRunConfig
-) -> tuple[dict[str, Any], ResourceRequest, Any]:
+def build_definition(experiment: Experiment, config: ScriptRunConfig) -> tuple[RunDefinition, Any]:
     """Check ``config`` and turn it into a run definition (without the snapshot).
 
     Returns:
-        The definition, the resources asked for, and the target's record.
+        The definition and the target's record.
 
     Raises:
         NotFound: the source directory, the script or the target does not exist.
@@ -112,24 +110,24 @@ def build_definition(
         )
     use_gpu = bool(getattr(rc, "use_gpu", False))
     resources = ResourceRequest(cpus=1.0, gpus=1 if use_gpu else 0, node_count=node_count)
-    inputs = [data_reference_dict(ref) for ref in config._inputs]
-    definition: dict[str, Any] = {
-        "script": script,
-        "arguments": arguments,
-        "sourceDirectory": source,
-        "target": target_name,
-        "environment": environment_dict(rc.environment),
-        "environmentVariables": check_environment_variables(rc.environment_variables),
-        "inputs": inputs,
-        "resources": resources_dict(resources),
-        "useGpu": use_gpu,
-        "maxRunDurationSeconds": rc.max_run_duration_seconds,
-        "framework": getattr(rc, "framework", "Python"),
-        "frameworkVersion": config._framework_version,
-        "distributed": config._distributed,
-        "notes": list(config._notes),
-    }
-    return definition, resources, record
+    limit = rc.max_run_duration_seconds
+    definition = RunDefinition(
+        script=script,
+        source_directory=source,
+        target=target_name,
+        arguments=tuple(arguments),
+        environment=environment_definition(rc.environment),
+        environment_variables=check_environment_variables(rc.environment_variables),
+        inputs=tuple(data_reference_spec(ref) for ref in config._inputs),
+        resources=resources,
+        use_gpu=use_gpu,
+        max_run_duration_seconds=float(limit) if limit is not None else None,
+        framework=str(getattr(rc, "framework", "Python") or "Python"),
+        framework_version=config._framework_version,
+        distributed=config._distributed,
+        notes=tuple(str(n) for n in config._notes),
+    )
+    return definition, record
 
 
 def submit(
@@ -156,8 +154,8 @@ def submit(
     if callable(own_submit):
         run: Run = own_submit(experiment, tags=tags, **kwargs)
         return run
+    from runyard.artifacts.snapshots import take_snapshot
     from runyard.compute.registry import backend_for
-    from runyard.compute.snapshot import take_snapshot
     from runyard.core.experiment import _new_run_id
     from runyard.core.run import Run
 
@@ -167,33 +165,41 @@ def submit(
             f"Experiment.submit() got unexpected arguments: {', '.join(unknown)}."
         )
     src = _script_run_config(config)
-    definition, resources, target_record = build_definition(experiment, src)
+    definition, target_record = build_definition(experiment, src)
     checked_tags = {
         check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in (tags or {}).items()
     }
     workspace = experiment.workspace
-    backend = backend_for(workspace, target_record)
-    snapshot_id = take_snapshot(workspace._artifacts, definition["sourceDirectory"])
-    definition["snapshotId"] = snapshot_id
-    record = workspace._store.create_run(
+    backend = backend_for(workspace.resources, target_record)
+    resources = workspace.resources
+    snapshot_id = take_snapshot(
+        resources.artifacts,
+        definition.source_directory,
+        limit_bytes=resources.settings.snapshot_limit_bytes,
+    )
+    definition = definition.with_snapshot(snapshot_id)
+    record = resources.store.create_run(
         experiment.name,
         run_id=_new_run_id(experiment.name),
         status=RunStatus.QUEUED,
         run_type="submitted",
-        target=definition["target"],
+        target=definition.target,
         parent_run_id=kwargs.get("parent_run_id"),
         display_name=kwargs.get("display_name"),
         tags=checked_tags,
-        details={"runDefinition": definition, "snapshot_id": snapshot_id},
+        details={RUN_DEFINITION: definition.to_dict()},
     )
     try:
-        backend.launch(record.run_id, workspace.config.to_json(), resources)
+        backend.launch(record.run_id, definition)
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
-        workspace._store.set_run_status(
+        workspace.resources.store.set_run_status(
             record.run_id,
             RunStatus.FAILED,
-            error={"code": "LaunchFailed", "message": f"The run could not be started: {reason}"},
+            error={
+                "code": RunErrorCode.LAUNCH_FAILED.value,
+                "message": f"The run could not be started: {reason}",
+            },
         )
         raise
     finally:
@@ -207,12 +213,12 @@ def request_cancel(run: Run) -> None:
     from runyard.compute.registry import backend_for
     from runyard.core.compute_target import get_target_record
 
-    record = run.workspace._store.get_run(run.id)
+    record = run.workspace.resources.store.get_run(run.id)
     try:
         target = get_target_record(run.workspace, record.target or "local")
     except NotFound:  # the target was deleted: the executor still sees CancelRequested
         return
-    backend = backend_for(run.workspace, target)
+    backend = backend_for(run.workspace.resources, target)
     try:
         backend.cancel(run.id)
     finally:

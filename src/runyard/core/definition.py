@@ -1,26 +1,6 @@
-"""The run definition: what a submitted run records about itself, and what its executor reads.
-
-It lives in the run's details under ``runDefinition`` as plain JSON::
-
-    {"script": "train.py",
-     "arguments": ["--lr", "0.01", {"runyard_data_reference": 1, ...}],
-     "sourceDirectory": "/home/me/train",
-     "snapshotId": "3f2a...",
-     "target": "local",
-     "environment": {"name": "keras-env", "version": "2", "spec": {...EnvironmentSpec...},
-                     "environmentVariables": {...}},
-     "environmentVariables": {...},
-     "inputs": [{...data reference...}],
-     "resources": {"cpus": 1.0, "gpus": 0, "memoryGb": null, "nodeCount": 1},
-     "useGpu": false,
-     "maxRunDurationSeconds": null,
-     "framework": "Python", "frameworkVersion": null, "distributed": null,
-     "notes": ["lines put at the top of the run's log (settings that have no effect)"]}
-
-A data reference travels as the dict ``DataReference.to_dict()`` gives (see
-:mod:`runyard.core.data_reference`); the executor resolves it to a local path before the
-script starts.
-"""
+"""Building a run definition on the submitting side: SDK values (arguments, environments,
+data references) turned into the typed :class:`runyard.entities.definition.RunDefinition`
+that the backend and the executor take."""
 
 from __future__ import annotations
 
@@ -28,7 +8,8 @@ import math
 import os
 from typing import Any
 
-from runyard.compute.backend import ResourceRequest
+from runyard.entities.data_reference import DataReferenceSpec
+from runyard.entities.definition import EnvironmentDefinition
 from runyard.errors import InvalidArgument
 
 
@@ -39,9 +20,8 @@ def is_data_reference(value: Any) -> bool:
     return isinstance(value, DataReference)
 
 
-def data_reference_dict(ref: Any) -> dict[str, Any]:
-    """A data reference as the JSON the executor reads
-    (:meth:`runyard.core.data_reference.DataReference.to_dict`).
+def data_reference_spec(ref: Any) -> DataReferenceSpec:
+    """A data reference as the run definition keeps it.
 
     Raises:
         InvalidArgument: ``ref`` is not a data reference.
@@ -50,18 +30,17 @@ def data_reference_dict(ref: Any) -> dict[str, Any]:
         raise InvalidArgument(
             f"inputs must hold data references (ds.path('x').as_mount()), got {ref!r}."
         )
-    data: dict[str, Any] = ref.to_dict()
-    return data
+    return DataReferenceSpec.from_dict(ref.to_dict())
 
 
-def serialise_arguments(arguments: list[Any]) -> list[Any]:
-    """Arguments as JSON: numbers and booleans become strings (as on a command line), data
-    references their dict.
+def serialise_arguments(arguments: list[Any]) -> list[str | DataReferenceSpec]:
+    """Arguments as a command line has them: numbers and booleans become strings, data
+    references their spec.
 
     Raises:
         InvalidArgument: an argument is of another type, or a NaN/inf number.
     """
-    out: list[Any] = []
+    out: list[str | DataReferenceSpec] = []
     for i, value in enumerate(arguments):
         if isinstance(value, str):
             out.append(value)
@@ -74,7 +53,7 @@ def serialise_arguments(arguments: list[Any]) -> list[Any]:
         elif isinstance(value, os.PathLike):
             out.append(os.fspath(value))
         elif is_data_reference(value):
-            out.append(data_reference_dict(value))
+            out.append(data_reference_spec(value))
         elif hasattr(value, "item") and callable(value.item):  # a numpy scalar
             out.extend(serialise_arguments([value.item()]))
         else:
@@ -85,7 +64,7 @@ def serialise_arguments(arguments: list[Any]) -> list[Any]:
     return out
 
 
-def environment_dict(environment: Any) -> dict[str, Any]:
+def environment_definition(environment: Any) -> EnvironmentDefinition:
     """The environment part of a run definition.
 
     ``environment`` may be an Environment, an EnvironmentSpec, or None (an environment with
@@ -97,39 +76,21 @@ def environment_dict(environment: Any) -> dict[str, Any]:
     from runyard.environments.spec import EnvironmentSpec
 
     if environment is None:
-        return {"name": None, "version": None, "spec": EnvironmentSpec().to_dict()}
+        return EnvironmentDefinition(spec=EnvironmentSpec().to_dict())
     if isinstance(environment, EnvironmentSpec):
-        return {"name": None, "version": None, "spec": environment.to_dict()}
+        return EnvironmentDefinition(spec=environment.to_dict())
     to_spec = getattr(environment, "to_spec", None)
     if not callable(to_spec):
         raise InvalidArgument(
             f"environment must be an Environment, got {type(environment).__name__}. Create one "
             "with Environment('name') or Environment.get(ws, 'name')."
         )
-    return {
-        "name": getattr(environment, "name", None),
-        "version": getattr(environment, "version", None),
-        "spec": to_spec().to_dict(),
-        "environmentVariables": dict(getattr(environment, "environment_variables", {}) or {}),
-    }
-
-
-def resources_dict(resources: ResourceRequest) -> dict[str, Any]:
-    return {
-        "cpus": resources.cpus,
-        "gpus": resources.gpus,
-        "memoryGb": resources.memory_gb,
-        "nodeCount": resources.node_count,
-    }
-
-
-def resources_from_dict(data: dict[str, Any] | None) -> ResourceRequest:
-    data = data or {}
-    return ResourceRequest(
-        cpus=float(data.get("cpus", 1.0)),
-        gpus=int(data.get("gpus", 0)),
-        memory_gb=data.get("memoryGb"),
-        node_count=int(data.get("nodeCount", 1)),
+    version = getattr(environment, "version", None)
+    return EnvironmentDefinition(
+        name=getattr(environment, "name", None),
+        version=str(version) if version is not None else None,
+        spec=to_spec().to_dict(),
+        variables=check_environment_variables(getattr(environment, "environment_variables", {})),
     )
 
 

@@ -14,8 +14,12 @@ the folder's ignore files match. In each folder, ``.amlignore`` is used when it 
 ``.gitignore`` otherwise (SDK v1: "if both exist, .amlignore is used"); patterns follow
 gitignore's rules, nested files apply below their folder and deeper ones win.
 
-The size limit (default 300 MB, ``RUNYARD_SNAPSHOT_LIMIT_MB``) counts the files kept; going
-over it raises ``InvalidArgument`` naming the biggest files.
+The size limit (the ``snapshot_limit_mb`` setting, default 300 MB) counts the files kept;
+going over it raises ``InvalidArgument`` naming the biggest files.
+
+Content addressing holds on read too: :func:`restore_snapshot` checks that the manifest
+hashes to the snapshot's id and that every file it writes hashes to the manifest's entry,
+so a stored snapshot changed on disk is refused, never executed.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runyard.artifacts.paths import check_relpath, join_safe
-from runyard.errors import InvalidArgument, NotFound
+from runyard.errors import InvalidArgument, InvalidState, NotFound
+from runyard.settings import Settings
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -38,7 +43,6 @@ SNAPSHOTS_PREFIX = "snapshots"
 MANIFEST = "manifest.json"
 FORMAT = 1
 DEFAULT_LIMIT_MB = 300.0
-LIMIT_ENV = "RUNYARD_SNAPSHOT_LIMIT_MB"
 IGNORE_FILES = (".amlignore", ".gitignore")  # the first that exists in a folder is used
 ALWAYS_EXCLUDED = frozenset({".git", "__pycache__"})
 _CHUNK = 1024 * 1024
@@ -54,25 +58,12 @@ class SnapshotFile:
     local: str = ""  # where it was read from (not part of the manifest)
 
 
-def snapshot_limit_bytes(environ: dict[str, str] | None = None) -> int:
-    """The size limit of a snapshot: ``RUNYARD_SNAPSHOT_LIMIT_MB`` or 300 MB.
-
-    Raises:
-        InvalidArgument: the variable is not a positive number.
-    """
-    env = os.environ if environ is None else environ
-    raw = env.get(LIMIT_ENV)
-    if not raw:
-        return int(DEFAULT_LIMIT_MB * 1024 * 1024)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise InvalidArgument(
-            f"{LIMIT_ENV}={raw!r} is not a positive number of megabytes (e.g. 500)."
-        )
-    return int(value * 1024 * 1024)
+def _identity(entries: list[dict[str, object]]) -> str:
+    """The snapshot id of a file list: a hash of each file's path, content hash and mode."""
+    identity = json.dumps(
+        [[e["path"], e["sha256"], e["executable"]] for e in entries], separators=(",", ":")
+    )
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
 
 
 def _load_ignore(folder: str) -> object | None:
@@ -172,7 +163,7 @@ def _check_size(folder: str, files: list[SnapshotFile], limit: int) -> None:
         f"The source directory {folder!r} holds {_mb(total)} of files, over the snapshot "
         f"limit of {_mb(limit)}. Biggest: {listed}. Keep data out of the source directory "
         "(upload it to a datastore and pass ds.path(...).as_mount()), list large files in "
-        f".amlignore, or raise the limit with {LIMIT_ENV}."
+        f".amlignore, or raise the limit with RUNYARD_SNAPSHOT_LIMIT_MB (megabytes)."
     )
 
 
@@ -196,7 +187,7 @@ def take_snapshot(
     Args:
         artifact_store: where snapshots are kept.
         folder: the source directory.
-        limit_bytes: the size limit (default: :func:`snapshot_limit_bytes`).
+        limit_bytes: the size limit (default: the settings' default, 300 MB).
 
     Returns:
         The snapshot id (32 hexadecimal digits).
@@ -208,15 +199,14 @@ def take_snapshot(
     """
     folder = os.fspath(folder)
     files = list_files(folder)
-    _check_size(folder, files, snapshot_limit_bytes() if limit_bytes is None else limit_bytes)
+    _check_size(
+        folder, files, Settings().snapshot_limit_bytes if limit_bytes is None else limit_bytes
+    )
     entries = [
         {"path": f.path, "sha256": _hash_file(f.local), "size": f.size, "executable": f.executable}
         for f in files
     ]
-    identity = json.dumps(
-        [[e["path"], e["sha256"], e["executable"]] for e in entries], separators=(",", ":")
-    )
-    snapshot_id = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+    snapshot_id = _identity(entries)
     base = f"{SNAPSHOTS_PREFIX}/{snapshot_id}"
     if artifact_store.exists(f"{base}/{MANIFEST}"):
         return snapshot_id
@@ -255,17 +245,30 @@ def restore_snapshot(
 
     Raises:
         NotFound: no snapshot has that id.
+        InvalidState: the stored snapshot does not match its id (its manifest or a file was
+            changed after it was stored); nothing of it should run.
     """
     target = os.fspath(target_dir)
     manifest = read_manifest(artifact_store, snapshot_id)
+    files = manifest.get("files")
+    if not isinstance(files, list) or _identity(files) != snapshot_id:
+        raise InvalidState(
+            f"Snapshot {snapshot_id} is corrupt: its manifest does not hash to its id (it was "
+            "changed after it was stored). Submit the run again to store a fresh snapshot."
+        )
     os.makedirs(target, exist_ok=True)
     written = []
-    files = manifest.get("files")
-    assert isinstance(files, list)
     for entry in files:
         rel = entry["path"]
         local = join_safe(os.path.abspath(target), rel, what="snapshot file name")
         artifact_store.get_file(f"{SNAPSHOTS_PREFIX}/{snapshot_id}/files/{rel}", local)
+        if _hash_file(local) != entry["sha256"]:
+            os.remove(local)
+            raise InvalidState(
+                f"Snapshot {snapshot_id} is corrupt: its file {rel!r} does not match the hash "
+                "recorded when it was stored (it was changed on disk). Submit the run again "
+                "to store a fresh snapshot."
+            )
         if entry.get("executable"):
             os.chmod(local, os.stat(local).st_mode | 0o111)
         written.append(rel)

@@ -1,6 +1,7 @@
 """The training script as a process: started in its own process group, its output streamed,
 its ``./logs`` mirrored, stopped as a whole tree, including what it started outside its
-group (this process adopts the script's orphans; see :func:`runyard.compute.node.adopt_orphans`)."""
+group (this process adopts the script's orphans: see
+:func:`runyard.node.processes.adopt_orphans`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runyard.compute import node
-from runyard.compute.streaming import FolderMirror, LogSink, PipePump
+from runyard.node import processes
+from runyard.node.streaming import FolderMirror, LogSink, PipePump
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -81,8 +82,8 @@ class ScriptProcess:
         Raises:
             OSError: the interpreter could not be started.
         """
-        self._adopting = node.adopt_orphans()
-        self._own_children = node.children(os.getpid())
+        self._adopting = processes.adopt_orphans()
+        self._own_children = processes.children(os.getpid())
         self._proc = subprocess.Popen(
             self._command,
             cwd=self._workdir,
@@ -93,7 +94,7 @@ class ScriptProcess:
             start_new_session=True,  # its own group: cancel stops the script and its children
         )
         pid = self._proc.pid
-        return {"pid": pid, "pgid": pid, "pidStart": node.process_start_time(pid)}
+        return {"pid": pid, "pgid": pid, "pidStart": processes.process_start_time(pid)}
 
     def wait(
         self, stop: threading.Event, max_seconds: float | None, on_tick: Callable[[], None]
@@ -110,11 +111,11 @@ class ScriptProcess:
             now = time.monotonic()
             if stop.is_set():
                 stopped = True
-                node.kill_process_group(proc.pid, CANCEL_GRACE_SECONDS)
+                processes.kill_process_group(proc.pid, CANCEL_GRACE_SECONDS)
                 break
             if max_seconds is not None and now - started > max_seconds:
                 timed_out = True
-                node.kill_process_group(proc.pid, CANCEL_GRACE_SECONDS)
+                processes.kill_process_group(proc.pid, CANCEL_GRACE_SECONDS)
                 break
             if now >= next_sync:
                 self._mirror.sync()
@@ -123,8 +124,8 @@ class ScriptProcess:
             stop.wait(0.1)
         code = proc.wait()
         # Children left behind by the script end with it: the run is over.
-        if node.group_alive(proc.pid):
-            node.kill_process_group(proc.pid, grace_seconds=2.0)
+        if processes.group_alive(proc.pid):
+            processes.kill_process_group(proc.pid, grace_seconds=2.0)
         self._stop_strays()
         out.join(timeout=10)
         err.join(timeout=10)
@@ -140,7 +141,7 @@ class ScriptProcess:
     def kill(self) -> None:
         """Stop the script's whole tree now (used when the executor itself fails)."""
         if self._proc is not None and self._proc.poll() is None:
-            node.kill_process_group(self._proc.pid, grace_seconds=2.0)
+            processes.kill_process_group(self._proc.pid, grace_seconds=2.0)
         self._stop_strays()
 
     def _stop_strays(self) -> None:
@@ -151,11 +152,11 @@ class ScriptProcess:
         keep = set(self._own_children)
         if self._proc is not None:
             keep.add(self._proc.pid)  # reaped by its Popen, never behind its back
-        strays = node.stray_processes(keep=keep)
+        strays = processes.stray_processes(keep=keep)
         if strays:
             self._driver.line(
                 f"runyard: stopping {len(strays)} process(es) the script left running "
                 f"outside its process group (pids {', '.join(map(str, strays[:10]))})"
             )
-            node.stop_processes(strays, grace_seconds=2.0)
-        node.reap_adopted(keep)
+            processes.stop_processes(strays, grace_seconds=2.0)
+        processes.reap_adopted(keep)

@@ -1,0 +1,73 @@
+"""Safe relative names: every artifact, file or datastore path a user gives is a relative
+POSIX path that stays inside its root. Pure string checks (no file system), so records and
+both sides of a run can use them."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import urllib.parse
+
+from runyard.errors import InvalidArgument
+
+MAX_PATH_LENGTH = 1024
+
+
+def check_relpath(name: object, *, what: str = "file name") -> str:
+    """Return ``name`` normalised if it is a safe relative POSIX path.
+
+    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
+    backslashes, NUL and control characters, ``..`` segments, and any of these hidden
+    behind percent-encoding (``%2e%2e%2f``), however many times encoded.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidArgument(f"The {what} must be a non-empty string, got {name!r}.")
+    if len(name) > MAX_PATH_LENGTH:
+        raise InvalidArgument(
+            f"The {what} is {len(name)} characters long; the limit is {MAX_PATH_LENGTH}."
+        )
+    decoded = name
+    for _ in range(5):  # decode until stable: %252e%252e is %2e%2e is ..
+        once = urllib.parse.unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    for candidate in (name, decoded):
+        _refuse_unsafe(candidate, name, what)
+    normalised = posixpath.normpath(name)
+    if normalised in (".", ""):
+        raise InvalidArgument(f"The {what} {name!r} does not name a file.")
+    return normalised
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
+    if _CONTROL.search(candidate):
+        raise InvalidArgument(f"The {what} {original!r} contains NUL or control characters.")
+    if "\\" in candidate:
+        raise InvalidArgument(
+            f"The {what} {original!r} contains a backslash; use '/' to separate folders."
+        )
+    if candidate.startswith("/") or (len(candidate) > 1 and candidate[1] == ":"):
+        raise InvalidArgument(
+            f"The {what} {original!r} is absolute; give a path relative to the run or store."
+        )
+    if ".." in candidate.split("/"):
+        raise InvalidArgument(
+            f"The {what} {original!r} goes up with '..'; paths must stay inside their folder."
+        )
+
+
+def folder_arg(path: str | None, what: str) -> str:
+    """A safe relative folder; ``""`` for the root (None, ``""``, ``.``).
+
+    Raises:
+        InvalidArgument: ``..``, an absolute path, a backslash, or any of these encoded.
+    """
+    if path is None or path == "":
+        return ""
+    if isinstance(path, str) and "\\" not in path and posixpath.normpath(path) == ".":
+        return ""
+    return check_relpath(path.rstrip("/") if isinstance(path, str) else path, what=what)

@@ -1,0 +1,84 @@
+"""Preparing a node to run a run's script: the one routine the executor and the workers of
+a distributed run share.
+
+Restore the snapshot into a fresh working folder (hashes checked), build the environment or
+take it from the cache, and work out the script's command line and environment (data
+references resolved to local paths).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runyard.entities.definition import RunDefinition
+    from runyard.environments.builder import BuiltEnvironment
+    from runyard.resources import WorkspaceResources
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A run's script, ready to start."""
+
+    workdir: str
+    built: BuiltEnvironment
+    command: list[str]
+    env: dict[str, str]
+    warnings: list[str]
+
+
+def restore(
+    resources: WorkspaceResources,
+    definition: RunDefinition,
+    workdir: str,
+    say: Callable[[str], None],
+) -> None:
+    """Restore the run's snapshot into ``workdir`` (emptied first)."""
+    from runyard.artifacts.snapshots import restore_snapshot
+    from runyard.errors import InvalidState
+
+    if not definition.snapshot_id:
+        raise InvalidState("The run definition names no snapshot: it was not submitted.")
+    if os.path.exists(workdir):
+        shutil.rmtree(workdir)
+    files = restore_snapshot(resources.artifacts, definition.snapshot_id, workdir)
+    say(f"Snapshot {definition.snapshot_id} restored ({len(files)} files) in {workdir}")
+
+
+def build_environment(
+    resources: WorkspaceResources, definition: RunDefinition, say: Callable[[str], None]
+) -> BuiltEnvironment:
+    """The run's environment, built or taken from the cache."""
+    from runyard.environments import EnvironmentSpec, UvEnvironmentBuilder
+
+    spec = EnvironmentSpec.from_dict(dict(definition.environment.spec))
+    say(f"Environment {definition.environment.name or '(unnamed)'}: preparing")
+    cache = resources.settings.env_cache or None
+    built = UvEnvironmentBuilder(cache_dir=cache).build(spec, log=say)
+    say(
+        f"Environment ready in {built.seconds:.2f} s "
+        f"({'cache hit' if built.cache_hit else 'built'}): {built.python}"
+    )
+    return built
+
+
+def script_launch(
+    resources: WorkspaceResources,
+    run_id: str,
+    definition: RunDefinition,
+    built: BuiltEnvironment,
+    workdir: str,
+    base_env: dict[str, str],
+    say: Callable[[str], None],
+) -> Prepared:
+    """The script's command and environment, its data references resolved."""
+    from runyard.node.script import script_command
+
+    command, env, warnings = script_command(
+        resources, run_id, definition, built, workdir, base_env, say
+    )
+    return Prepared(workdir, built, command, env, warnings)

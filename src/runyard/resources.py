@@ -1,0 +1,127 @@
+"""WorkspaceResources: what a workspace is made of below the SDK.
+
+One object owns a workspace's config, its settings, its TrackingStore, its ArtifactStore
+and its metric buffer, opens each on first use and closes them with :meth:`close`. The
+SDK's ``Workspace`` wraps one; the node side (the executor), compute backends and the CLI
+take one directly, so nothing below the SDK front imports the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING
+
+from runyard.config import WorkspaceConfig
+from runyard.errors import InvalidArgument
+from runyard.settings import Settings
+
+if TYPE_CHECKING:
+    from runyard.artifacts.store import ArtifactStore
+    from runyard.tracking.buffer import MetricBuffer
+    from runyard.tracking.store import TrackingStore
+
+#: The environment variable through which a workspace's config reaches a run's processes.
+ENV_WORKSPACE = "RUNYARD_WORKSPACE"
+#: The environment variable that names the run a script runs in.
+ENV_RUN_ID = "RUNYARD_RUN_ID"
+
+
+class WorkspaceResources:
+    """A workspace's stores, opened on first use.
+
+    Args:
+        config: where the workspace keeps things.
+        settings: the settings read at the edge (default: from the environment).
+    """
+
+    def __init__(self, config: WorkspaceConfig, settings: Settings | None = None) -> None:
+        self.config = config
+        self.settings = settings if settings is not None else Settings.from_env()
+        self._store: TrackingStore | None = None
+        self._artifacts: ArtifactStore | None = None
+        self._buffer: MetricBuffer | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_json(cls, text: str, settings: Settings | None = None) -> WorkspaceResources:
+        """The resources of the workspace whose config is ``text`` (as a run's processes
+        receive it in ``RUNYARD_WORKSPACE``).
+
+        Raises:
+            InvalidArgument: ``text`` is not a workspace config.
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument(
+                f"Workspace config in {ENV_WORKSPACE} is not JSON: {exc}"
+            ) from exc
+        return cls(WorkspaceConfig.from_dict(data, source=ENV_WORKSPACE), settings)
+
+    @property
+    def name(self) -> str:
+        return self.config.workspace_name
+
+    @property
+    def store(self) -> TrackingStore:
+        """The run history, model registry and catalogue."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    from runyard.tracking import open_tracking_store
+
+                    self._store = open_tracking_store(
+                        self.config.resolved_tracking_uri,
+                        busy_timeout_s=self.settings.sqlite_busy_timeout_s,
+                    )
+        return self._store
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """Run files, logs, snapshots, models and the default datastore's files."""
+        if self._artifacts is None:
+            with self._lock:
+                if self._artifacts is None:
+                    from runyard.artifacts.store import FsspecArtifactStore
+
+                    self._artifacts = FsspecArtifactStore(
+                        self.config.resolved_artifact_uri, self.config.storage_options
+                    )
+        return self._artifacts
+
+    @property
+    def metric_buffer(self) -> MetricBuffer:
+        """The buffer ``run.log`` appends to; a background thread writes it to the store."""
+        if self._buffer is None:
+            with self._lock:
+                if self._buffer is None:
+                    from runyard.tracking.buffer import MetricBuffer
+
+                    self._buffer = MetricBuffer(lambda batch: self.store.log_metrics(batch))
+        if self._buffer.closed:  # used again after close(): runs may hold its append
+            self._buffer.reopen()
+        return self._buffer
+
+    def flush(self) -> None:
+        """Write every buffered metric now."""
+        if self._buffer is not None:
+            self._buffer.flush()
+
+    def close(self) -> None:
+        """Flush buffered metrics and release connections and clients (idempotent)."""
+        if self._buffer is not None:
+            # Kept (closed), not dropped: runs cache its append method.
+            self._buffer.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._artifacts is not None:
+            self._artifacts.close()
+            self._artifacts = None
+
+    def __enter__(self) -> WorkspaceResources:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
