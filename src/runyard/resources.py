@@ -19,6 +19,7 @@ from runyard.settings import Settings
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
     from runyard.tracking.buffer import MetricBuffer
+    from runyard.tracking.heartbeat import Heartbeat
     from runyard.tracking.store import TrackingStore
 
 #: The environment variable through which a workspace's config reaches a run's processes.
@@ -41,6 +42,7 @@ class WorkspaceResources:
         self._store: TrackingStore | None = None
         self._artifacts: ArtifactStore | None = None
         self._buffer: MetricBuffer | None = None
+        self._heartbeats: dict[str, Heartbeat] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -103,13 +105,36 @@ class WorkspaceResources:
             self._buffer.reopen()
         return self._buffer
 
+    def start_heartbeat(self, run_id: str) -> Heartbeat:
+        """Beat for ``run_id`` from this process until the run ends or these resources
+        close (runs started with ``start_logging()``)."""
+        from runyard.tracking.heartbeat import Heartbeat
+
+        heartbeat = Heartbeat(self.store, run_id, self.settings.heartbeat_s)
+        with self._lock:
+            self._heartbeats = {k: h for k, h in self._heartbeats.items() if h.alive}
+            self._heartbeats[run_id] = heartbeat
+        return heartbeat.start()
+
+    def stop_heartbeat(self, run_id: str) -> None:
+        """Stop beating for ``run_id`` (it ended)."""
+        with self._lock:
+            heartbeat = self._heartbeats.pop(run_id, None)
+        if heartbeat is not None:
+            heartbeat.stop()
+
     def flush(self) -> None:
         """Write every buffered metric now."""
         if self._buffer is not None:
             self._buffer.flush()
 
     def close(self) -> None:
-        """Flush buffered metrics and release connections and clients (idempotent)."""
+        """Stop heartbeats, flush buffered metrics and release connections and clients
+        (idempotent)."""
+        with self._lock:
+            heartbeats, self._heartbeats = list(self._heartbeats.values()), {}
+        for heartbeat in heartbeats:
+            heartbeat.stop(wait=True)
         if self._buffer is not None:
             # Kept (closed), not dropped: runs cache its append method.
             self._buffer.close()

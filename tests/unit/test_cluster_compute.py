@@ -29,6 +29,7 @@ from runyard.compute.ray.settings import (
 from runyard.compute.sizes import NodeShape, known_size_names, lookup_vm_size
 from runyard.core.compute import AmlCompute, ClusterCompute, ComputeTarget
 from runyard.errors import BackendError, InvalidArgument
+from runyard.settings import Settings
 
 GIB = 2**30
 
@@ -412,13 +413,12 @@ def test_attached_settings_fall_back_to_rays_token_variable(monkeypatch):
     assert settings.token() == "from-env"
 
 
-def test_executors_on_other_machines_get_only_the_heartbeat_settings(monkeypatch):
-    monkeypatch.setenv("RUNYARD_HEARTBEAT_S", "1")
-    monkeypatch.setenv("RUNYARD_SCRATCH", "/somewhere")
+def test_executors_on_other_machines_get_only_the_heartbeat_settings():
+    settings = Settings(heartbeat_s=1.0, scratch="/somewhere")
     attached = ClusterSettings.from_config("t", {"address": "http://10.0.0.1:1"})
     local = ClusterSettings.from_config("t", {})
-    assert attached.forwarded_environment() == {"RUNYARD_HEARTBEAT_S": "1"}
-    assert local.forwarded_environment()["RUNYARD_SCRATCH"] == "/somewhere"
+    assert attached.forwarded_environment(settings) == {"RUNYARD_HEARTBEAT_S": "1.0"}
+    assert local.forwarded_environment(settings)["RUNYARD_SCRATCH"] == "/somewhere"
 
 
 def _closed_port() -> int:

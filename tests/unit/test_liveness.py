@@ -162,3 +162,39 @@ def test_waiting_on_a_queued_cluster_run_looks_at_its_target_now_and_then(ws, mo
     )
     keeper.tick(running)  # placed: nothing more to keep moving
     assert looked == ["local"]
+
+
+def test_a_killed_interactive_run_is_ended_when_its_experiment_is_next_used(ws, tmp_path):
+    script = (
+        "import os, signal, sys\n"
+        "from runyard.core import Workspace, Experiment\n"
+        "ws = Workspace.get('test-ws', path=sys.argv[1])\n"
+        "run = Experiment(ws, 'notebook').start_logging()\n"
+        "run.log('loss', 0.5); run.flush()\n"
+        "print(run.id, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {**os.environ, "RUNYARD_HEARTBEAT_S": "0.1", "RUNYARD_HEARTBEAT_TIMEOUT_S": "0.5"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, ws.config.path], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    killed = done.stdout.strip()
+    assert ws.resources.store.get_run(killed).status == RunStatus.RUNNING
+    ws.resources.settings = Settings(heartbeat_s=0.1, liveness_timeout_s=0.5)
+    time.sleep(0.8)
+    with Experiment(ws, "notebook").start_logging() as fresh:
+        fresh.log("loss", 0.1)
+    record = ws.resources.store.get_run(killed)
+    assert record.status == RunStatus.FAILED
+    assert record.error["code"] == EXECUTOR_LOST
+    assert Run.get(ws, killed).get_metrics() == {"loss": 0.5}  # nothing logged is lost
+
+
+def test_a_live_interactive_run_keeps_beating(ws):
+    ws.resources.settings = Settings(heartbeat_s=0.1, liveness_timeout_s=0.5)
+    run = Experiment(ws, "notebook").start_logging()
+    time.sleep(0.8)
+    Experiment(ws, "notebook").start_logging().complete()  # sweeps the experiment
+    assert run.get_status() == "Running"
+    run.complete()

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from runyard.core.run import Run
     from runyard.core.workspace import Workspace
     from runyard.entities.experiment import ExperimentRecord
+    from runyard.resources import WorkspaceResources
 
 
 class Experiment:
@@ -113,7 +114,10 @@ class Experiment:
         checked_tags = {
             check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in (tags or {}).items()
         }
-        record = self._workspace.resources.store.create_run(
+        resources = self._workspace.resources
+        store = resources.store
+        _sweep_silent_interactive_runs(resources, self.name)
+        record = store.create_run(
             self.name,
             run_id=run_id,
             status=RunStatus.RUNNING,
@@ -122,7 +126,9 @@ class Experiment:
             tags=checked_tags,
             details={"outputs": outputs} if outputs else None,
         )
+        store.update_run(run_id, heartbeat_at=record.created_at)
         run = Run._from_record(self._workspace, record, experiment=self)
+        run._heartbeat = resources.start_heartbeat(run_id)
         if snapshot_directory:
             run._take_snapshot(snapshot_directory)
         return run
@@ -138,6 +144,19 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, workspace={self._workspace.name!r})"
+
+
+def _sweep_silent_interactive_runs(resources: WorkspaceResources, experiment: str) -> None:
+    """End the experiment's interactive runs whose process stopped beating (killed): a new
+    run is the moment someone works in this experiment again."""
+    from runyard.node.liveness import is_silent, sweep_run
+
+    timeout = resources.settings.liveness_timeout_s
+    for record in resources.store.list_runs(
+        experiment_name=experiment, statuses=[RunStatus.RUNNING]
+    ):
+        if record.run_type == "interactive" and is_silent(record, timeout):
+            sweep_run(resources, record)
 
 
 def _new_run_id(experiment_name: str) -> str:

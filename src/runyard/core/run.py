@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
     from runyard.entities.metric import MetricRecord
     from runyard.tracking.buffer import MetricBuffer
+    from runyard.tracking.heartbeat import Heartbeat
 
 
 # The run this code runs in; per thread/task, never a module global.
@@ -38,6 +39,9 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     Get one from ``Experiment.start_logging()``, ``Experiment.submit(...)``,
     ``Run.get(ws, run_id)`` or, inside a training script, ``Run.get_context()``.
     """
+
+    #: Beats while a run started here with ``start_logging()`` is active.
+    _heartbeat: Heartbeat | None = None
 
     def __init__(
         self,
@@ -343,6 +347,9 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
 
     def _set_status(self, status: RunStatus, error: dict[str, Any] | None = None) -> None:
         self._record = self._workspace.resources.store.set_run_status(self.id, status, error=error)
+        if self._heartbeat is not None and self._record.is_terminal:
+            self._workspace.resources.stop_heartbeat(self.id)
+            self._heartbeat = None
 
     def wait_for_completion(
         self,

@@ -211,7 +211,13 @@ class Executor:
         max_runs, folder = slots.decode(raw)
         target = record.target or "local"
         self.slot = slots.SlotWaiter(
-            self.store, self.run_id, target, max_runs, folder, self.settings.liveness_timeout_s
+            self.store,
+            self.run_id,
+            target,
+            max_runs,
+            folder,
+            self.settings.liveness_timeout_s,
+            scratch_dir=self.settings.scratch_dir,
         )
         if not self.slot.wait(
             self.stop.is_set,

@@ -1,5 +1,5 @@
-"""Facts about the machine an executor runs on: its name, its processes, its GPUs, its
-scratch folder; and stopping a process group and what a script left behind."""
+"""Facts about the machine an executor runs on: its name, its processes, its GPUs; and
+stopping a process group and what a script left behind."""
 
 from __future__ import annotations
 
@@ -11,17 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-
-SCRATCH_ENV = "RUNYARD_SCRATCH"
-
-
-def scratch_root() -> str:
-    """Where runs get their working folders: ``$RUNYARD_SCRATCH`` or
-    ``~/.cache/runyard/runs``."""
-    root = os.environ.get(SCRATCH_ENV) or os.path.join(
-        os.path.expanduser("~"), ".cache", "runyard", "runs"
-    )
-    return os.path.abspath(os.path.expanduser(root))
 
 
 def hostname() -> str:

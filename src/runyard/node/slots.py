@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from runyard.entities.run import RunRecord, RunStatus
-from runyard.node import processes
+from runyard.node import local_record, processes
 
 if TYPE_CHECKING:
     from runyard.tracking.store import TrackingStore
@@ -64,7 +64,9 @@ class SlotWaiter:
         max_runs: int,
         folder: str,
         alive_within: float,
+        scratch_dir: str | None = None,
     ) -> None:
+        self._scratch = scratch_dir
         self._store = store
         self._run_id = run_id
         self._target = target
@@ -75,11 +77,10 @@ class SlotWaiter:
 
     def _holds_the_line(self, other: RunRecord, now: float) -> bool:
         """Whether an older queued run is really waiting: its executor runs (checked on
-        this host), or beat recently, or is being launched."""
-        executor = other.details.get("executor") or {}
-        pid = executor.get("pid")
-        if executor.get("host") == processes.hostname() and isinstance(pid, int):
-            return processes.process_alive(pid, executor.get("pidStart"))
+        this node, from this node's own record), or beat recently, or is being launched."""
+        mine = local_record.read(self._scratch, other.run_id) if self._scratch else None
+        if mine is not None and mine.executor_pid is not None:
+            return processes.process_alive(mine.executor_pid, mine.executor_start)
         last = other.heartbeat_at if other.heartbeat_at is not None else other.created_at
         return now - last <= self._alive_within
 

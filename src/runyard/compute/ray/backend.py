@@ -48,6 +48,8 @@ from runyard.compute.ray.settings import (
     check_workspace_reaches_nodes,
 )
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
+from runyard.entities.run_details import EXECUTOR, PLACEMENT, ExecutorInfo
+from runyard.entities.run_details import Placement as Placement_
 from runyard.errors import BackendError, RunyardError
 
 if TYPE_CHECKING:
@@ -138,7 +140,7 @@ class RayComputeBackend(ComputeBackend):
         resources = definition.resources
         workspace_json = self._resources.config.to_json()
         placement = self._place(resources, nodes)
-        env = {**self._resources.settings.to_env(), **self._settings.forwarded_environment()}
+        env = self._settings.forwarded_environment(self._resources.settings)
         python = self._settings.executor_python()
         layout = layout_of(definition.distributed, resources.node_count)
         if layout.processes > 1:
@@ -172,7 +174,7 @@ class RayComputeBackend(ComputeBackend):
             target=self._record.name,
             python=self._settings.executor_python(),
             workspace_json=workspace_json,
-            env=self._settings.forwarded_environment(),
+            env=self._settings.forwarded_environment(self._resources.settings),
         )
 
     def _submit_gang(
@@ -304,7 +306,11 @@ class RayComputeBackend(ComputeBackend):
         if settings.mode == SIMULATED:
             nodes = [n for n in nodes if not n.is_head]  # the head holds no runs
         runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
-        busy_nodes = {r.details.get("rayNode") for r in runs if _executor_started(r)}
+        busy_nodes = {
+            Placement_.from_dict(r.details.get(PLACEMENT)).node
+            for r in runs
+            if _executor_started(r)
+        }
         for run in runs:  # a distributed run's processes: on the nodes of its gang
             processes = (run.details.get("distributed") or {}).get("processes") or []
             busy_nodes |= {p.get("node") for p in processes if "exitCode" not in p}
@@ -365,4 +371,4 @@ class RayComputeBackend(ComputeBackend):
 
 
 def _executor_started(record: RunRecord) -> bool:
-    return bool((record.details.get("executor") or {}).get("startedAt"))
+    return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).started_at is not None

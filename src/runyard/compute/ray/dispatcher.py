@@ -35,6 +35,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from runyard.compute.ray.jobs import RayJobsClient
+from runyard.entities.run_details import EXECUTOR, ExecutorInfo
 from runyard.errors import BackendError
 
 POLL_S = 0.1
@@ -43,6 +44,7 @@ TARGET_CHECK_S = 5.0
 START_TIMEOUT_S = 120.0
 
 if TYPE_CHECKING:
+    from runyard.entities.run import RunRecord
     from runyard.resources import WorkspaceResources
 
 
@@ -182,7 +184,7 @@ class Dispatcher:
             # tasks to their owner) and their runs are marked Failed when they fall silent.
             for run_id, ref in self.tasks.items():
                 record = self.store.get_run(run_id)
-                if not (record.details.get("executor") or {}).get("startedAt"):
+                if not _started(record):
                     with contextlib.suppress(Exception):
                         ray.cancel(ref)
             ray.shutdown()
@@ -207,13 +209,13 @@ class Dispatcher:
         for run_id in [r for r in self.tasks if r not in seen]:
             # Ended (canceled) or started: a task whose run ended before it began is dropped.
             record = self.store.get_run(run_id)
-            if record.is_terminal and not (record.details.get("executor") or {}).get("startedAt"):
+            if record.is_terminal and not _started(record):
                 ray.cancel(self.tasks.pop(run_id))
         for record in waiting:
             if record.target != self.target:
                 continue
             request = record.details.get("rayDispatch")
-            started = (record.details.get("executor") or {}).get("startedAt")
+            started = _started(record)
             if record.run_id in self.tasks:
                 if record.status == RunStatus.CANCEL_REQUESTED and not started:
                     ray.cancel(self.tasks.pop(record.run_id))
@@ -254,7 +256,7 @@ class Dispatcher:
         from runyard.errors import InvalidState
 
         record = self.store.get_run(run_id)
-        if record.is_terminal or (record.details.get("executor") or {}).get("startedAt"):
+        if record.is_terminal or _started(record):
             return
         status = (
             RunStatus.CANCELED
@@ -299,3 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _started(record: RunRecord) -> bool:
+    """Whether the run's executor has started (its own record says when)."""
+    return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).started_at is not None

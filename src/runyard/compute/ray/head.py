@@ -32,6 +32,7 @@ from typing import Any
 
 from runyard.errors import BackendError, InvalidArgument
 from runyard.node import processes
+from runyard.settings import Settings
 
 #: Ports of one head, each chosen free on 127.0.0.1.
 _PORT_OPTIONS = (
@@ -108,12 +109,10 @@ class HeadInfo:
         return processes.group_alive(self.pgid)
 
 
-def ray_root() -> str:
-    """Where heads keep their folders: ``$RUNYARD_RAY_DIR`` or ``~/.cache/runyard/ray``,
+def ray_root(settings: Settings) -> str:
+    """Where heads keep their folders: the ``ray_dir`` setting or ``~/.cache/runyard/ray``,
     or a folder under /tmp when that path is too long for Ray's Unix sockets."""
-    root = os.environ.get(RAY_DIR_ENV) or os.path.join(
-        os.path.expanduser("~"), ".cache", "runyard", "ray"
-    )
+    root = settings.ray_dir or os.path.join(os.path.expanduser("~"), ".cache", "runyard", "ray")
     root = os.path.abspath(os.path.expanduser(root))
     if len(root) > 40:
         uid = os.getuid() if hasattr(os, "getuid") else 0
@@ -121,10 +120,10 @@ def ray_root() -> str:
     return root
 
 
-def head_folder(tracking_uri: str, target: str) -> str:
+def head_folder(settings: Settings, tracking_uri: str, target: str) -> str:
     """The folder of ``target``'s head: one per workspace and target name."""
     key = hashlib.sha256(f"{tracking_uri}\n{target}".encode()).hexdigest()[:12]
-    return os.path.join(ray_root(), key)
+    return os.path.join(ray_root(settings), key)
 
 
 def free_ports(count: int) -> list[int]:

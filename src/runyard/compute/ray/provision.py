@@ -84,7 +84,7 @@ def start_head(
 ) -> tuple[heads.HeadInfo, dict[str, Any]]:
     """Start the head of a local or simulated target; returns it and what to record about
     its nodes (``{"node": ..., "warnings": [...]}``)."""
-    folder = heads.head_folder(resources.config.resolved_tracking_uri, name)
+    folder = heads.head_folder(resources.settings, resources.config.resolved_tracking_uri, name)
     if settings.mode == LOCAL:
         info = heads.start_local_head(folder)
         machine = machine_shape(info.resources)
@@ -147,7 +147,9 @@ def ensure_head(resources: WorkspaceResources, record: ComputeTargetRecord) -> C
             f"The Ray head of target {record.name!r} runs on {settings.head.host!r}; submit "
             "from that machine, or attach to it with an address."
         )
-    folder = heads.head_folder(resources.config.resolved_tracking_uri, record.name)
+    folder = heads.head_folder(
+        resources.settings, resources.config.resolved_tracking_uri, record.name
+    )
     os.makedirs(folder, mode=0o700, exist_ok=True)
     with FileLock(f"{folder.rstrip(os.sep)}.lock"):  # removed with the folder by delete()
         fresh = resources.store.get_compute_target(record.name)

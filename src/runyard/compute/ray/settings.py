@@ -22,21 +22,13 @@ from typing import Any
 from runyard.compute.ray.head import HeadInfo
 from runyard.compute.sizes import NodeShape, lookup_vm_size
 from runyard.errors import BackendError, InvalidArgument
+from runyard.settings import Settings
 
 LOCAL = "local"  # a head Runyard starts on this machine: one node, this machine
 SIMULATED = "simulated"  # Ray's autoscaling test cluster on this machine
 ATTACHED = "attached"  # an existing cluster at ``address``
 
-#: Variables a submitting process passes on to executors on the same machine.
-_FORWARDED_LOCAL = (
-    "RUNYARD_ENV_CACHE",
-    "RUNYARD_HEARTBEAT_S",
-    "RUNYARD_HEARTBEAT_TIMEOUT_S",
-    "RUNYARD_HOME",
-    "RUNYARD_KEEP_WORKDIR",
-    "RUNYARD_SCRATCH",
-    "RUNYARD_SNAPSHOT_LIMIT_MB",
-)
+#: Settings that executors on other machines get from the submitter (the rest are theirs).
 _FORWARDED_REMOTE = ("RUNYARD_HEARTBEAT_S", "RUNYARD_HEARTBEAT_TIMEOUT_S")
 #: The GCS address Runyard's drivers in a cluster connect to (else Ray's own RAY_ADDRESS).
 RAY_ADDRESS_ENV = "RUNYARD_RAY_ADDRESS"
@@ -135,12 +127,14 @@ class ClusterSettings:
             return self.head.python
         return self.python or "python"
 
-    def forwarded_environment(self) -> dict[str, str]:
-        """Runyard settings of this process that executors on the nodes need too (and, for
-        a head Runyard started, its GCS address for the drivers Runyard runs in it)."""
+    def forwarded_environment(self, settings: Settings) -> dict[str, str]:
+        """The submitter's settings that executors on the nodes need too: all of them on
+        this machine, only the heartbeat on others (their folders are their own); and, for
+        a head Runyard started, its GCS address for the drivers Runyard runs in it."""
         here = self.mode != ATTACHED or address_is_this_machine(self.address or "")
-        names = _FORWARDED_LOCAL if here else _FORWARDED_REMOTE
-        env = {name: os.environ[name] for name in names if os.environ.get(name)}
+        env = settings.to_env()
+        if not here:
+            env = {name: value for name, value in env.items() if name in _FORWARDED_REMOTE}
         if self.head is not None and self.mode != ATTACHED:
             # Ray's "auto" address reads a file several clusters on one machine may share.
             env[RAY_ADDRESS_ENV] = self.head.gcs_address

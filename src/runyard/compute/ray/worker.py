@@ -47,7 +47,7 @@ class Worker:
         self.prefix = run_files_prefix(run_id)
         echo = getattr(sys.stdout, "buffer", None)
         self.log = LogSink(resources.artifacts, f"{self.prefix}/{worker_log_name(rank)}", echo=echo)
-        self.folder = os.path.join(processes.scratch_root(), f"{run_id}.worker-{rank}")
+        self.folder = os.path.join(resources.settings.scratch_dir, f"{run_id}.worker-{rank}")
         self.stop = threading.Event()
         self.done = threading.Event()
 
