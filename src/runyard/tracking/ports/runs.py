@@ -1,0 +1,98 @@
+"""The RunStore port: runs, their statuses, details, tags and properties."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from runyard.entities import RunRecord, RunStatus
+
+
+class RunStore(abc.ABC):
+    """Runs of one workspace.
+
+    - ``create_run`` allocates the run ``number`` (1, 2, ... per experiment) atomically.
+    - ``set_run_status`` applies ``runyard.entities.run.can_transition`` inside the same
+      transaction that reads the current status (compare-and-set), and raises
+      ``InvalidState`` naming both statuses when the move is not allowed.
+    - ``add_properties`` refuses to change a property that is set (same value is fine).
+    """
+
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_name: str,
+        *,
+        run_id: str,
+        status: RunStatus,
+        display_name: str | None = None,
+        parent_run_id: str | None = None,
+        run_type: str = "interactive",
+        target: str | None = None,
+        tags: dict[str, str] | None = None,
+        properties: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> RunRecord:
+        """Create a run in an existing experiment with the next run number.
+
+        ``display_name`` defaults to the run id. Raises NotFound (experiment or parent),
+        AlreadyExists (run id taken).
+        """
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def list_runs(
+        self,
+        *,
+        experiment_name: str | None = None,
+        parent_run_id: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+        tags: dict[str, str | None] | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs matching every given filter, newest first.
+
+        ``tags`` maps a name to a required value, or to None for "has this tag".
+        """
+
+    @abc.abstractmethod
+    def set_run_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: dict[str, Any] | None = None,
+        expected: Iterable[RunStatus] | None = None,
+    ) -> RunRecord:
+        """Move a run to ``status`` (compare-and-set, see the class docstring).
+
+        ``expected``, when given, also requires the current status to be one of them.
+        Sets ``started_at`` on entering Running and ``ended_at`` on a terminal status.
+        """
+
+    @abc.abstractmethod
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        display_name: str | None = None,
+        details: dict[str, Any] | None = None,
+        heartbeat_at: float | None = None,
+    ) -> RunRecord:
+        """Change the display name, merge ``details`` into the run's details (top-level
+        keys replaced), record a heartbeat."""
+
+    @abc.abstractmethod
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
+
+    @abc.abstractmethod
+    def remove_tags(self, run_id: str, names: Iterable[str]) -> None:
+        """Remove tags; names that are not set are ignored."""
+
+    @abc.abstractmethod
+    def add_properties(self, run_id: str, properties: dict[str, str]) -> None:
+        """Raises InvalidState when a property is set already to another value."""
