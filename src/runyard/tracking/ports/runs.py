@@ -6,7 +6,7 @@ import abc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from runyard.entities import RunRecord, RunStatus
+from runyard.entities import RunPage, RunRecord, RunStatus
 
 
 class RunStore(abc.ABC):
@@ -53,10 +53,37 @@ class RunStore(abc.ABC):
         statuses: Sequence[RunStatus] | None = None,
         tags: dict[str, str | None] | None = None,
         limit: int | None = None,
+        target: str | None = None,
     ) -> list[RunRecord]:
-        """Runs matching every given filter, newest first.
+        """Runs matching every given filter, newest first (in creation order).
 
-        ``tags`` maps a name to a required value, or to None for "has this tag".
+        ``tags`` maps a name to a required value, or to None for "has this tag";
+        ``target`` keeps the runs of one compute target. Filters are applied by the
+        backend (in SQL on the SQL adapter), not after reading every run.
+        """
+
+    @abc.abstractmethod
+    def list_runs_page(
+        self,
+        *,
+        experiment_name: str | None = None,
+        parent_run_id: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+        tags: dict[str, str | None] | None = None,
+        target: str | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RunPage:
+        """One page of ``list_runs``: at most ``max_results`` runs, newest first.
+
+        Pass the page's ``next_page_token`` (None on the last page) with the same filters
+        to get the runs that follow. A page continues after the last run of the previous
+        one, so runs created meanwhile never shift a listing (they appear on a new first
+        page) and no run is returned twice.
+
+        Raises:
+            InvalidArgument: ``max_results`` outside 1..1000; a garbled or forged
+                ``page_token``, or one given out for other filters.
         """
 
     @abc.abstractmethod

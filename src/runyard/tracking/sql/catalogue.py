@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from runyard.entities import ComputeTargetRecord, DatastoreRecord, EnvironmentRecord
 from runyard.errors import AlreadyExists, NotFound
-from runyard.tracking.sql import counters, documents
+from runyard.tracking import documents
+from runyard.tracking.sql import counters
 from runyard.tracking.sql.tables import compute_targets, datastores, environments
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from runyard.entities import TERMINAL_STATUSES, RunRecord, RunStatus, can_transition
+from runyard.entities import TERMINAL_STATUSES, RunPage, RunRecord, RunStatus, can_transition
 from runyard.entities.run import allowed_transitions
 from runyard.errors import AlreadyExists, InvalidState, NotFound
-from runyard.tracking.sql import documents, experiments
+from runyard.tracking import documents, paging
+from runyard.tracking.sql import experiments
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import experiments as experiments_table
 from runyard.tracking.sql.tables import run_properties, run_tags, runs
@@ -155,15 +156,14 @@ def get(conn: sa.Connection, run_id: str) -> RunRecord:
     return _records(conn, [row])[0]
 
 
-def list_runs(
-    conn: sa.Connection,
+def _filtered(
     *,
     experiment_name: str | None,
     parent_run_id: str | None,
     statuses: Sequence[RunStatus] | None,
     tags: dict[str, str | None] | None,
-    limit: int | None,
-) -> list[RunRecord]:
+    target: str | None,
+) -> sa.Select[Any]:
     query = _SELECT.order_by(runs.c.id.desc())  # creation order, whatever the clocks say
     if experiment_name is not None:
         query = query.where(experiments_table.c.name == experiment_name)
@@ -173,9 +173,63 @@ def list_runs(
         query = query.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
     if tags:
         query = query.where(*TAGS.matches(runs.c.id, tags))
+    if target is not None:
+        query = query.where(runs.c.target == target)
+    return query
+
+
+def list_runs(
+    conn: sa.Connection,
+    *,
+    experiment_name: str | None,
+    parent_run_id: str | None,
+    statuses: Sequence[RunStatus] | None,
+    tags: dict[str, str | None] | None,
+    limit: int | None,
+    target: str | None = None,
+) -> list[RunRecord]:
+    query = _filtered(
+        experiment_name=experiment_name,
+        parent_run_id=parent_run_id,
+        statuses=statuses,
+        tags=tags,
+        target=target,
+    )
     if limit is not None:
         query = query.limit(limit)
     return _records(conn, conn.execute(query).all())
+
+
+def list_page(
+    conn: sa.Connection,
+    *,
+    experiment_name: str | None,
+    parent_run_id: str | None,
+    statuses: Sequence[RunStatus] | None,
+    tags: dict[str, str | None] | None,
+    target: str | None,
+    max_results: int,
+    page_token: str | None,
+) -> RunPage:
+    """A page of runs newest first; the token holds the row key of the page's last run."""
+    filters: dict[str, Any] = {
+        "experiment_name": experiment_name,
+        "parent_run_id": parent_run_id,
+        "statuses": statuses,
+        "tags": tags,
+        "target": target,
+    }
+    max_results = paging.check_max_results(max_results)
+    fingerprint = paging.query_fingerprint(**filters)
+    query = _filtered(**filters)
+    if page_token is not None:
+        query = query.where(runs.c.id < paging.decode_token(page_token, fingerprint))
+    rows = conn.execute(query.limit(max_results + 1)).all()
+    token = None
+    if len(rows) > max_results:
+        rows = rows[:max_results]
+        token = paging.encode_token(rows[-1].id, fingerprint)
+    return RunPage(_records(conn, rows), token)
 
 
 def set_status(
