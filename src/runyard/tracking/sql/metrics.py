@@ -21,8 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from runyard.entities import MetricKind, MetricPage, MetricRecord
-from runyard.errors import InvalidArgument, NotFound
-from runyard.tracking import documents
+from runyard.tracking import documents, messages
 from runyard.tracking.sql import counters
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.database import dialect_insert
@@ -69,10 +68,7 @@ def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, 
     if missing:
         for run_id, name, kind in missing:
             if kind not in _KINDS:
-                raise InvalidArgument(
-                    f"Metric {name!r} of run {run_id!r} has kind {kind!r}; the kinds are "
-                    f"{', '.join(sorted(_KINDS))}."
-                )
+                raise messages.unknown_metric_kind(run_id, name, kind)
         conn.execute(
             dialect_insert(conn, metric_series).on_conflict_do_nothing(),
             [
@@ -94,10 +90,7 @@ def _run_keys(conn: sa.Connection, run_ids: set[str]) -> dict[str, int]:
         keys.update((run_id, key) for run_id, key in conn.execute(query))
     missing = [run_id for run_id in wanted if run_id not in keys]
     if missing:
-        raise NotFound(
-            f"Cannot log metrics to run(s) {', '.join(map(repr, missing[:10]))}: not found in "
-            "this workspace. Nothing of this batch was written."
-        )
+        raise messages.metric_runs_not_found(missing)
     return keys
 
 
@@ -148,9 +141,8 @@ def _row_groups(
                 rows.append((series_id, next_seq(), record.step, record.logged_at, item))
     except (TypeError, ValueError) as exc:
         assert record is not None
-        raise InvalidArgument(
-            f"Metric {record.name!r} of run {record.run_id!r} has value {record.value!r}, "
-            f"which a {MetricKind(record.kind).value} metric cannot keep: {exc}."
+        raise messages.bad_metric_value(
+            record.run_id, record.name, record.value, record.kind, exc
         ) from exc
     if rows:
         groups.append((scalar_group, rows))

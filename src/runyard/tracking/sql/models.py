@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from runyard.entities import ModelRecord
 from runyard.errors import NotFound
+from runyard.tracking import messages
 from runyard.tracking.sql import counters
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import model_properties, model_tags, models
@@ -106,18 +107,12 @@ def _not_found(conn: sa.Connection, name: str, version: int | None) -> NotFound:
             sa.select(models.c.version)
             .where(models.c.name == name)
             .order_by(models.c.version.desc())
-            .limit(21)
+            .limit(messages.LISTED + 1)
         )
         .scalars()
         .all()
     )
-    if not versions:
-        return NotFound(
-            f"Model {name!r} not found in this workspace. Register it with "
-            "Model.register(workspace, model_path, model_name)."
-        )
-    listed = ", ".join(map(str, versions[:20])) + (", ..." if len(versions) > 20 else "")
-    return NotFound(f"Model {name!r} has no version {version}. Its versions: {listed}.")
+    return messages.model_not_found(name, version, versions)
 
 
 def get(conn: sa.Connection, name: str, version: int | None) -> ModelRecord:

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from runyard.entities import TERMINAL_STATUSES, RunPage, RunRecord, RunStatus, can_transition
 from runyard.entities.run import allowed_transitions
-from runyard.errors import AlreadyExists, InvalidState, NotFound
-from runyard.tracking import documents, paging
+from runyard.errors import NotFound
+from runyard.tracking import documents, messages, paging
 from runyard.tracking.sql import experiments
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import experiments as experiments_table
@@ -60,7 +60,7 @@ def create(
 ) -> RunRecord:
     """Insert a run with the experiment's next number (see ``TrackingStore.create_run``)."""
     if parent_run_id is not None and key_of(conn, parent_run_id, lock=False) is None:
-        raise NotFound(f"Parent run {parent_run_id!r} not found in this workspace.")
+        raise messages.parent_not_found(parent_run_id)
     experiment_id, number = experiments.next_run_number(conn, experiment_name)
     status = RunStatus(status)
     now = time.time()
@@ -97,9 +97,7 @@ def create(
     try:
         key = conn.execute(_INSERT, values).scalar_one()
     except sa.exc.IntegrityError as exc:
-        raise AlreadyExists(
-            f"Run id {run_id!r} is taken already; use another id (or Run.get to open it)."
-        ) from exc
+        raise messages.run_id_taken(run_id) from exc
     TAGS.put(conn, key, record.tags)
     PROPERTIES.add_once(conn, key, record.properties, what=f"run {run_id}")
     return record
@@ -119,7 +117,7 @@ def require_key(conn: sa.Connection, run_id: str, *, lock: bool) -> int:
 
 
 def not_found(run_id: str) -> NotFound:
-    return NotFound(f"Run {run_id!r} not found in this workspace.")
+    return messages.run_not_found(run_id)
 
 
 def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord]:
@@ -249,16 +247,10 @@ def set_status(
     if expected is not None:
         wanted = [RunStatus(s) for s in expected]
         if current not in wanted:
-            raise InvalidState(
-                f"Run {run_id} is {current}, not {' or '.join(map(str, wanted))}; "
-                f"it was not moved to {status}."
-            )
+            raise messages.unexpected_status(run_id, current, wanted, status)
     if not can_transition(current, status):
         allowed = [str(s) for s in RunStatus if s in allowed_transitions(current)]
-        raise InvalidState(
-            f"Run {run_id} is {current}; it cannot move to {status}. "
-            f"Allowed from {current}: {', '.join(allowed) or 'none'}."
-        )
+        raise messages.forbidden_transition(run_id, current, status, allowed)
     now = time.time()
     values: dict[str, Any] = {"status": status.value}
     if status is RunStatus.RUNNING and row.started_at is None:
