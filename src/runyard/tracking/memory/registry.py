@@ -42,6 +42,7 @@ class MemoryRegistry(ModelRegistryStore, CatalogueStore):
         framework_version: str | None = None,
         run_id: str | None = None,
         experiment_name: str | None = None,
+        pending: bool = False,
     ) -> ModelRecord:
         state = self._state
         with state.lock:
@@ -59,8 +60,28 @@ class MemoryRegistry(ModelRegistryStore, CatalogueStore):
                 run_id=run_id,
                 experiment_name=experiment_name,
             )
-            state.models[(name, version)] = StoredModel(state.next_key(), record)
+            state.models[(name, version)] = StoredModel(state.next_key(), record, pending)
             return _copy(record)
+
+    def complete_model_version(self, name: str, version: int) -> ModelRecord:
+        with self._state.lock:
+            found = self._state.models.get((name, version))
+            if found is None:
+                raise self._not_found(name, version)
+            found.pending = False
+            return _copy(found.record)
+
+    def reap_pending_model_versions(self, older_than_s: float) -> list[ModelRecord]:
+        cutoff = time.time() - older_than_s
+        with self._state.lock:
+            models = self._state.models
+            stale = sorted(
+                (m for m in models.values() if m.pending and m.record.created_at < cutoff),
+                key=lambda m: m.key,
+            )
+            for stored in stale:
+                del models[(stored.record.name, stored.record.version)]
+            return [_copy(m.record) for m in stale]
 
     def _visible(self) -> list[StoredModel]:
         """Complete versions, newest (highest key) first."""
@@ -136,7 +157,8 @@ class MemoryRegistry(ModelRegistryStore, CatalogueStore):
 
     def delete_model(self, name: str, version: int) -> None:
         with self._state.lock:
-            self._model(name, version)
+            if (name, version) not in self._state.models:
+                raise self._not_found(name, version)
             del self._state.models[(name, version)]
 
     # -- datastores --------------------------------------------------------------

@@ -14,6 +14,15 @@ class ModelRegistryStore(abc.ABC):
     ``create_model_version`` allocates versions 1, 2, ... per name with no gaps or
     duplicates, even when many processes register the same name at once; a version
     number is never handed out twice, even after its version is deleted.
+
+    A version created with ``pending=True`` is invisible (``get_model``, ``list_models``,
+    ``update_model`` and "latest" skip it) until ``complete_model_version`` makes it
+    visible in one update, so a registration killed while uploading files never shows a
+    version without its files. Its number stays allocated: a registration that never
+    completes leaves its number unused, like a deleted version (numbers are never reused,
+    so a later version can never be mistaken for files half-written under the old
+    number). ``reap_pending_model_versions`` removes pending versions older than a given
+    age so their files can be deleted.
     """
 
     @abc.abstractmethod
@@ -29,12 +38,28 @@ class ModelRegistryStore(abc.ABC):
         framework_version: str | None = None,
         run_id: str | None = None,
         experiment_name: str | None = None,
+        pending: bool = False,
     ) -> ModelRecord:
         """Register the next version of ``name``.
 
         ``artifact_path_template`` may contain ``{version}``, filled in with the version
-        allocated (so files can be put where the record says).
+        allocated (so files can be put where the record says). With ``pending``, the
+        version stays invisible until ``complete_model_version``.
         """
+
+    @abc.abstractmethod
+    def complete_model_version(self, name: str, version: int) -> ModelRecord:
+        """Make a pending version visible (a visible one is returned unchanged).
+
+        Raises:
+            NotFound: no such version (a pending version that was reaped included).
+        """
+
+    @abc.abstractmethod
+    def reap_pending_model_versions(self, older_than_s: float) -> list[ModelRecord]:
+        """Delete the versions pending for more than ``older_than_s`` seconds and return
+        them (oldest first), so the caller can delete their files. Their numbers are not
+        reused."""
 
     @abc.abstractmethod
     def get_model(self, name: str, version: int | None = None) -> ModelRecord:
@@ -69,4 +94,5 @@ class ModelRegistryStore(abc.ABC):
 
     @abc.abstractmethod
     def delete_model(self, name: str, version: int) -> None:
-        """Raises NotFound. Versions are never reused after a delete."""
+        """Delete a version, pending or not. Raises NotFound. Versions are never reused
+        after a delete."""

@@ -241,6 +241,7 @@ class SqlTrackingStore(TrackingStore):
         framework_version: str | None = None,
         run_id: str | None = None,
         experiment_name: str | None = None,
+        pending: bool = False,
     ) -> ModelRecord:
         with self._db.write() as conn:
             return models.create_version(
@@ -254,7 +255,16 @@ class SqlTrackingStore(TrackingStore):
                 framework_version=framework_version,
                 run_id=run_id,
                 experiment_name=experiment_name,
+                pending=pending,
             )
+
+    def complete_model_version(self, name: str, version: int) -> ModelRecord:
+        with self._db.write() as conn:
+            return models.complete(conn, name, version)
+
+    def reap_pending_model_versions(self, older_than_s: float) -> list[ModelRecord]:
+        with self._db.write() as conn:
+            return models.reap_pending(conn, older_than_s)
 
     def get_model(self, name: str, version: int | None = None) -> ModelRecord:
         with self._db.read() as conn:
