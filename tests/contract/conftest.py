@@ -1,8 +1,9 @@
-"""The adapters the contract suite runs on: SQLite (a temporary folder) and PostgreSQL (a
-fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``).
+"""The adapters the contract suite runs on: SQLite (a temporary folder), PostgreSQL (a
+fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``) and memory.
 
-Tests take ``store`` (an open store) or ``open_store`` (a picklable callable that opens
-another store on the same data: for reopening, and for child processes).
+Tests take ``store`` (an open store) or ``open_store`` (a callable that opens another
+store on the same data: for reopening, and, picklable on the SQL adapters, for child
+processes); ``adapter`` names the adapter. ``store_url`` is for the SQL adapter's own tests.
 
 PostgreSQL tests are marked ``postgres``. When the server cannot be reached they fail
 under CI (``CI=true``) and are skipped with the reason otherwise.
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
+from runyard.tracking.memory import MemoryTrackingStore
 from runyard.tracking.sql import SqlTrackingStore, sqlite_url
 from runyard.tracking.store import TrackingStore
 
@@ -82,10 +84,27 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
     return url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "memory"])
+def adapter(request: pytest.FixtureRequest) -> str:
+    """The name of the adapter a contract test runs on."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def open_store(store_url: str) -> OpenStore:
-    """Opens a store on the test's database; picklable, so child processes can use it."""
-    return functools.partial(SqlTrackingStore, store_url)
+def open_store(
+    adapter: str, request: pytest.FixtureRequest, tmp_path: os.PathLike[str]
+) -> OpenStore:
+    """Opens a store on the test's data. On the SQL adapters it is picklable, so child
+    processes can use it; the memory adapter has one store, which every call returns."""
+    if adapter == "memory":
+        shared = MemoryTrackingStore()
+        return lambda: shared
+    if adapter == "sqlite":
+        url = sqlite_url(os.path.join(tmp_path, "runyard.db"))
+    else:
+        url = request.getfixturevalue("postgres_url")
+    return functools.partial(SqlTrackingStore, url)
 
 
 @pytest.fixture

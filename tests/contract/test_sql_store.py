@@ -206,3 +206,27 @@ def test_store_url_hides_the_password(tmp_path):
     with SqlTrackingStore(sqlite_url(tmp_path / "runyard.db")) as store:
         assert store.url == sqlite_url(tmp_path / "runyard.db")
         assert os.fspath(tmp_path) in repr(store)
+
+
+def test_models_registered_before_the_pending_column_stay_visible_after_upgrade(store_url):
+    from alembic import command
+
+    engine = _engine(store_url)
+    try:
+        with engine.begin() as conn:
+            config = Config()
+            config.set_main_option("script_location", SCRIPT_LOCATION)
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+            conn.exec_driver_sql(
+                "INSERT INTO models (name, version, artifact_path, created_at) "
+                "VALUES ('old', 1, 'models/old/1/m', 1.0)"
+            )
+    finally:
+        engine.dispose()
+    store = SqlTrackingStore(store_url)
+    try:
+        assert _revision(store_url) == HEAD == "0002"
+        assert store.get_model("old").artifact_path == "models/old/1/m"
+    finally:
+        store.close()

@@ -155,3 +155,58 @@ def test_delete_model_of_an_unknown_version_raises_not_found(store):
     store.delete_model("mnist", 1)
     with pytest.raises(NotFound):
         store.delete_model("mnist", 1)
+
+
+# -- pending versions (a registration whose files are not complete yet) ---------------
+
+
+def test_a_pending_version_is_invisible_until_completed(store):
+    _register(store, tags={"stage": "prod"})
+    pending = _register(store, tags={"stage": "prod"}, run_id="r", pending=True)
+    assert pending.version == 2
+    assert store.get_model("mnist").version == 1
+    with pytest.raises(NotFound, match=r"no version 2. Its versions: 1\.$"):
+        store.get_model("mnist", 2)
+    assert [m.id for m in store.list_models()] == ["mnist:1"]
+    assert [m.id for m in store.list_models(latest=True, tags={"stage": "prod"})] == ["mnist:1"]
+    assert store.list_models(run_id="r") == []
+    with pytest.raises(NotFound):
+        store.update_model("mnist", 2, description="x")
+    completed = store.complete_model_version("mnist", 2)
+    assert completed == pending
+    assert store.get_model("mnist") == pending
+    assert [m.id for m in store.list_models(latest=True)] == ["mnist:2"]
+    assert store.complete_model_version("mnist", 2) == pending  # completing again is fine
+
+
+def test_a_pending_only_model_is_not_found_and_its_version_is_not_reused(store):
+    _register(store, "new", pending=True)
+    with pytest.raises(NotFound, match="'new' not found"):
+        store.get_model("new")
+    assert _register(store, "new").version == 2
+    assert store.get_model("new").version == 2
+
+
+def test_completing_an_unknown_version_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.complete_model_version("ghost", 1)
+
+
+def test_reaping_removes_only_old_pending_versions_and_never_reuses_their_numbers(store):
+    _register(store)
+    stale = _register(store, pending=True)
+    assert store.reap_pending_model_versions(3600.0) == []  # too young
+    reaped = store.reap_pending_model_versions(0.0)
+    assert reaped == [stale]
+    assert store.reap_pending_model_versions(0.0) == []
+    with pytest.raises(NotFound):
+        store.complete_model_version("mnist", 2)
+    assert _register(store).version == 3
+    assert [m.version for m in store.list_models()] == [3, 1]
+
+
+def test_a_pending_version_can_be_deleted(store):
+    _register(store, pending=True)
+    store.delete_model("mnist", 1)
+    with pytest.raises(NotFound):
+        store.complete_model_version("mnist", 1)

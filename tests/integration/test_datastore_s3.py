@@ -176,3 +176,38 @@ def test_reference_to_nothing_on_the_remote_is_not_found(ws, s3ds, tmp_path):
 def open_bytes(path: str) -> bytes:
     with open(path, "rb") as fh:
         return fh.read()
+
+
+def test_artifact_appends_on_s3_are_parts_read_listed_and_downloaded_as_one_file(
+    endpoint, tmp_path
+):
+    from runyard.artifacts.store import FsspecArtifactStore
+
+    options = {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": endpoint}}
+    FsspecArtifactStore("s3://appends", options)._fs.mkdir("appends")
+    store = FsspecArtifactStore("s3://appends/ws", options)
+    store.put_bytes(b"head|", "logs/out.txt")
+    for i in range(5):
+        store.append_bytes(f"{i}|".encode(), "logs/out.txt")
+    store.put_bytes(b"mine", "outputs/x.partial")
+    assert store.list() == ["logs/out.txt", "outputs/x.partial"]
+    assert store.read_bytes("logs/out.txt") == b"head|0|1|2|3|4|"
+    assert store.size("logs/out.txt") == len(b"head|0|1|2|3|4|")
+    store.get_file("logs/out.txt", str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_bytes() == b"head|0|1|2|3|4|"
+    store.delete("logs")
+    assert store.list() == ["outputs/x.partial"]
+
+
+def test_a_reader_sees_parts_another_store_appended_after_it_first_read(endpoint):
+    from runyard.artifacts.store import FsspecArtifactStore
+
+    options = {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": endpoint}}
+    FsspecArtifactStore("s3://streamed", options)._fs.mkdir("streamed")
+    writer = FsspecArtifactStore("s3://streamed/ws", options)
+    # its own filesystem object and listing cache, as in another process
+    reader = FsspecArtifactStore("s3://streamed/ws", {**options, "skip_instance_cache": True})
+    writer.append_bytes(b"a", "log.txt")
+    assert reader.read_bytes("log.txt") == b"a"
+    writer.append_bytes(b"b", "log.txt")
+    assert reader.read_bytes("log.txt") == b"ab"

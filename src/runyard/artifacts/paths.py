@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import posixpath
 
-from runyard.entities.paths import MAX_PATH_LENGTH, check_relpath
+from runyard.entities.paths import MAX_PATH_LENGTH, RESERVED, check_relpath
 from runyard.errors import InvalidArgument
 
-__all__ = ["MAX_PATH_LENGTH", "check_local_tree", "check_relpath", "join_safe"]
+__all__ = ["MAX_PATH_LENGTH", "RESERVED", "check_local_tree", "check_relpath", "join_safe"]
 
 
 def join_safe(root: str, name: str, *, what: str = "file name") -> str:

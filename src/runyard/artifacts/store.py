@@ -8,7 +8,13 @@ Contract:
 - ``put_file``/``put_bytes`` never leave a half-written file under its final name: on a
   local root they write a temporary sibling and rename it; object stores write whole
   objects.
-- ``list(prefix)`` returns file names relative to the root, sorted, recursively.
+- ``append_bytes`` costs what it appends: a local file is opened with O_APPEND; on an
+  object store each append is a new part object that reads, listings, sizes and
+  downloads present as the one file (see ``runyard.artifacts.temporaries``).
+- ``list(prefix)`` returns file names relative to the root, sorted, recursively: every
+  file a user stored (``x.partial`` included), never the store's own temporaries or parts.
+- Temporaries left by a killed transfer are removed by the next write of the same name
+  and by ``clean_temporaries``.
 - Missing names raise ``NotFound``; storage failures raise ``BackendError``.
 """
 
@@ -18,10 +24,11 @@ import abc
 import builtins
 import os
 import shutil
-import uuid
+import threading
 from collections.abc import Callable
 from typing import Any
 
+from runyard.artifacts import temporaries
 from runyard.artifacts.paths import check_relpath, join_safe
 from runyard.errors import BackendError, NotFound, missing_extra
 
@@ -83,6 +90,14 @@ class ArtifactStore(abc.ABC):
     def url(self) -> str:
         """The root's URL."""
 
+    def clean_temporaries(
+        self, prefix: str = "", *, older_than_s: float = temporaries.STALE_AFTER_S
+    ) -> builtins.list[str]:
+        """Delete temporaries under ``prefix`` left by transfers that died (untouched for
+        ``older_than_s`` seconds) and return their paths. Adapters that never leave
+        temporaries keep this no-op."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional
         """Release clients."""
 
@@ -109,6 +124,9 @@ class FsspecArtifactStore(ArtifactStore):
         self._local = protocol in ("file", "local") or "://" not in url
         self._root = os.path.abspath(root) if self._local else root.rstrip("/")
         self._url = url
+        # Object stores: the next part number of each file appended to by this store.
+        self._next_part: dict[str, int] = {}
+        self._parts_lock = threading.Lock()
         if self._local:
             os.makedirs(self._root, exist_ok=True)
 
@@ -130,6 +148,7 @@ class FsspecArtifactStore(ArtifactStore):
             if self._local:
                 _write_whole(target, lambda tmp: shutil.copyfile(local_path, tmp))
             else:
+                self._drop_parts(target)
                 self._fs.put_file(local_path, target)
         except FileNotFoundError as exc:
             raise NotFound(f"File to upload {local_path!r} does not exist.") from exc
@@ -139,7 +158,10 @@ class FsspecArtifactStore(ArtifactStore):
     def copy(self, source: str, target: str) -> None:
         if self._local:
             self.put_file(self._path(source), target)
+        elif self._has_parts(self._path(source)):
+            self.put_bytes(self.read_bytes(source), target)
         else:
+            self._drop_parts(self._path(target))
             self._fs.copy(self._path(source), self._path(target))
 
     def put_bytes(self, data: bytes, name: str) -> None:
@@ -148,6 +170,7 @@ class FsspecArtifactStore(ArtifactStore):
             if self._local:
                 _write_whole(target, lambda tmp: _write_bytes(tmp, data))
             else:
+                self._drop_parts(target)
                 self._fs.pipe_file(target, data)
         except OSError as exc:
             raise BackendError(f"Could not store {name!r} at {self._url}: {exc}") from exc
@@ -159,14 +182,74 @@ class FsspecArtifactStore(ArtifactStore):
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(target, "ab") as fh:
                     fh.write(data)
-            else:  # object stores have no append: rewrite the whole object
-                old = self._fs.cat_file(target) if self._fs.exists(target) else b""
-                self._fs.pipe_file(target, old + data)
+            else:  # object stores have no append: each append is a part object
+                self._fs.pipe_file(self._new_part(target), data)
         except OSError as exc:
             raise BackendError(f"Could not append to {name!r} at {self._url}: {exc}") from exc
 
+    # -- parts of appended files (object stores) -------------------------------------
+    def _parts(self, path: str) -> builtins.list[tuple[str, int]]:
+        """The (path, size) of each part of ``path``, in append order."""
+        folder = temporaries.parts_of(path)
+        # Another process (the run's log streamer) may have added parts since this
+        # filesystem object cached the folder's listing (s3fs, gcsfs and adlfs cache them).
+        self._fs.invalidate_cache(folder)
+        try:
+            entries = self._fs.ls(folder, detail=True)
+        except FileNotFoundError:
+            return []
+        parts = []
+        for entry in entries:
+            leaf = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if entry.get("type") == "file" and leaf.isdigit():
+                parts.append((int(leaf), str(entry["name"]), int(entry.get("size") or 0)))
+        return [(part, size) for _, part, size in sorted(parts)]
+
+    def _has_parts(self, path: str) -> bool:
+        folder = temporaries.parts_of(path)
+        self._fs.invalidate_cache(folder)
+        return bool(self._fs.exists(folder))
+
+    def _new_part(self, path: str) -> str:
+        """The name of the next part of ``path``: the part count is read once per file,
+        then kept, so an append costs one write, not a listing. One writer appends to a
+        file at a time (a run's log streamer)."""
+        with self._parts_lock:
+            index = self._next_part.get(path)
+            if index is None:
+                names = [part.rsplit("/", 1)[-1] for part, _ in self._parts(path)]
+                index = max((int(n) for n in names), default=0) + 1
+            self._next_part[path] = index + 1
+        return f"{temporaries.parts_of(path)}/{temporaries.part_name(index)}"
+
+    def _drop_parts(self, path: str) -> None:
+        """Forget the appended parts of ``path`` (and of files under it): its content is
+        being replaced or deleted."""
+        with self._parts_lock:
+            for key in [k for k in self._next_part if k == path or k.startswith(path + "/")]:
+                del self._next_part[key]
+        folder = temporaries.parts_of(path)
+        if self._fs.exists(folder):
+            self._fs.rm(folder, recursive=True)
+
+    def _read_object(self, path: str) -> bytes:
+        """The whole content of an object-store file: the object, then its parts."""
+        parts = self._parts(path)
+        if not parts:
+            return bytes(self._fs.cat_file(path))
+        chunks = [bytes(self._fs.cat_file(path))] if self._fs.isfile(path) else []
+        chunks.extend(bytes(self._fs.cat_file(part)) for part, _ in parts)
+        return b"".join(chunks)
+
     def get_file(self, name: str, local_path: str) -> None:
         source = self._path(name)
+        if not self._local and self._has_parts(source):
+            data = self.read_bytes(name)
+            try:
+                _write_whole(os.path.abspath(local_path), lambda tmp: _write_bytes(tmp, data))
+            except OSError as exc:
+                raise BackendError(f"Could not download {name!r} to {local_path!r}: {exc}") from exc
+            return
         if not self._fs.isfile(source):
             raise NotFound(f"No file {name!r} in {self._url}.")
         copy = shutil.copyfile if self._local else self._fs.get_file
@@ -178,7 +261,7 @@ class FsspecArtifactStore(ArtifactStore):
     def read_bytes(self, name: str) -> bytes:
         source = self._path(name)
         try:
-            return bytes(self._fs.cat_file(source))
+            return bytes(self._fs.cat_file(source)) if self._local else self._read_object(source)
         except FileNotFoundError as exc:
             raise NotFound(f"No file {name!r} in {self._url}.") from exc
         except IsADirectoryError as exc:
@@ -188,12 +271,23 @@ class FsspecArtifactStore(ArtifactStore):
         base = self._path(prefix) if prefix else self._root
         if self._local:
             return self._list_local(base)
-        try:
-            found = self._fs.find(base)
-        except FileNotFoundError:
-            return []
+        found = []
+        for where in (base, temporaries.parts_of(base)) if prefix else (base,):
+            try:
+                found.extend(self._fs.find(where))
+            except FileNotFoundError:
+                continue
         root = self._root + "/"
-        return sorted(p[len(root) :] for p in found if p.startswith(root))
+        names = set()
+        for path in found:
+            if not path.startswith(root):
+                continue
+            name = path[len(root) :]
+            if temporaries.is_reserved(name):
+                name = temporaries.appended_file(name) or ""  # a part stands for its file
+            if name:
+                names.add(name)
+        return sorted(names)
 
     def _list_local(self, base: str) -> builtins.list[str]:
         if os.path.isfile(base):
@@ -201,20 +295,24 @@ class FsspecArtifactStore(ArtifactStore):
         names = []
         for dirpath, _dirs, files in os.walk(base):
             for f in files:
-                if f.endswith(".partial"):
+                if temporaries.is_reserved(f):  # a transfer's temporary, not a user's file
                     continue
                 full = os.path.join(dirpath, f)
                 names.append(os.path.relpath(full, self._root).replace(os.sep, "/"))
         return sorted(names)
 
     def exists(self, name: str) -> bool:
-        return bool(self._fs.exists(self._path(name)))
+        path = self._path(name)
+        return bool(self._fs.exists(path)) or (not self._local and self._has_parts(path))
 
     def size(self, name: str) -> int:
+        path = self._path(name)
+        parts = [] if self._local else self._parts(path)
         try:
-            return int(self._fs.size(self._path(name)))
+            whole = int(self._fs.size(path)) if not parts or self._fs.isfile(path) else 0
         except FileNotFoundError as exc:
             raise NotFound(f"No file {name!r} in {self._url}.") from exc
+        return whole + sum(size for _, size in parts)
 
     def delete(self, prefix: str) -> None:
         target = self._path(prefix)
@@ -224,15 +322,36 @@ class FsspecArtifactStore(ArtifactStore):
             elif os.path.lexists(target):
                 os.unlink(target)
             return
+        self._drop_parts(target)
         if self._fs.exists(target):
             self._fs.rm(target, recursive=True)
+
+    def clean_temporaries(
+        self, prefix: str = "", *, older_than_s: float = temporaries.STALE_AFTER_S
+    ) -> builtins.list[str]:
+        """Delete the temporaries of killed transfers under ``prefix`` (local roots: object
+        stores get whole objects, never temporaries) and return their names."""
+        if not self._local:
+            return []
+        base = self._path(prefix)
+        if not os.path.isdir(base):
+            return []
+        removed = temporaries.remove_stale_local(base, older_than_s=older_than_s)
+        return [os.path.relpath(p, self._root).replace(os.sep, "/") for p in removed]
 
 
 def _write_whole(target: str, write: Callable[[str], object]) -> None:
     """Write ``target`` through a temporary sibling renamed into place, so a reader never
-    sees a half-written file under the final name; the temporary goes on failure."""
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = f"{target}.{uuid.uuid4().hex[:8]}.partial"
+    sees a half-written file under the final name; the temporary goes on failure, and
+    temporaries of earlier writes of ``target`` that died (killed) go first."""
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    temporaries.remove_stale_local(
+        folder,
+        prefix=os.path.basename(target) + temporaries.TEMPORARY,
+        older_than_s=temporaries.STALE_AFTER_S,
+    )
+    tmp = temporaries.temporary_for(target)
     try:
         write(tmp)
         os.replace(tmp, target)

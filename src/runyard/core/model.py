@@ -172,6 +172,7 @@ class Model:
             framework_version=framework_version,
             run_id=run_id,
             experiment_name=experiment_name,
+            pending=True,  # invisible until its files are all there (a kill leaves none)
         )
         folder = f"models/{name}/{record.version}"
         artifacts = workspace.resources.artifacts
@@ -187,6 +188,7 @@ class Model:
             artifacts.delete(folder)
             workspace.resources.store.delete_model(name, record.version)
             raise
+        record = workspace.resources.store.complete_model_version(name, record.version)
         return Model(workspace, _record=record)
 
     # -- finding --------------------------------------------------------------------

@@ -13,9 +13,15 @@ if TYPE_CHECKING:
     from runyard.entities.datastore import DatastoreRecord
     from runyard.entities.environment import EnvironmentRecord
     from runyard.entities.experiment import ExperimentRecord
-    from runyard.entities.metric import MetricKind, MetricRecord
+    from runyard.entities.metric import MetricKind, MetricPage, MetricRecord
     from runyard.entities.model import ModelRecord
-    from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus, can_transition
+    from runyard.entities.run import (
+        TERMINAL_STATUSES,
+        RunPage,
+        RunRecord,
+        RunStatus,
+        can_transition,
+    )
 
 # Names load on first use, so importing one entity module does not import them all.
 _LAZY = {
@@ -24,8 +30,10 @@ _LAZY = {
     "EnvironmentRecord": "runyard.entities.environment",
     "ExperimentRecord": "runyard.entities.experiment",
     "MetricKind": "runyard.entities.metric",
+    "MetricPage": "runyard.entities.metric",
     "MetricRecord": "runyard.entities.metric",
     "ModelRecord": "runyard.entities.model",
+    "RunPage": "runyard.entities.run",
     "RunRecord": "runyard.entities.run",
     "RunStatus": "runyard.entities.run",
     "TERMINAL_STATUSES": "runyard.entities.run",
@@ -39,8 +47,10 @@ __all__ = [
     "EnvironmentRecord",
     "ExperimentRecord",
     "MetricKind",
+    "MetricPage",
     "MetricRecord",
     "ModelRecord",
+    "RunPage",
     "RunRecord",
     "RunStatus",
     "can_transition",

@@ -30,3 +30,15 @@ class MetricRecord(NamedTuple):
     kind: MetricKind = MetricKind.SCALAR
     step: int | None = None
     logged_at: float = 0.0
+
+
+class MetricPage(NamedTuple):
+    """Metric records read incrementally (see ``MetricStore.read_metrics``).
+
+    ``last_seq`` is the sequence number of the newest value the read covered (the
+    ``after_seq`` it was given when there was none): pass it as ``after_seq`` next time to
+    get only the values logged since.
+    """
+
+    records: list[MetricRecord]
+    last_seq: int

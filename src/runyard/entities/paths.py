@@ -12,13 +12,19 @@ from runyard.errors import InvalidArgument
 
 MAX_PATH_LENGTH = 1024
 
+#: Marks the artifact store's own names: temporaries (``NAME.ry~tmp-...``) and the parts
+#: of a file appended to on an object store (``NAME.ry~parts/000001``). A user's name may
+#: not hold it, so a user file can never be taken for one (``x.partial`` is a plain file).
+RESERVED = ".ry~"
+
 
 def check_relpath(name: object, *, what: str = "file name") -> str:
     """Return ``name`` normalised if it is a safe relative POSIX path.
 
     Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
-    backslashes, NUL and control characters, ``..`` segments, and any of these hidden
-    behind percent-encoding (``%2e%2e%2f``), however many times encoded.
+    backslashes, NUL and control characters, ``..`` segments, names holding
+    :data:`RESERVED` (the artifact store's own temporaries and parts), and any of these
+    hidden behind percent-encoding (``%2e%2e%2f``), however many times encoded.
     """
     if not isinstance(name, str) or not name:
         raise InvalidArgument(f"The {what} must be a non-empty string, got {name!r}.")
@@ -53,6 +59,11 @@ def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
     if candidate.startswith("/") or (len(candidate) > 1 and candidate[1] == ":"):
         raise InvalidArgument(
             f"The {what} {original!r} is absolute; give a path relative to the run or store."
+        )
+    if RESERVED in candidate:
+        raise InvalidArgument(
+            f"The {what} {original!r} contains {RESERVED!r}, which Runyard keeps for its own "
+            "temporary files; rename it."
         )
     if ".." in candidate.split("/"):
         raise InvalidArgument(

@@ -106,3 +106,15 @@ class RunRecord:
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+@dataclass
+class RunPage:
+    """One page of a run listing, newest first.
+
+    ``next_page_token`` is None on the last page; otherwise pass it as ``page_token``
+    with the same filters to get the next page. Tokens are opaque.
+    """
+
+    runs: list[RunRecord]
+    next_page_token: str | None = None

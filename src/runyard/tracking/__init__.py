@@ -14,11 +14,13 @@ if TYPE_CHECKING:
 _ADAPTERS = {
     "sqlite": ("runyard.tracking.sql", "SqlTrackingStore", None),
     "postgresql": ("runyard.tracking.sql", "SqlTrackingStore", "postgres"),
+    "memory": ("runyard.tracking.memory", "MemoryTrackingStore", None),
 }
 
 
 def open_tracking_store(uri: str, *, busy_timeout_s: float = 30.0) -> TrackingStore:
-    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``).
+    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``, or
+    ``memory://`` for a store that lives in this process only).
 
     Args:
         uri: the tracking URI.

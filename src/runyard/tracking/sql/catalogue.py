@@ -8,14 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from runyard.entities import ComputeTargetRecord, DatastoreRecord, EnvironmentRecord
-from runyard.errors import AlreadyExists, NotFound
-from runyard.tracking.sql import counters, documents
+from runyard.errors import NotFound
+from runyard.tracking import documents, messages
+from runyard.tracking.sql import counters
 from runyard.tracking.sql.tables import compute_targets, datastores, environments
 
 
-def _names(conn: sa.Connection, column: sa.Column[str]) -> str:
-    names = conn.execute(sa.select(column).order_by(column).distinct().limit(21)).scalars().all()
-    return ", ".join(names[:20]) + (", ..." if len(names) > 20 else "") or "none"
+def _names(conn: sa.Connection, column: sa.Column[str]) -> list[str]:
+    query = sa.select(column).order_by(column).distinct().limit(messages.LISTED + 1)
+    return list(conn.execute(query).scalars().all())
 
 
 # -- datastores ---------------------------------------------------------------------
@@ -38,9 +39,7 @@ def save_datastore(conn: sa.Connection, record: DatastoreRecord, *, overwrite: b
         sa.select(datastores.c.name).where(datastores.c.name == record.name).with_for_update()
     ).first()
     if exists and not overwrite:
-        raise AlreadyExists(
-            f"Datastore {record.name!r} is registered already; pass overwrite=True to replace it."
-        )
+        raise messages.datastore_exists(record.name)
     values = {
         "url": record.url,
         "kind": record.kind,
@@ -63,18 +62,11 @@ def get_datastore(conn: sa.Connection, name: str | None) -> DatastoreRecord:
     if name is None:
         row = conn.execute(sa.select(datastores).where(datastores.c.is_default.is_(True))).first()
         if row is None:
-            raise NotFound(
-                "This workspace has no default datastore. Registered datastores: "
-                f"{_names(conn, datastores.c.name)}. Make one the default with "
-                "datastore.set_as_default()."
-            )
+            raise messages.no_default_datastore(_names(conn, datastores.c.name))
     else:
         row = conn.execute(sa.select(datastores).where(datastores.c.name == name)).first()
         if row is None:
-            raise NotFound(
-                f"Datastore {name!r} not found. Registered datastores: "
-                f"{_names(conn, datastores.c.name)}."
-            )
+            raise messages.datastore_not_found(name, _names(conn, datastores.c.name))
     return _datastore(row)
 
 
@@ -104,10 +96,7 @@ def save_compute_target(
         .with_for_update()
     ).first()
     if exists and not overwrite:
-        raise AlreadyExists(
-            f"Compute target {record.name!r} exists already; use ComputeTarget(workspace, "
-            f"{record.name!r}) to get it, or delete it first."
-        )
+        raise messages.compute_target_exists(record.name)
     values = {
         "kind": record.kind,
         "config": documents.dumps(record.config, f"Config of compute target {record.name!r}"),
@@ -122,10 +111,7 @@ def save_compute_target(
 
 
 def _target_not_found(conn: sa.Connection, name: str) -> NotFound:
-    return NotFound(
-        f"Compute target {name!r} not found in this workspace. Known targets: "
-        f"{_names(conn, compute_targets.c.name)}. Create it with ComputeTarget.create(...)."
-    )
+    return messages.compute_target_not_found(name, _names(conn, compute_targets.c.name))
 
 
 def get_compute_target(conn: sa.Connection, name: str) -> ComputeTargetRecord:
@@ -191,10 +177,7 @@ def get_environment(conn: sa.Connection, name: str, version: int | None) -> Envi
         query = query.where(environments.c.version == version)
     row = conn.execute(query).first()
     if row is None:
-        what = f"Environment {name!r}" + ("" if version is None else f" version {version}")
-        raise NotFound(
-            f"{what} not found. Registered environments: {_names(conn, environments.c.name)}."
-        )
+        raise messages.environment_not_found(name, version, _names(conn, environments.c.name))
     return _environment(row)
 
 

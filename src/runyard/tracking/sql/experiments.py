@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from runyard.entities import ExperimentRecord
 from runyard.errors import NotFound
+from runyard.tracking import messages
 from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import experiments
 
@@ -67,10 +68,7 @@ def next_run_number(conn: sa.Connection, name: str) -> tuple[int, int]:
 
 
 def not_found(conn: sa.Connection, name: str) -> NotFound:
-    known = conn.execute(sa.select(experiments.c.name).order_by(experiments.c.name).limit(21))
-    names = [row.name for row in known]
-    listed = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "") or "none"
-    return NotFound(
-        f"Experiment {name!r} not found. Known experiments: {listed}. "
-        "Create it with Experiment(workspace, name)."
+    known = conn.execute(
+        sa.select(experiments.c.name).order_by(experiments.c.name).limit(messages.LISTED + 1)
     )
+    return messages.experiment_not_found(name, [row.name for row in known])

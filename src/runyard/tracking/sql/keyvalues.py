@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from runyard.errors import InvalidState
+from runyard.tracking import messages
 
 # Bound parameters per IN (...) query: well under SQLite's and PostgreSQL's limits.
 _CHUNK = 500
@@ -71,10 +71,7 @@ class KeyValues:
         existing = dict(conn.execute(self._some, {"owner": owner, "names": list(values)}).all())
         for name, value in values.items():
             if name in existing and existing[name] != value:
-                raise InvalidState(
-                    f"Property {name!r} of {what} is {existing[name]!r}; it cannot change to "
-                    f"{value!r}. Properties are set once; use a tag for a value that changes."
-                )
+                raise messages.property_set(name, what, existing[name], value)
         self._add(conn, owner, {n: v for n, v in values.items() if n not in existing})
 
     def _add(self, conn: sa.Connection, owner: int, values: Mapping[str, str]) -> None:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from runyard.entities import MetricKind, MetricRecord
-from runyard.errors import InvalidArgument, NotFound
-from runyard.tracking.sql import counters, documents
+from runyard.entities import MetricKind, MetricPage, MetricRecord
+from runyard.tracking import documents, messages
+from runyard.tracking.sql import counters
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import metric_series, metrics, runs
@@ -68,10 +68,7 @@ def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, 
     if missing:
         for run_id, name, kind in missing:
             if kind not in _KINDS:
-                raise InvalidArgument(
-                    f"Metric {name!r} of run {run_id!r} has kind {kind!r}; the kinds are "
-                    f"{', '.join(sorted(_KINDS))}."
-                )
+                raise messages.unknown_metric_kind(run_id, name, kind)
         conn.execute(
             dialect_insert(conn, metric_series).on_conflict_do_nothing(),
             [
@@ -93,10 +90,7 @@ def _run_keys(conn: sa.Connection, run_ids: set[str]) -> dict[str, int]:
         keys.update((run_id, key) for run_id, key in conn.execute(query))
     missing = [run_id for run_id in wanted if run_id not in keys]
     if missing:
-        raise NotFound(
-            f"Cannot log metrics to run(s) {', '.join(map(repr, missing[:10]))}: not found in "
-            "this workspace. Nothing of this batch was written."
-        )
+        raise messages.metric_runs_not_found(missing)
     return keys
 
 
@@ -147,9 +141,8 @@ def _row_groups(
                 rows.append((series_id, next_seq(), record.step, record.logged_at, item))
     except (TypeError, ValueError) as exc:
         assert record is not None
-        raise InvalidArgument(
-            f"Metric {record.name!r} of run {record.run_id!r} has value {record.value!r}, "
-            f"which a {MetricKind(record.kind).value} metric cannot keep: {exc}."
+        raise messages.bad_metric_value(
+            record.run_id, record.name, record.value, record.kind, exc
         ) from exc
     if rows:
         groups.append((scalar_group, rows))
@@ -167,36 +160,30 @@ def _copy(conn: sa.Connection, rows: list[tuple[Any, ...]], columns: str) -> Non
             copy.write_row(row)
 
 
-def get(conn: sa.Connection, run_id: str, name: str | None) -> list[MetricRecord]:
-    """The run's records in logging order, all of them or those called ``name``."""
+def _series(
+    conn: sa.Connection, run_id: str, name: str | None
+) -> dict[int, tuple[str, MetricKind]]:
+    """The run's series (id -> name and kind), all of them or those called ``name``."""
     key = runs_module.require_key(conn, run_id, lock=False)
     series_query = sa.select(metric_series.c.id, metric_series.c.name, metric_series.c.kind).where(
         metric_series.c.run_key == key
     )
     if name is not None:
         series_query = series_query.where(metric_series.c.name == name)
-    series = {
+    return {
         series_id: (series_name, MetricKind(kind))
         for series_id, series_name, kind in conn.execute(series_query)
     }
-    if not series:
-        return []
-    # Rows carry only their series id: less to send and convert than a join.
-    rows = conn.execute(
-        sa.select(
-            metrics.c.series_id,
-            metrics.c.step,
-            metrics.c.logged_at,
-            metrics.c.value,
-            metrics.c.payload,
-        )
-        .where(metrics.c.series_id.in_(list(series)))
-        .order_by(metrics.c.seq)
-    )
+
+
+def _to_records(
+    run_id: str, series: dict[int, tuple[str, MetricKind]], rows: Iterable[Sequence[Any]]
+) -> list[MetricRecord]:
+    """Records from rows of (series id, step, logged_at, value, payload, ...)."""
     scalar, nan = MetricKind.SCALAR, math.nan
     records: list[MetricRecord] = []
     append = records.append
-    for series_id, step, logged_at, value, payload in rows:
+    for series_id, step, logged_at, value, payload, *_ in rows:
         metric_name, kind = series[series_id]
         if kind is scalar:
             append(
@@ -209,3 +196,106 @@ def get(conn: sa.Connection, run_id: str, name: str | None) -> list[MetricRecord
                 MetricRecord(run_id, metric_name, documents.loads(payload), kind, step, logged_at)
             )
     return records
+
+
+_COLUMNS = (
+    metrics.c.series_id,
+    metrics.c.step,
+    metrics.c.logged_at,
+    metrics.c.value,
+    metrics.c.payload,
+)
+
+
+def get(conn: sa.Connection, run_id: str, name: str | None) -> list[MetricRecord]:
+    """The run's records in logging order, all of them or those called ``name``."""
+    series = _series(conn, run_id, name)
+    if not series:
+        return []
+    # Rows carry only their series id: less to send and convert than a join.
+    rows = conn.execute(
+        sa.select(*_COLUMNS).where(metrics.c.series_id.in_(list(series))).order_by(metrics.c.seq)
+    )
+    return _to_records(run_id, series, rows)
+
+
+def read(
+    conn: sa.Connection, run_id: str, name: str | None, *, after_seq: int, max_points: int | None
+) -> MetricPage:
+    """See ``MetricStore.read_metrics``: values after ``after_seq``, downsampled in SQL
+    (window functions, on SQLite and PostgreSQL alike) so a long series costs the database
+    a scan but sends only the kept rows."""
+    series = _series(conn, run_id, name)
+    if not series:
+        return MetricPage([], after_seq)
+    selected = sa.and_(metrics.c.series_id.in_(list(series)), metrics.c.seq > after_seq)
+    if max_points is None:
+        query = sa.select(*_COLUMNS, metrics.c.seq).where(selected).order_by(metrics.c.seq)
+    else:
+        scalar_ids = [i for i, (_, kind) in series.items() if kind is MetricKind.SCALAR]
+        other_ids = [i for i in series if i not in scalar_ids]
+        whole = (
+            sa.select(*_COLUMNS, metrics.c.seq)
+            .where(selected, metrics.c.series_id.in_(other_ids))
+            .subquery()
+        )
+        kept = _downsampled(selected, scalar_ids, max_points)
+        both = sa.union_all(sa.select(*whole.c), sa.select(*kept.c)).subquery()
+        query = sa.select(*both.c).order_by(both.c.seq)
+    rows = conn.execute(query).all()
+    last_seq = rows[-1].seq if rows else after_seq
+    return MetricPage(_to_records(run_id, series, rows), int(last_seq))
+
+
+def _downsampled(
+    selected: sa.ColumnElement[bool], series_ids: list[int], max_points: int
+) -> sa.Subquery:
+    """The rows of scalar series that ``paging.keep_in_buckets`` keeps, in SQL."""
+    buckets = max_points // 3
+    series_id, seq = metrics.c.series_id, metrics.c.seq
+    ranked = (
+        sa.select(
+            *_COLUMNS,
+            seq,
+            (sa.func.row_number().over(partition_by=series_id, order_by=seq) - 1).label("rank"),
+            sa.func.count().over(partition_by=series_id).label("n"),
+        )
+        .where(selected, series_id.in_(series_ids))
+        .subquery()
+    )
+    bucket = sa.case(
+        (ranked.c.n <= max_points, ranked.c.rank), else_=ranked.c.rank * buckets // ranked.c.n
+    ).label("bucket")
+    bucketed = sa.select(ranked, bucket).subquery()
+    nan_last = sa.case((bucketed.c.value.is_(None), 1), else_=0)  # NaN is stored as NULL
+    window = (bucketed.c.series_id, bucketed.c.bucket)
+    marked = sa.select(
+        bucketed,
+        sa.func.row_number()
+        .over(partition_by=window, order_by=(nan_last, bucketed.c.value, bucketed.c.seq))
+        .label("low"),
+        sa.func.row_number()
+        .over(partition_by=window, order_by=(nan_last, bucketed.c.value.desc(), bucketed.c.seq))
+        .label("high"),
+        sa.func.row_number()
+        .over(partition_by=window, order_by=bucketed.c.seq.desc())
+        .label("newest"),
+    ).subquery()
+    present = marked.c.value.is_not(None)
+    return (
+        sa.select(
+            marked.c.series_id,
+            marked.c.step,
+            marked.c.logged_at,
+            marked.c.value,
+            marked.c.payload,
+            marked.c.seq,
+        )
+        .where(
+            sa.or_(
+                marked.c.newest == 1,
+                sa.and_(present, sa.or_(marked.c.low == 1, marked.c.high == 1)),
+            )
+        )
+        .subquery()
+    )

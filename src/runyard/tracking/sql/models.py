@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from runyard.entities import ModelRecord
 from runyard.errors import NotFound
+from runyard.tracking import messages
 from runyard.tracking.sql import counters
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import model_properties, model_tags, models
@@ -32,6 +33,7 @@ def create_version(
     framework_version: str | None,
     run_id: str | None,
     experiment_name: str | None,
+    pending: bool = False,
 ) -> ModelRecord:
     """Register the next version of ``name`` (see ``TrackingStore.create_model_version``)."""
     version = counters.next_value(conn, _SCOPE, name)
@@ -60,6 +62,7 @@ def create_version(
             framework_version=framework_version,
             run_id=run_id,
             experiment_name=experiment_name,
+            pending=pending,
         )
         .returning(models.c.id)
     ).scalar_one()
@@ -90,8 +93,15 @@ def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[ModelReco
     ]
 
 
-def _key(conn: sa.Connection, name: str, version: int, *, lock: bool) -> int:
+_VISIBLE = models.c.pending.is_(False)
+
+
+def _key(
+    conn: sa.Connection, name: str, version: int, *, lock: bool, pending_too: bool = False
+) -> int:
     query = sa.select(models.c.id).where(models.c.name == name, models.c.version == version)
+    if not pending_too:
+        query = query.where(_VISIBLE)
     if lock:
         query = query.with_for_update()
     key = conn.execute(query).scalar_one_or_none()
@@ -104,24 +114,18 @@ def _not_found(conn: sa.Connection, name: str, version: int | None) -> NotFound:
     versions = (
         conn.execute(
             sa.select(models.c.version)
-            .where(models.c.name == name)
+            .where(models.c.name == name, _VISIBLE)
             .order_by(models.c.version.desc())
-            .limit(21)
+            .limit(messages.LISTED + 1)
         )
         .scalars()
         .all()
     )
-    if not versions:
-        return NotFound(
-            f"Model {name!r} not found in this workspace. Register it with "
-            "Model.register(workspace, model_path, model_name)."
-        )
-    listed = ", ".join(map(str, versions[:20])) + (", ..." if len(versions) > 20 else "")
-    return NotFound(f"Model {name!r} has no version {version}. Its versions: {listed}.")
+    return messages.model_not_found(name, version, versions)
 
 
 def get(conn: sa.Connection, name: str, version: int | None) -> ModelRecord:
-    query = sa.select(models).where(models.c.name == name)
+    query = sa.select(models).where(models.c.name == name, _VISIBLE)
     if version is None:
         query = query.order_by(models.c.version.desc()).limit(1)
     else:
@@ -142,7 +146,7 @@ def list_models(
     latest: bool,
 ) -> list[ModelRecord]:
     """Newest first; ``latest`` keeps the newest matching version of each name."""
-    query = sa.select(models).order_by(models.c.id.desc())
+    query = sa.select(models).where(_VISIBLE).order_by(models.c.id.desc())
     if name is not None:
         query = query.where(models.c.name == name)
     if run_id is not None:
@@ -186,8 +190,35 @@ def update(
 
 
 def delete(conn: sa.Connection, name: str, version: int) -> None:
-    """Delete a version; its number stays used (the counter does not go back)."""
-    key = _key(conn, name, version, lock=True)
+    """Delete a version, pending or not; its number stays used (the counter does not go
+    back)."""
+    _delete_keys(conn, [_key(conn, name, version, lock=True, pending_too=True)])
+
+
+def _delete_keys(conn: sa.Connection, keys: list[int]) -> None:
     for table in (model_tags, model_properties):
-        conn.execute(sa.delete(table).where(table.c.owner_id == key))
-    conn.execute(sa.delete(models).where(models.c.id == key))
+        conn.execute(sa.delete(table).where(table.c.owner_id.in_(keys)))
+    conn.execute(sa.delete(models).where(models.c.id.in_(keys)))
+
+
+def complete(conn: sa.Connection, name: str, version: int) -> ModelRecord:
+    """Make a pending version visible: one UPDATE, so readers see all of it or nothing."""
+    key = _key(conn, name, version, lock=True, pending_too=True)
+    conn.execute(sa.update(models).where(models.c.id == key).values(pending=False))
+    return get(conn, name, version)
+
+
+def reap_pending(conn: sa.Connection, older_than_s: float) -> list[ModelRecord]:
+    """Delete the versions pending since before ``older_than_s`` seconds ago."""
+    cutoff = time.time() - older_than_s
+    rows = conn.execute(
+        sa.select(models)
+        .where(models.c.pending.is_(True), models.c.created_at < cutoff)
+        .order_by(models.c.id)
+        .with_for_update()
+    ).all()
+    if not rows:
+        return []
+    records = _records(conn, rows)
+    _delete_keys(conn, [row.id for row in rows])
+    return records

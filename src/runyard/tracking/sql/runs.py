@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from runyard.entities import TERMINAL_STATUSES, RunRecord, RunStatus, can_transition
+from runyard.entities import TERMINAL_STATUSES, RunPage, RunRecord, RunStatus, can_transition
 from runyard.entities.run import allowed_transitions
-from runyard.errors import AlreadyExists, InvalidState, NotFound
-from runyard.tracking.sql import documents, experiments
+from runyard.errors import NotFound
+from runyard.tracking import documents, messages, paging
+from runyard.tracking.sql import experiments
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import experiments as experiments_table
 from runyard.tracking.sql.tables import run_properties, run_tags, runs
@@ -59,7 +60,7 @@ def create(
 ) -> RunRecord:
     """Insert a run with the experiment's next number (see ``TrackingStore.create_run``)."""
     if parent_run_id is not None and key_of(conn, parent_run_id, lock=False) is None:
-        raise NotFound(f"Parent run {parent_run_id!r} not found in this workspace.")
+        raise messages.parent_not_found(parent_run_id)
     experiment_id, number = experiments.next_run_number(conn, experiment_name)
     status = RunStatus(status)
     now = time.time()
@@ -96,9 +97,7 @@ def create(
     try:
         key = conn.execute(_INSERT, values).scalar_one()
     except sa.exc.IntegrityError as exc:
-        raise AlreadyExists(
-            f"Run id {run_id!r} is taken already; use another id (or Run.get to open it)."
-        ) from exc
+        raise messages.run_id_taken(run_id) from exc
     TAGS.put(conn, key, record.tags)
     PROPERTIES.add_once(conn, key, record.properties, what=f"run {run_id}")
     return record
@@ -118,7 +117,7 @@ def require_key(conn: sa.Connection, run_id: str, *, lock: bool) -> int:
 
 
 def not_found(run_id: str) -> NotFound:
-    return NotFound(f"Run {run_id!r} not found in this workspace.")
+    return messages.run_not_found(run_id)
 
 
 def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord]:
@@ -155,15 +154,14 @@ def get(conn: sa.Connection, run_id: str) -> RunRecord:
     return _records(conn, [row])[0]
 
 
-def list_runs(
-    conn: sa.Connection,
+def _filtered(
     *,
     experiment_name: str | None,
     parent_run_id: str | None,
     statuses: Sequence[RunStatus] | None,
     tags: dict[str, str | None] | None,
-    limit: int | None,
-) -> list[RunRecord]:
+    target: str | None,
+) -> sa.Select[Any]:
     query = _SELECT.order_by(runs.c.id.desc())  # creation order, whatever the clocks say
     if experiment_name is not None:
         query = query.where(experiments_table.c.name == experiment_name)
@@ -173,9 +171,63 @@ def list_runs(
         query = query.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
     if tags:
         query = query.where(*TAGS.matches(runs.c.id, tags))
+    if target is not None:
+        query = query.where(runs.c.target == target)
+    return query
+
+
+def list_runs(
+    conn: sa.Connection,
+    *,
+    experiment_name: str | None,
+    parent_run_id: str | None,
+    statuses: Sequence[RunStatus] | None,
+    tags: dict[str, str | None] | None,
+    limit: int | None,
+    target: str | None = None,
+) -> list[RunRecord]:
+    query = _filtered(
+        experiment_name=experiment_name,
+        parent_run_id=parent_run_id,
+        statuses=statuses,
+        tags=tags,
+        target=target,
+    )
     if limit is not None:
         query = query.limit(limit)
     return _records(conn, conn.execute(query).all())
+
+
+def list_page(
+    conn: sa.Connection,
+    *,
+    experiment_name: str | None,
+    parent_run_id: str | None,
+    statuses: Sequence[RunStatus] | None,
+    tags: dict[str, str | None] | None,
+    target: str | None,
+    max_results: int,
+    page_token: str | None,
+) -> RunPage:
+    """A page of runs newest first; the token holds the row key of the page's last run."""
+    filters: dict[str, Any] = {
+        "experiment_name": experiment_name,
+        "parent_run_id": parent_run_id,
+        "statuses": statuses,
+        "tags": tags,
+        "target": target,
+    }
+    max_results = paging.check_max_results(max_results)
+    fingerprint = paging.query_fingerprint(**filters)
+    query = _filtered(**filters)
+    if page_token is not None:
+        query = query.where(runs.c.id < paging.decode_token(page_token, fingerprint))
+    rows = conn.execute(query.limit(max_results + 1)).all()
+    token = None
+    if len(rows) > max_results:
+        rows = rows[:max_results]
+        token = paging.encode_token(rows[-1].id, fingerprint)
+    return RunPage(_records(conn, rows), token)
 
 
 def set_status(
@@ -195,16 +247,10 @@ def set_status(
     if expected is not None:
         wanted = [RunStatus(s) for s in expected]
         if current not in wanted:
-            raise InvalidState(
-                f"Run {run_id} is {current}, not {' or '.join(map(str, wanted))}; "
-                f"it was not moved to {status}."
-            )
+            raise messages.unexpected_status(run_id, current, wanted, status)
     if not can_transition(current, status):
         allowed = [str(s) for s in RunStatus if s in allowed_transitions(current)]
-        raise InvalidState(
-            f"Run {run_id} is {current}; it cannot move to {status}. "
-            f"Allowed from {current}: {', '.join(allowed) or 'none'}."
-        )
+        raise messages.forbidden_transition(run_id, current, status, allowed)
     now = time.time()
     values: dict[str, Any] = {"status": status.value}
     if status is RunStatus.RUNNING and row.started_at is None:

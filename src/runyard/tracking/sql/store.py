@@ -18,11 +18,14 @@ from runyard.entities import (
     DatastoreRecord,
     EnvironmentRecord,
     ExperimentRecord,
+    MetricPage,
     MetricRecord,
     ModelRecord,
+    RunPage,
     RunRecord,
     RunStatus,
 )
+from runyard.tracking.paging import check_read_limits
 from runyard.tracking.sql import catalogue, experiments, models, runs
 from runyard.tracking.sql import metrics as metric_log  # "metrics" is an argument name below
 from runyard.tracking.sql.database import Database
@@ -126,6 +129,7 @@ class SqlTrackingStore(TrackingStore):
         statuses: Sequence[RunStatus] | None = None,
         tags: dict[str, str | None] | None = None,
         limit: int | None = None,
+        target: str | None = None,
     ) -> list[RunRecord]:
         with self._db.read() as conn:
             return runs.list_runs(
@@ -135,6 +139,30 @@ class SqlTrackingStore(TrackingStore):
                 statuses=statuses,
                 tags=tags,
                 limit=limit,
+                target=target,
+            )
+
+    def list_runs_page(
+        self,
+        *,
+        experiment_name: str | None = None,
+        parent_run_id: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+        tags: dict[str, str | None] | None = None,
+        target: str | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RunPage:
+        with self._db.read() as conn:
+            return runs.list_page(
+                conn,
+                experiment_name=experiment_name,
+                parent_run_id=parent_run_id,
+                statuses=statuses,
+                tags=tags,
+                target=target,
+                max_results=max_results,
+                page_token=page_token,
             )
 
     def set_run_status(
@@ -188,6 +216,18 @@ class SqlTrackingStore(TrackingStore):
         with self._db.read() as conn:
             return metric_log.get(conn, run_id, name)
 
+    def read_metrics(
+        self,
+        run_id: str,
+        name: str | None = None,
+        *,
+        after_seq: int = 0,
+        max_points: int | None = None,
+    ) -> MetricPage:
+        check_read_limits(after_seq, max_points)
+        with self._db.read() as conn:
+            return metric_log.read(conn, run_id, name, after_seq=after_seq, max_points=max_points)
+
     # -- model registry ----------------------------------------------------------
     def create_model_version(
         self,
@@ -201,6 +241,7 @@ class SqlTrackingStore(TrackingStore):
         framework_version: str | None = None,
         run_id: str | None = None,
         experiment_name: str | None = None,
+        pending: bool = False,
     ) -> ModelRecord:
         with self._db.write() as conn:
             return models.create_version(
@@ -214,7 +255,16 @@ class SqlTrackingStore(TrackingStore):
                 framework_version=framework_version,
                 run_id=run_id,
                 experiment_name=experiment_name,
+                pending=pending,
             )
+
+    def complete_model_version(self, name: str, version: int) -> ModelRecord:
+        with self._db.write() as conn:
+            return models.complete(conn, name, version)
+
+    def reap_pending_model_versions(self, older_than_s: float) -> list[ModelRecord]:
+        with self._db.write() as conn:
+            return models.reap_pending(conn, older_than_s)
 
     def get_model(self, name: str, version: int | None = None) -> ModelRecord:
         with self._db.read() as conn:

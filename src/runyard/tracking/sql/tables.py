@@ -129,6 +129,9 @@ models = sa.Table(
     sa.Column("framework_version", Name, nullable=True),
     sa.Column("run_id", Name, nullable=True, index=True),
     sa.Column("experiment_name", Name, nullable=True),
+    # True from the version's creation until its files are complete (see
+    # ModelRegistryStore): readers skip pending versions.
+    sa.Column("pending", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("name", "version"),
 )
 

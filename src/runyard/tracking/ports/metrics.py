@@ -1,0 +1,69 @@
+"""The MetricStore port: values logged by runs."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from runyard.entities import MetricPage, MetricRecord
+
+
+class MetricStore(abc.ABC):
+    """Metric values of runs.
+
+    ``log_metrics`` writes a batch in one transaction (all of it or, on an error, none);
+    values come back exactly, NaN and +-inf included, in the order they were logged.
+
+    Each value gets a sequence number when it is logged: positive, increasing in logging
+    order within a store (across runs and names), never reused. ``read_metrics`` uses it
+    to read only what is new. On PostgreSQL, numbers are drawn when a batch is written
+    and become visible when it commits, so two processes logging to the *same* run at the
+    same moment may become visible out of order; one writer per run (the metric buffer of
+    the run's process) always reads back complete.
+    """
+
+    @abc.abstractmethod
+    def log_metrics(self, metrics: Sequence[MetricRecord]) -> None:
+        """Write a batch of metrics (possibly of several runs) in one transaction.
+
+        Raises:
+            NotFound: a record names an unknown run.
+            InvalidArgument: a scalar that is not a number, a payload that is not JSON,
+                an unknown kind, a record without a time.
+        """
+
+    @abc.abstractmethod
+    def get_metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:
+        """The run's metric records in logging order; one name or all of them."""
+
+    @abc.abstractmethod
+    def read_metrics(
+        self,
+        run_id: str,
+        name: str | None = None,
+        *,
+        after_seq: int = 0,
+        max_points: int | None = None,
+    ) -> MetricPage:
+        """The run's records logged after sequence number ``after_seq``, in logging order,
+        optionally downsampled; for policies and live charts that read as a run goes.
+
+        ``after_seq=0`` reads from the start. The page's ``last_seq`` is the sequence
+        number of the newest value selected (``after_seq`` when there is none): passing it
+        as the next ``after_seq`` returns exactly the values logged since, in order.
+
+        ``max_points`` downsamples each scalar series (one name) of the selected values:
+        a series of at most ``max_points`` values is returned whole. A longer one, of
+        ``n`` values, is cut by logging order into ``B = max_points // 3`` buckets (value
+        ``i``, counted from 0, goes to bucket ``i * B // n``), and each bucket keeps its
+        lowest and its highest value (NaN is not compared; the earliest value on ties) and
+        its last value, each kept once, in logging order. So at most ``max_points`` values
+        per series come back, the series' global lowest and highest values are always among
+        them, and so is its last value (NaN included). Records of other kinds (lists,
+        rows, tables, images) are not points and are returned whole.
+        (``runyard.tracking.paging.keep_in_buckets`` is the reference.)
+
+        Raises:
+            NotFound: unknown run.
+            InvalidArgument: ``after_seq`` below 0, or ``max_points`` below 3.
+        """
