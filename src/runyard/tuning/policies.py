@@ -1,0 +1,294 @@
+"""Early-termination policies: v1's decision rules as pure functions over metric series.
+
+"Each time the training script logs the primary metric counts as one interval." A policy
+is applied at every multiple of ``evaluation_interval`` that is ``>= delay_evaluation``. A
+running trial whose latest report is interval ``L`` is judged at its latest evaluation
+point ``N`` (the largest such multiple ``<= L``), against the *peers* at ``N``: every
+trial, itself included, that has reported interval ``N`` — running, finished, stopped or
+inherited from a resumed study alike. A trial that is first to reach ``N`` is therefore
+only compared with itself and survives; it is judged again once others have caught up,
+because :meth:`Policy.evaluate` looks at every running trial each time it is called.
+
+* **Bandit**: cancel when the trial's best value up to ``N`` is worse than the threshold,
+  ``best / (1 + slack_factor)`` or ``best - slack_amount`` for MAXIMIZE, where ``best`` is
+  the best peer's best value up to ``N``. For MINIMIZE (undocumented in v1) the mirror
+  image: ``best * (1 + slack_factor)`` or ``best + slack_amount``, cancel when above.
+* **MedianStopping**: cancel when the trial's best value up to ``N`` is worse than the
+  median of the peers' running averages over intervals ``1..N``.
+* **TruncationSelection**: rank the peers by their value *at* ``N``; cancel a trial that is
+  among the ``floor(peers * truncation_percentage / 100)`` worst. Ties go against the later
+  trial. Finished peers count (v1's ``exclude_finished_jobs=False``).
+* **NoTermination** (v1's ``"Default"``): never cancels.
+
+NaN reports are ignored (they count as an interval but hold no value).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from runyard.errors import InvalidArgument
+from runyard.tuning.records import Goal, Report, Verdict
+
+#: The policy's input: every trial's reports, by a key (a trial number, or any hashable
+#: for trials inherited from other studies).
+Series = Mapping[Hashable, Sequence[Report]]
+
+
+def _interval(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidArgument(f"{name} must be an int >= {minimum}, got {value!r}.")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """Base of the policies: when to evaluate, and the v1 JSON form."""
+
+    evaluation_interval: int = 1
+    delay_evaluation: int = 0
+    name: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        _interval("evaluation_interval", self.evaluation_interval, 1)
+        _interval("delay_evaluation", self.delay_evaluation, 0)
+
+    def evaluation_point(self, latest_interval: int) -> int | None:
+        """The interval at which a trial whose latest report is ``latest_interval`` is
+        judged, or None before the first evaluation point."""
+        point = (latest_interval // self.evaluation_interval) * self.evaluation_interval
+        return point if point >= max(1, self.delay_evaluation) else None
+
+    def evaluate(self, series: Series, goal: Goal, running: Iterable[int]) -> list[Verdict]:
+        """The verdicts on the ``running`` trials, given every trial's ``series``.
+
+        Args:
+            series: every trial's reports (interval, value), in order, by key.
+            goal: whether the metric is maximised or minimised.
+            running: the trial numbers (keys of ``series``) that may be stopped.
+
+        Returns:
+            One verdict per running trial to stop, in the order of ``running``.
+        """
+        views = {key: _View(reports) for key, reports in series.items()}
+        verdicts = []
+        for trial in running:
+            view = views.get(trial)
+            if view is None or not view.last:
+                continue
+            point = self.evaluation_point(view.last)
+            if point is None:
+                continue
+            peers = {key: v for key, v in views.items() if v.last >= point}
+            verdict = self._judge(trial, point, view, peers, goal)
+            if verdict is not None:
+                verdicts.append(verdict)
+        return verdicts
+
+    def _judge(
+        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
+    ) -> Verdict | None:
+        return None
+
+    def properties(self) -> dict[str, Any]:
+        """The policy's settings, as v1's JSON ``properties``."""
+        return {
+            "evaluation_interval": self.evaluation_interval,
+            "delay_evaluation": self.delay_evaluation,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """v1's JSON form: ``{"name": ..., "properties": {...}}``."""
+        return {"name": self.name, "properties": self.properties()}
+
+
+class _View:
+    """A trial's reports, read the ways the rules need them."""
+
+    __slots__ = ("last", "values")
+
+    def __init__(self, reports: Sequence[Report]) -> None:
+        self.last = reports[-1][0] if reports else 0
+        self.values = [(i, v) for i, v in reports if not math.isnan(v)]
+
+    def upto(self, point: int) -> list[float]:
+        return [v for i, v in self.values if i <= point]
+
+    def at(self, point: int) -> float | None:
+        for i, v in self.values:
+            if i == point:
+                return v
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoTerminationPolicy(Policy):
+    """Every trial runs to completion (v1's ``"Default"`` policy)."""
+
+    name: ClassVar[str] = "Default"
+
+    def properties(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BanditPolicy(Policy):
+    """Cancel a trial whose best value is not within a slack of the best trial's.
+
+    Exactly one of ``slack_factor`` and ``slack_amount`` is set; as in v1 this is checked
+    by truthiness, so ``0`` counts as not set.
+    """
+
+    slack_factor: float | None = None
+    slack_amount: float | None = None
+    name: ClassVar[str] = "Bandit"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if bool(self.slack_factor) == bool(self.slack_amount):
+            raise InvalidArgument(
+                "BanditPolicy needs exactly one of slack_factor and slack_amount (a non-zero "
+                f"number), got slack_factor={self.slack_factor!r}, "
+                f"slack_amount={self.slack_amount!r}."
+            )
+        for label, slack in (
+            ("slack_factor", self.slack_factor),
+            ("slack_amount", self.slack_amount),
+        ):
+            if slack is not None and (
+                isinstance(slack, bool) or not isinstance(slack, (int, float)) or slack < 0
+            ):
+                raise InvalidArgument(
+                    f"BanditPolicy: {label} must be a positive number, got {slack!r}."
+                )
+
+    def threshold(self, best: float, goal: Goal) -> float:
+        """The value a trial must reach when the best peer is at ``best``."""
+        sign = 1 if goal is Goal.MAXIMIZE else -1
+        if self.slack_factor:
+            factor = 1.0 + self.slack_factor
+            return best / factor if sign > 0 else best * factor
+        assert self.slack_amount is not None
+        return best - sign * self.slack_amount
+
+    def _judge(
+        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
+    ) -> Verdict | None:
+        own = view.upto(point)
+        if not own:
+            return None
+        value = goal.best(own)
+        bests = [goal.best(vals) for vals in (p.upto(point) for p in peers.values()) if vals]
+        threshold = self.threshold(goal.best(bests), goal)
+        if goal.better(threshold, value):
+            return Verdict(trial, self.name, point, value, threshold)
+        return None
+
+    def properties(self) -> dict[str, Any]:
+        return {
+            **super().properties(),
+            "slack_factor": self.slack_factor,
+            "slack_amount": self.slack_amount,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MedianStoppingPolicy(Policy):
+    """Cancel a trial whose best value is worse than the median of the running averages."""
+
+    name: ClassVar[str] = "MedianStopping"
+
+    def _judge(
+        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
+    ) -> Verdict | None:
+        own = view.upto(point)
+        if not own:
+            return None
+        value = goal.best(own)
+        averages = [
+            statistics.fmean(vals) for vals in (p.upto(point) for p in peers.values()) if vals
+        ]
+        median = statistics.median(averages)
+        if goal.better(median, value):
+            return Verdict(trial, self.name, point, value, median)
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TruncationSelectionPolicy(Policy):
+    """Cancel the given percentage of the lowest-ranked trials at each evaluation point.
+
+    ``truncation_percentage`` is an int in 1..99 (v1's rule).
+    """
+
+    truncation_percentage: int
+    name: ClassVar[str] = "TruncationSelection"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        pct = self.truncation_percentage
+        if isinstance(pct, bool) or not isinstance(pct, int) or not 1 <= pct <= 99:
+            raise InvalidArgument(
+                f"truncation_percentage must be an int from 1 to 99, got {pct!r}."
+            )
+
+    def _judge(
+        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
+    ) -> Verdict | None:
+        value = view.at(point)
+        if value is None:
+            return None
+        ranked = [
+            (v, order, key)
+            for order, (key, p) in enumerate(peers.items())
+            if (v := p.at(point)) is not None
+        ]
+        cut = math.floor(len(ranked) * self.truncation_percentage / 100)
+        if cut == 0:
+            return None
+        # Worst first; among equal values the later trial goes first.
+        sign = 1 if goal is Goal.MAXIMIZE else -1
+        ranked.sort(key=lambda item: (sign * item[0], -item[1]))
+        worst = {key for _, _, key in ranked[:cut]}
+        if trial not in worst:
+            return None
+        return Verdict(trial, self.name, point, value, ranked[cut][0])
+
+    def properties(self) -> dict[str, Any]:
+        return {
+            **super().properties(),
+            "truncation_percentage": self.truncation_percentage,
+            "exclude_finished_jobs": False,
+        }
+
+
+_POLICIES: dict[str, type[Policy]] = {
+    cls.name: cls
+    for cls in (NoTerminationPolicy, BanditPolicy, MedianStoppingPolicy, TruncationSelectionPolicy)
+}
+
+
+def policy_from_json(data: Mapping[str, Any] | None) -> Policy:
+    """Read a policy written by :meth:`Policy.to_json` (None: no termination).
+
+    Raises:
+        InvalidArgument: the name is unknown or the properties break the policy's rules.
+    """
+    if data is None:
+        return NoTerminationPolicy()
+    cls = _POLICIES.get(str(data.get("name")))
+    if cls is None:
+        raise InvalidArgument(
+            f"Unknown early-termination policy {data.get('name')!r}; known: "
+            f"{', '.join(sorted(_POLICIES))}."
+        )
+    properties = dict(data.get("properties") or {})
+    properties.pop("exclude_finished_jobs", None)
+    try:
+        return cls(**properties)
+    except TypeError as exc:
+        raise InvalidArgument(f"Wrong properties for the {cls.name} policy: {exc}.") from exc
