@@ -25,6 +25,7 @@ NaN reports are ignored (they count as an interval but hold no value).
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -67,32 +68,32 @@ class Policy:
         """The verdicts on the ``running`` trials, given every trial's ``series``.
 
         Args:
-            series: every trial's reports (interval, value), in order, by key.
+            series: every trial's reports (interval, value), in interval order, by key.
             goal: whether the metric is maximised or minimised.
             running: the trial numbers (keys of ``series``) that may be stopped.
 
         Returns:
             One verdict per running trial to stop, in the order of ``running``.
         """
-        views = {key: _View(reports) for key, reports in series.items()}
-        verdicts = []
+        # Trials are grouped by evaluation point, so the peers' aggregate (best, median,
+        # ranking) is computed once per point, not once per judged trial.
+        order: dict[int, int] = {}
+        by_point: dict[int, list[int]] = {}
         for trial in running:
-            view = views.get(trial)
-            if view is None or not view.last:
-                continue
-            point = self.evaluation_point(view.last)
-            if point is None:
-                continue
-            peers = {key: v for key, v in views.items() if v.last >= point}
-            verdict = self._judge(trial, point, view, peers, goal)
-            if verdict is not None:
-                verdicts.append(verdict)
-        return verdicts
+            reports = series.get(trial)
+            point = self.evaluation_point(reports[-1][0]) if reports else None
+            if point is not None:
+                order[trial] = len(order)
+                by_point.setdefault(point, []).append(trial)
+        verdicts: list[Verdict] = []
+        for point, trials in by_point.items():
+            peers = {key: r for key, r in series.items() if r and r[-1][0] >= point}
+            verdicts.extend(self._judge(point, trials, peers, goal))
+        return sorted(verdicts, key=lambda v: order[v.trial])
 
-    def _judge(
-        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
-    ) -> Verdict | None:
-        return None
+    def _judge(self, point: int, trials: list[int], peers: Series, goal: Goal) -> list[Verdict]:
+        """The verdicts at ``point`` on ``trials``, given the ``peers`` that reached it."""
+        return []
 
     def properties(self) -> dict[str, Any]:
         """The policy's settings, as v1's JSON ``properties``."""
@@ -106,23 +107,24 @@ class Policy:
         return {"name": self.name, "properties": self.properties()}
 
 
-class _View:
-    """A trial's reports, read the ways the rules need them."""
+def _upto(reports: Sequence[Report], point: int) -> list[float]:
+    """The values (NaN left out) reported at intervals ``<= point``."""
+    # Intervals are ordinals in practice, so the cut is usually at index `point`.
+    cut = point if len(reports) >= point and reports[point - 1][0] == point else None
+    if cut is None:
+        cut = bisect.bisect_right([i for i, _ in reports], point)
+    return [v for _, v in reports[:cut] if v == v]
 
-    __slots__ = ("last", "values")
 
-    def __init__(self, reports: Sequence[Report]) -> None:
-        self.last = reports[-1][0] if reports else 0
-        self.values = [(i, v) for i, v in reports if not math.isnan(v)]
-
-    def upto(self, point: int) -> list[float]:
-        return [v for i, v in self.values if i <= point]
-
-    def at(self, point: int) -> float | None:
-        for i, v in self.values:
-            if i == point:
-                return v
-        return None
+def _at(reports: Sequence[Report], point: int) -> float | None:
+    """The value reported at interval ``point`` (None if none, or NaN)."""
+    if len(reports) >= point and reports[point - 1][0] == point:
+        value = reports[point - 1][1]
+        return None if math.isnan(value) else value
+    for i, value in reports:
+        if i == point:
+            return None if math.isnan(value) else value
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +132,9 @@ class NoTerminationPolicy(Policy):
     """Every trial runs to completion (v1's ``"Default"`` policy)."""
 
     name: ClassVar[str] = "Default"
+
+    def evaluate(self, series: Series, goal: Goal, running: Iterable[int]) -> list[Verdict]:
+        return []
 
     def properties(self) -> dict[str, Any]:
         return {}
@@ -175,18 +180,20 @@ class BanditPolicy(Policy):
         assert self.slack_amount is not None
         return best - sign * self.slack_amount
 
-    def _judge(
-        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
-    ) -> Verdict | None:
-        own = view.upto(point)
-        if not own:
-            return None
-        value = goal.best(own)
-        bests = [goal.best(vals) for vals in (p.upto(point) for p in peers.values()) if vals]
-        threshold = self.threshold(goal.best(bests), goal)
-        if goal.better(threshold, value):
-            return Verdict(trial, self.name, point, value, threshold)
-        return None
+    def _judge(self, point: int, trials: list[int], peers: Series, goal: Goal) -> list[Verdict]:
+        bests = {}
+        for key, reports in peers.items():
+            values = _upto(reports, point)
+            if values:
+                bests[key] = goal.best(values)
+        if not bests:
+            return []
+        threshold = self.threshold(goal.best(bests.values()), goal)
+        return [
+            Verdict(trial, self.name, point, bests[trial], threshold)
+            for trial in trials
+            if trial in bests and goal.better(threshold, bests[trial])
+        ]
 
     def properties(self) -> dict[str, Any]:
         return {
@@ -202,20 +209,21 @@ class MedianStoppingPolicy(Policy):
 
     name: ClassVar[str] = "MedianStopping"
 
-    def _judge(
-        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
-    ) -> Verdict | None:
-        own = view.upto(point)
-        if not own:
-            return None
-        value = goal.best(own)
-        averages = [
-            statistics.fmean(vals) for vals in (p.upto(point) for p in peers.values()) if vals
-        ]
+    def _judge(self, point: int, trials: list[int], peers: Series, goal: Goal) -> list[Verdict]:
+        bests, averages = {}, []
+        for key, reports in peers.items():
+            values = _upto(reports, point)
+            if values:
+                bests[key] = goal.best(values)
+                averages.append(statistics.fmean(values))
+        if not averages:
+            return []
         median = statistics.median(averages)
-        if goal.better(median, value):
-            return Verdict(trial, self.name, point, value, median)
-        return None
+        return [
+            Verdict(trial, self.name, point, bests[trial], median)
+            for trial in trials
+            if trial in bests and goal.better(median, bests[trial])
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,27 +244,25 @@ class TruncationSelectionPolicy(Policy):
                 f"truncation_percentage must be an int from 1 to 99, got {pct!r}."
             )
 
-    def _judge(
-        self, trial: int, point: int, view: _View, peers: dict[Hashable, _View], goal: Goal
-    ) -> Verdict | None:
-        value = view.at(point)
-        if value is None:
-            return None
-        ranked = [
-            (v, order, key)
-            for order, (key, p) in enumerate(peers.items())
-            if (v := p.at(point)) is not None
-        ]
+    def _judge(self, point: int, trials: list[int], peers: Series, goal: Goal) -> list[Verdict]:
+        ranked = []
+        for order, (key, reports) in enumerate(peers.items()):
+            value = _at(reports, point)
+            if value is not None:
+                ranked.append((value, order, key))
         cut = math.floor(len(ranked) * self.truncation_percentage / 100)
         if cut == 0:
-            return None
+            return []
         # Worst first; among equal values the later trial goes first.
         sign = 1 if goal is Goal.MAXIMIZE else -1
         ranked.sort(key=lambda item: (sign * item[0], -item[1]))
-        worst = {key for _, _, key in ranked[:cut]}
-        if trial not in worst:
-            return None
-        return Verdict(trial, self.name, point, value, ranked[cut][0])
+        worst = {key: value for value, _, key in ranked[:cut]}
+        threshold = ranked[cut][0]
+        return [
+            Verdict(trial, self.name, point, worst[trial], threshold)
+            for trial in trials
+            if trial in worst
+        ]
 
     def properties(self) -> dict[str, Any]:
         return {
