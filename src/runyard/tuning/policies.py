@@ -13,6 +13,8 @@ because :meth:`Policy.evaluate` looks at every running trial each time it is cal
   ``best / (1 + slack_factor)`` or ``best - slack_amount`` for MAXIMIZE, where ``best`` is
   the best peer's best value up to ``N``. For MINIMIZE (undocumented in v1) the mirror
   image: ``best * (1 + slack_factor)`` or ``best + slack_amount``, cancel when above.
+  For a negative ``best`` the factor applies to ``|best|`` (``best - |best| * f / (1 + f)``
+  and ``best + |best| * f``), so the slack still lies on the worse side of the best run.
 * **MedianStopping**: cancel when the trial's best value up to ``N`` is worse than the
   median of the peers' running averages over intervals ``1..N``.
 * **TruncationSelection**: rank the peers by their value *at* ``N``; cancel a trial that is
@@ -175,8 +177,12 @@ class BanditPolicy(Policy):
         """The value a trial must reach when the best peer is at ``best``."""
         sign = 1 if goal is Goal.MAXIMIZE else -1
         if self.slack_factor:
-            factor = 1.0 + self.slack_factor
-            return best / factor if sign > 0 else best * factor
+            # v1's best / (1 + f) (MAXIMIZE) and its mirror best * (1 + f) (MINIMIZE),
+            # written with |best| so that a negative metric widens the slack as a positive
+            # one does, instead of putting the threshold above the best run itself.
+            if sign > 0:
+                return best - abs(best) * self.slack_factor / (1.0 + self.slack_factor)
+            return best + abs(best) * self.slack_factor
         assert self.slack_amount is not None
         return best - sign * self.slack_amount
 

@@ -96,6 +96,18 @@ def test_bandit_for_minimize_is_the_mirror_image():
     assert set(stopped(amount, {0: [(1, 1.0)], 1: [(1, 1.6)], 2: [(1, 1.4)]}, goal=MIN)) == {1}
 
 
+def test_bandit_slack_factor_with_a_negative_metric_keeps_the_best_run():
+    # Maximising a negative score (e.g. -loss): best -1.0, slack 0.1 -> threshold
+    # -1.0 - 1.0 * 0.1 / 1.1 = -1.0909; v1's literal best / 1.1 = -0.909 would cancel the
+    # best run itself.
+    policy = BanditPolicy(slack_factor=0.1)
+    verdicts = stopped(policy, {0: [(1, -1.0)], 1: [(1, -1.05)], 2: [(1, -1.2)]})
+    assert set(verdicts) == {2}
+    assert verdicts[2].threshold == pytest.approx(-1.0 - 0.1 / 1.1)
+    minimize = stopped(policy, {0: [(1, -1.0)], 1: [(1, -0.95)], 2: [(1, -0.85)]}, goal=MIN)
+    assert set(minimize) == {2}
+
+
 def test_policies_never_stop_trials_that_are_not_running():
     policy = BanditPolicy(slack_amount=0.1)
     series = {0: [(1, 0.9)], 1: [(1, 0.1)], ("inherited", "old", 0): [(1, 0.1)]}
