@@ -5,7 +5,8 @@ it) Optuna — never the SDK, the stores or compute. ``runyard.train.hyperdrive`
 SDK v1 names over it; the submission side drives :class:`TuningController` through a
 :class:`TrialRunner` that starts child runs.
 
-Modules: ``space`` (expressions), ``latent`` (how Optuna sees them), ``samplers``,
+Modules: ``space`` (expressions), ``rules`` (which expressions grid and Bayesian accept),
+``latent`` (how Optuna sees them), ``samplers``,
 ``policies``, ``records`` and ``study`` (typed, JSON-able state), ``loop`` (the
 controller), ``export`` (to an Optuna study).
 """

@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from runyard.errors import InvalidArgument, InvalidState, MissingDependency
 from runyard.tuning.latent import from_latent, latent_space, to_latent
 from runyard.tuning.records import Goal, TrialRecord, TrialStatus
-from runyard.tuning.space import Choice, Expression, QUniform, Uniform, check_space
+from runyard.tuning.rules import check_bayesian_space, check_grid_space
+from runyard.tuning.space import Choice, Expression, check_space
 
 if TYPE_CHECKING:
     import optuna
@@ -57,9 +58,6 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "cmaes": ("cmaes",),
     "qmc": ("scipy",),
 }
-
-# v1's limit on a Bayesian quniform's number of values.
-BAYESIAN_MAX_QUNIFORM_VALUES = 100_000
 
 
 class Sampler(abc.ABC):
@@ -345,61 +343,6 @@ def _optuna_sampler(optuna: Any, name: str, seed: int) -> Any:
     )
 
 
-def check_grid_space(space: Mapping[str, Expression]) -> None:
-    """v1's grid rules: ``choice`` only; int, float or str values; all or none str.
-
-    Raises:
-        InvalidArgument: the space breaks one of the rules.
-    """
-    for name, expression in space.items():
-        if not isinstance(expression, Choice):
-            raise InvalidArgument(
-                f"Grid sampling supports only choice(...); parameter {name!r} is "
-                f"{expression.kind}. Use RandomParameterSampling, or list the values with choice."
-            )
-        kinds = set()
-        for option in expression.options:
-            if isinstance(option, bool) or not isinstance(option, (int, float, str)):
-                raise InvalidArgument(
-                    f"Grid sampling needs int, float or str values; parameter {name!r} has "
-                    f"{option!r}."
-                )
-            kinds.add(isinstance(option, str))
-        if len(kinds) > 1:
-            raise InvalidArgument(
-                f"Grid sampling needs all or none of a parameter's values to be strings; "
-                f"parameter {name!r} mixes them: {list(expression.options)!r}."
-            )
-
-
-def check_bayesian_space(space: Mapping[str, Expression]) -> None:
-    """v1's Bayesian rules: ``choice``, ``uniform`` and ``quniform`` only; a quniform's
-    arguments are ints with at most 100,000 values.
-
-    Raises:
-        InvalidArgument: the space breaks one of the rules.
-    """
-    for name, expression in space.items():
-        if isinstance(expression, QUniform):
-            args = (expression.low, expression.high, expression.q)
-            if any(isinstance(a, bool) or not isinstance(a, int) for a in args):
-                raise InvalidArgument(
-                    f"Bayesian sampling needs int arguments for quniform; parameter {name!r} "
-                    f"has quniform{args!r}."
-                )
-            if (expression.high - expression.low) / expression.q > BAYESIAN_MAX_QUNIFORM_VALUES:
-                raise InvalidArgument(
-                    f"Bayesian sampling allows at most {BAYESIAN_MAX_QUNIFORM_VALUES} values "
-                    f"for a quniform; parameter {name!r} has quniform{args!r}. Use a larger q."
-                )
-        elif type(expression) not in (Choice, Uniform):
-            raise InvalidArgument(
-                f"Bayesian sampling supports only choice, uniform and quniform; parameter "
-                f"{name!r} is {expression.kind}. Use RandomParameterSampling, or "
-                "OptunaParameterSampling for every expression."
-            )
-
-
 def make_sampler(name: str, space: Mapping[str, Expression], goal: Goal, seed: int) -> Sampler:
     """The sampler called ``name`` (one of :data:`SAMPLER_NAMES`) over ``space``.
 
@@ -417,9 +360,3 @@ def make_sampler(name: str, space: Mapping[str, Expression], goal: Goal, seed: i
     if name.startswith("optuna:"):
         return OptunaSampler(space, goal, seed, name.removeprefix("optuna:"))
     raise InvalidArgument(f"Unknown sampler {name!r}; known: {', '.join(SAMPLER_NAMES)}.")
-
-
-def grid_size(space: Mapping[str, Expression]) -> int:
-    """How many points a grid over ``space`` has."""
-    check_grid_space(space)
-    return math.prod(len(e.options) for e in space.values() if isinstance(e, Choice))

@@ -9,7 +9,8 @@ import pytest
 from runyard.errors import InvalidArgument, InvalidState, MissingDependency
 from runyard.tuning import samplers as samplers_module
 from runyard.tuning.records import Goal, TrialRecord, TrialStatus
-from runyard.tuning.samplers import grid_size, make_sampler
+from runyard.tuning.rules import grid_size
+from runyard.tuning.samplers import make_sampler
 from runyard.tuning.space import (
     Choice,
     LogNormal,

@@ -28,7 +28,8 @@ from typing import Any
 from runyard.errors import InvalidArgument
 from runyard.train.hyperdrive.exceptions import HyperDriveScenarioNotSupportedException
 from runyard.tuning.policies import NoTerminationPolicy, Policy
-from runyard.tuning.samplers import OPTUNA_SAMPLERS, check_bayesian_space, check_grid_space
+from runyard.tuning.rules import check_bayesian_space, check_grid_space
+from runyard.tuning.samplers import OPTUNA_SAMPLERS
 from runyard.tuning.space import Expression, check_space, space_to_json
 
 # v1's Bayesian guidance: enough runs for the model, few enough at once for it to learn.
