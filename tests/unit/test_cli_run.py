@@ -215,3 +215,21 @@ def test_cancel_a_finished_run_changes_nothing(done_run):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"runId": done_run.id, "status": "Completed"}
     assert "already ended" in invoke("run", "cancel", done_run.id).stdout
+
+
+def test_submit_refuses_a_pip_package_that_is_an_option(here, tmp_path):
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    result = invoke(
+        "run",
+        "submit",
+        "-e",
+        "demo",
+        "--source-dir",
+        str(tmp_path),
+        "--pip",
+        "-r /etc/x",
+        "train.py",
+    )
+    line = one_error_line(result)
+    assert "starts with '-'" in line
+    assert list(Experiment(here, "demo").get_runs()) == []
