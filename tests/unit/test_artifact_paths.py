@@ -1,4 +1,5 @@
 import os
+import urllib.parse
 
 import pytest
 
@@ -45,6 +46,14 @@ def test_unsafe_names_are_refused_with_invalid_argument(name):
 )
 def test_safe_names_are_normalised(name, normalised):
     assert check_relpath(name) == normalised
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u2066", "\u2069", "\u200f", "\x9b"])
+def test_bidi_and_c1_controls_in_a_name_are_refused(char):
+    with pytest.raises(InvalidArgument, match=r"bidirectional|control"):
+        check_relpath(f"outputs/evil{char}txt.exe")
+    with pytest.raises(InvalidArgument):
+        check_relpath(f"outputs/evil{urllib.parse.quote(char)}txt.exe")  # encoded too
 
 
 def test_non_string_names_are_refused():

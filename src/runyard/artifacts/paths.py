@@ -17,8 +17,9 @@ def check_relpath(name: object, *, what: str = "file name") -> str:
     """Return ``name`` normalised if it is a safe relative POSIX path.
 
     Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
-    backslashes, NUL and control characters, ``..`` segments, and any of these hidden
-    behind percent-encoding (``%2e%2e%2f``), however many times encoded.
+    backslashes, NUL and control characters, bidirectional controls (a right-to-left
+    override makes ``evil\u202etxt.exe`` display as ``evilexe.txt``), ``..`` segments, and
+    any of these hidden behind percent-encoding (``%2e%2e%2f``), however many times encoded.
     """
     if not isinstance(name, str) or not name:
         raise InvalidArgument(f"The {what} must be a non-empty string, got {name!r}.")
@@ -40,12 +41,21 @@ def check_relpath(name: object, *, what: str = "file name") -> str:
     return normalised
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Marks, embeddings, overrides and isolates: they reorder how a name is displayed.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
     if _CONTROL.search(candidate):
         raise InvalidArgument(f"The {what} {original!r} contains NUL or control characters.")
+    bidi = _BIDI.search(candidate)
+    if bidi:
+        raise InvalidArgument(
+            f"The {what} {original!r} contains the bidirectional control character "
+            f"U+{ord(bidi.group()):04X}, which makes the name display differently from what "
+            "it is; rename it without that character."
+        )
     if "\\" in candidate:
         raise InvalidArgument(
             f"The {what} {original!r} contains a backslash; use '/' to separate folders."

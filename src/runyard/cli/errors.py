@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import click
 
+from runyard.cli.output import escape_control
 from runyard.errors import InvalidArgument, NotFound, RunyardError
 
 EXIT_OK = 0
@@ -46,8 +47,10 @@ def one_line(message: str) -> str:
 
 
 def print_error(message: str) -> None:
-    """``Error: <message>`` on stderr, on one line (red when stderr is a terminal)."""
-    click.echo(click.style("Error:", fg="red", bold=True) + " " + one_line(message), err=True)
+    """``Error: <message>`` on stderr, on one line (red when stderr is a terminal), its
+    control characters escaped (the message may quote any user value)."""
+    text = escape_control(one_line(message))
+    click.echo(click.style("Error:", fg="red", bold=True) + " " + text, err=True)
 
 
 class CommandFailed(click.ClickException):
