@@ -35,6 +35,9 @@ CONFIG_FILE_NAMES = ("config.json",)
 CONFIG_SUBFOLDERS = ("", ".runyard", ".azureml", "aml_config")
 DB_FILE = "runyard.db"
 ARTIFACTS_FOLDER = "artifacts"
+#: The marker file of an embedded workspace folder, written by ``Workspace.create`` once
+#: its database holds a schema (the same name as ``runyard.core.workspace.WORKSPACE_MARKER``).
+WORKSPACE_MARKER = "workspace.json"
 
 
 @dataclass
