@@ -16,7 +16,8 @@ MAX_PATH_LENGTH = 1024
 def check_relpath(name: object, *, what: str = "file name") -> str:
     """Return ``name`` normalised if it is a safe relative POSIX path.
 
-    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
+    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``), Windows drives
+    (``C:``, ``C:/x``; on Windows also ``C:x``; a colon elsewhere, as in ``a:b``, is fine),
     backslashes, NUL and control characters, bidirectional controls (a right-to-left
     override makes ``evil\u202etxt.exe`` display as ``evilexe.txt``), ``..`` segments, and
     any of these hidden behind percent-encoding (``%2e%2e%2f``), however many times encoded.
@@ -42,6 +43,9 @@ def check_relpath(name: object, *, what: str = "file name") -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A drive at the start: "C:" alone or before a separator; on Windows "C:x" too (drive-relative).
+# A colon elsewhere ('a:b', 'epoch:3.txt') is an ordinary character of a POSIX name.
+_DRIVE = re.compile(r"[A-Za-z]:" + (r"" if os.name == "nt" else r"(?:/|\\|$)"))
 # Marks, embeddings, overrides and isolates: they reorder how a name is displayed.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -60,9 +64,14 @@ def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
         raise InvalidArgument(
             f"The {what} {original!r} contains a backslash; use '/' to separate folders."
         )
-    if candidate.startswith("/") or (len(candidate) > 1 and candidate[1] == ":"):
+    if candidate.startswith("/"):
         raise InvalidArgument(
             f"The {what} {original!r} is absolute; give a path relative to the run or store."
+        )
+    if _DRIVE.match(candidate):
+        raise InvalidArgument(
+            f"The {what} {original!r} starts with a Windows drive ({candidate[:2]!r}); give a "
+            "path relative to the run or store (a colon elsewhere, as in 'a:b', is fine)."
         )
     if ".." in candidate.split("/"):
         raise InvalidArgument(
