@@ -17,7 +17,7 @@ from runyard.compute.definition import (
     serialise_arguments,
 )
 from runyard.entities.run import RunStatus
-from runyard.entities.validation import check_key, check_tag_value
+from runyard.entities.validation import check_display_name, check_key, check_tag_value
 from runyard.errors import InvalidArgument, NotFound, RunyardError
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ def submit(
         run_type="submitted",
         target=definition["target"],
         parent_run_id=kwargs.get("parent_run_id"),
-        display_name=kwargs.get("display_name"),
+        display_name=check_display_name(kwargs.get("display_name")),
         tags=checked_tags,
         details={"runDefinition": definition, "snapshot_id": snapshot_id},
     )
