@@ -15,6 +15,10 @@ Exit codes (documented in ``runyard --help`` and docs/cli.md):
 
 from __future__ import annotations
 
+import contextlib
+import copy
+from collections.abc import Iterator, Mapping
+
 import click
 
 from runyard.cli.output import escape_control
@@ -51,6 +55,33 @@ def print_error(message: str) -> None:
     control characters escaped (the message may quote any user value)."""
     text = escape_control(one_line(message))
     click.echo(click.style("Error:", fg="red", bold=True) + " " + text, err=True)
+
+
+@contextlib.contextmanager
+def cli_wording(replacements: Mapping[str, str]) -> Iterator[None]:
+    """Say the command's flags where a Runyard error raised inside names SDK arguments.
+
+    The SDK's messages advise in Python (``pass exist_ok=True``); a command that maps a
+    flag onto that argument declares the wording once, and its errors say ``--exist-ok``.
+
+    Args:
+        replacements: SDK phrase -> the command's phrase, applied in order.
+
+    Raises:
+        RunyardError: the error raised inside, of the same class, reworded.
+    """
+    try:
+        yield
+    except RunyardError as exc:
+        message = exc.message
+        for sdk, cli in replacements.items():
+            message = message.replace(sdk, cli)
+        if message == exc.message:
+            raise
+        reworded = copy.copy(exc)
+        reworded.message = message
+        reworded.args = (message,)
+        raise reworded from exc
 
 
 class CommandFailed(click.ClickException):
