@@ -97,7 +97,10 @@ def submit(
         raise click.UsageError(f"Missing option '--experiment' / '-e'.{hint}")
     from runyard.core.experiment import Experiment
     from runyard.core.script_run_config import ScriptRunConfig
+    from runyard.entities.validation import check_entity_name
 
+    # First: the environment's name is made from it, and would be the one blamed.
+    check_entity_name("Experiment", experiment_name)
     run_tags = parse_pairs(tags, "--tag")
     config = ScriptRunConfig(
         source_directory=source_dir,
