@@ -11,6 +11,9 @@ or a database and an artifact location::
 
 SDK v1 keys (``subscription_id``, ``resource_group``) are accepted and ignored, so an
 existing ``config.json`` only needs ``path`` or ``tracking_uri`` added.
+
+What a config may name, and which config files found by searching are trusted, is
+decided in :mod:`runyard.config_trust`.
 """
 
 from __future__ import annotations
@@ -21,12 +24,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runyard.config_trust import (
+    check_artifact_uri,
+    check_found_config_trusted,
+    check_tracking_uri,
+)
 from runyard.errors import InvalidArgument, NotFound
 
 CONFIG_FILE_NAMES = ("config.json",)
 CONFIG_SUBFOLDERS = ("", ".runyard", ".azureml", "aml_config")
 DB_FILE = "runyard.db"
 ARTIFACTS_FOLDER = "artifacts"
+#: The marker file of an embedded workspace folder, written by ``Workspace.create`` once
+#: its database holds a schema (the same name as ``runyard.core.workspace.WORKSPACE_MARKER``).
+WORKSPACE_MARKER = "workspace.json"
 
 
 @dataclass
@@ -40,6 +51,25 @@ class WorkspaceConfig:
     storage_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for key in ("workspace_name", "path", "tracking_uri", "artifact_uri"):
+            value = getattr(self, key)
+            if not (value is None or isinstance(value, str)) or (
+                key == "workspace_name" and not value
+            ):
+                raise InvalidArgument(
+                    f"'{key}' must be a non-empty string, got {type(value).__name__} {value!r}."
+                )
+        if not isinstance(self.storage_options, dict) or not all(
+            isinstance(k, str) for k in self.storage_options
+        ):
+            raise InvalidArgument(
+                "'storage_options' must be a JSON object of fsspec options, got "
+                f"{type(self.storage_options).__name__} {self.storage_options!r}."
+            )
+        if self.tracking_uri:
+            check_tracking_uri(self.tracking_uri)
+        if self.artifact_uri:
+            check_artifact_uri(self.artifact_uri)
         if not self.path and not self.tracking_uri:
             raise InvalidArgument(
                 f"Workspace {self.workspace_name!r} config names neither 'path' (an embedded "
@@ -73,22 +103,37 @@ class WorkspaceConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> WorkspaceConfig:
+        """The config a JSON object describes.
+
+        Args:
+            data: The object (``workspace_name`` or ``name``, ``path``, ``tracking_uri``,
+                ``artifact_uri``, ``storage_options``; other keys are ignored).
+            source: Where it came from (a file name), for messages; a relative ``path`` in
+                a ``.json`` file is relative to that file.
+
+        Raises:
+            InvalidArgument: a value has the wrong type or is not allowed; the message names
+                the key and ``source``.
+        """
         if not isinstance(data, dict):
             raise InvalidArgument(f"{source} must hold a JSON object.")
         name = data.get("workspace_name") or data.get("name")
         if not name:
             raise InvalidArgument(f"{source} has no 'workspace_name'.")
         path = data.get("path")
-        if path and not os.path.isabs(path) and source.endswith(".json"):
-            # A relative path in a config file is relative to the file, not to the cwd.
-            path = os.path.join(os.path.dirname(os.path.abspath(source)), path)
-        return cls(
-            workspace_name=str(name),
-            path=path,
-            tracking_uri=data.get("tracking_uri"),
-            artifact_uri=data.get("artifact_uri"),
-            storage_options=dict(data.get("storage_options") or {}),
-        )
+        try:
+            if isinstance(path, str) and not os.path.isabs(path) and source.endswith(".json"):
+                # A relative path in a config file is relative to the file, not to the cwd.
+                path = os.path.join(os.path.dirname(os.path.abspath(source)), path)
+            return cls(
+                workspace_name=name,
+                path=path,
+                tracking_uri=data.get("tracking_uri"),
+                artifact_uri=data.get("artifact_uri"),
+                storage_options=data.get("storage_options") or {},
+            )
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{source}: {exc}") from exc
 
     @classmethod
     def load(cls, file: str | os.PathLike[str]) -> WorkspaceConfig:
@@ -105,7 +150,14 @@ def find_config_file(path: str | os.PathLike[str] | None = None) -> str:
     """Find a config file: ``path`` itself (a file or folder) or, without it, the current
     folder and its parents, each with its ``.runyard/``, ``.azureml/`` and ``aml_config/``.
 
-    Raises NotFound saying what was searched and how to create a workspace.
+    A config found in a parent folder is checked by
+    :func:`runyard.config_trust.check_found_config_trusted`.
+
+    Raises:
+        NotFound: nothing found; the message says what was searched and how to create a
+            workspace.
+        InvalidArgument: the config found in a parent folder could have been written by
+            another user.
     """
     searched: list[str] = []
     if path is not None:
@@ -127,6 +179,8 @@ def find_config_file(path: str | os.PathLike[str] | None = None) -> str:
                 candidate = folder / sub / file_name
                 searched.append(str(candidate))
                 if candidate.is_file():
+                    if path is None and folder != starts[0]:
+                        check_found_config_trusted(str(candidate))
                     return str(candidate)
     shown = "\n  ".join(searched[:12]) + ("\n  ..." if len(searched) > 12 else "")
     raise NotFound(

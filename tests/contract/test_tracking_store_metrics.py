@@ -48,6 +48,16 @@ def test_nan_and_infinities_round_trip_exactly(store, run_id):
     assert all(isinstance(v, float) for v in got)
 
 
+def test_negative_zero_keeps_its_sign_among_other_scalars(store, run_id):
+    values = [1.0, -0.0, 0.0, -0.0, math.nan, 2.0]
+    store.log_metrics([MetricRecord(run_id, "z", v, step=i) for i, v in enumerate(values)])
+    got = store.get_metrics(run_id, "z")
+    assert [m.step for m in got] == list(range(len(values)))
+    assert [math.copysign(1.0, m.value) for m in got[:4]] == [1.0, -1.0, 1.0, -1.0]
+    assert math.isnan(got[4].value) and got[5].value == 2.0
+    assert all(m.kind is K.SCALAR for m in got)
+
+
 def test_structured_kinds_keep_their_json_including_nan_and_infinities(store, run_id):
     table = {"epoch": [1, 2], "acc": [0.5, math.inf]}
     logged = [

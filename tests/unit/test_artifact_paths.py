@@ -1,4 +1,5 @@
 import os
+import urllib.parse
 
 import pytest
 
@@ -45,6 +46,26 @@ def test_unsafe_names_are_refused_with_invalid_argument(name):
 )
 def test_safe_names_are_normalised(name, normalised):
     assert check_relpath(name) == normalised
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u2066", "\u2069", "\u200f", "\x9b"])
+def test_bidi_and_c1_controls_in_a_name_are_refused(char):
+    with pytest.raises(InvalidArgument, match=r"bidirectional|control"):
+        check_relpath(f"outputs/evil{char}txt.exe")
+    with pytest.raises(InvalidArgument):
+        check_relpath(f"outputs/evil{urllib.parse.quote(char)}txt.exe")  # encoded too
+
+
+@pytest.mark.parametrize("name", ["C:", "c:", "C:/x", "d:/"])
+def test_a_windows_drive_is_refused_as_such(name):
+    with pytest.raises(InvalidArgument, match="Windows drive"):
+        check_relpath(name)
+
+
+@pytest.mark.parametrize("name", ["a:b", "epoch:3.txt", "runs/a:b/c", "ab:c"])
+@pytest.mark.skipif(os.name == "nt", reason="on Windows 'a:b' is drive-relative")
+def test_a_colon_in_a_relative_posix_name_is_fine(name):
+    assert check_relpath(name) == name
 
 
 def test_non_string_names_are_refused():

@@ -47,6 +47,16 @@ def test_logs_of_a_run_without_a_driver_log_says_to_follow(here):
     assert line.startswith("Error: ") and "--follow" in line and "Running" in line
 
 
+def test_logs_of_an_ended_run_without_a_driver_log_does_not_say_to_follow(here):
+    run = Experiment(here, "x").start_logging()
+    run.complete()
+    result = invoke("run", "logs", run.id)
+    assert result.exit_code == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ") and "ended (Completed)" in line
+    assert "--follow" not in line
+
+
 def test_follow_prints_new_output_until_the_run_completes(here, tmp_path):
     run = Experiment(here, "x").start_logging()
     # The writer is another process's view of the run: its own workspace object.

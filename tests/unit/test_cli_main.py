@@ -156,3 +156,12 @@ def test_json_flag_works_before_and_after_the_command(tmp_path, monkeypatch):
     after = invoke("experiment", "list", "--json")
     assert before.exit_code == after.exit_code == 0
     assert json.loads(before.stdout) == json.loads(after.stdout) == []
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["workspace"]])
+def test_a_bare_command_prints_its_normal_help_and_exits_0(args):
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert result.stdout == invoke(*args, "--help").stdout
+    assert result.stdout.startswith("Usage: runyard")

@@ -157,7 +157,9 @@ def test_download_writes_the_model_folder_and_refuses_to_overwrite(here, model_d
     assert result.stdout.strip() == str(target / "model")
     assert (target / "model" / "weights.bin").read_bytes() == b"\x00\x01" * 50
     again = invoke("model", "download", "mnist:1", "--target", str(target))
-    assert "exist" in one_error_line(again, 1)
+    line = one_error_line(again, 1)
+    assert "exists already; pass --exist-ok" in line and "another --target" in line
+    assert "exist_ok=True" not in line
     forced = invoke("model", "download", "mnist", "--target", str(target), "--exist-ok", "--json")
     assert json.loads(forced.stdout) == {"id": "mnist:1", "path": str(target / "model")}
 

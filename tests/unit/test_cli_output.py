@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from runyard.cli.main import cli
-from runyard.cli.output import format_duration, format_value, to_json
+from runyard.cli.output import Output, escape_control, format_duration, format_value, to_json
 from runyard.cli.parsing import parse_filters, parse_model_id, parse_pairs
 from runyard.core.run_metrics import metric_json
 
@@ -60,3 +60,45 @@ def test_user_text_that_looks_like_rich_markup_is_printed_literally(ws, tmp_path
     shown = CliRunner().invoke(cli, ["run", "show", run.id])
     assert "note=[bold red]not markup[/bold red]" in shown.stdout
     assert "\x1b[" not in shown.stdout  # no colour codes when stdout is not a terminal
+
+
+def test_escape_control_makes_c0_c1_del_and_bidi_controls_visible():
+    text = "a\x1b]0;pwned\x07b\n\tc\r\x7f\x9b2J\u202eé"
+    assert escape_control(text) == "a\\x1b]0;pwned\\x07b\\n\\tc\\r\\x7f\\x9b2J\\u202eé"
+
+
+def test_tables_and_fields_show_control_characters_escaped(capsys):
+    out = Output()
+    out.table(["id", "tag"], [["r1", "x\x1b[2Jy"]], title="t\x1b[H")
+    out.fields([("Desc\x1b", "line\nbreak\x9b")])
+    out.line("path\x1b]0;title\x07")
+    out.note("note\x1b[2J")
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err
+    assert "\x9b" not in captured.out
+    for shown in ("x\\x1b[2Jy", "t\\x1b[H", "Desc\\x1b", "line\\nbreak\\x9b", "\\x07"):
+        assert shown in captured.out
+    assert "note\\x1b[2J" in captured.err
+
+
+def test_json_output_escapes_every_control_character_and_stays_exact():
+    value = {"k\x1b": "a\x9b\u202e\x7f\n"}
+    text = to_json(value)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in text)
+    assert json.loads(text) == value
+
+
+def test_an_error_quoting_a_user_value_is_printed_escaped_on_one_line(tmp_path, monkeypatch):
+    from runyard.core import Workspace
+
+    ws = Workspace.create("esc", path=str(tmp_path / "ws"))
+    monkeypatch.chdir(tmp_path)
+    ws.write_config()
+    source = tmp_path / "src\x1b]0;pwned\x07"
+    source.mkdir()
+    result = CliRunner().invoke(
+        cli, ["run", "submit", "-e", "demo", "--source-dir", str(source), "nope.py"]
+    )
+    assert result.exit_code == 3
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "src\\x1b]0;pwned\\x07" in result.stderr

@@ -215,3 +215,29 @@ def test_cancel_a_finished_run_changes_nothing(done_run):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"runId": done_run.id, "status": "Completed"}
     assert "already ended" in invoke("run", "cancel", done_run.id).stdout
+
+
+def test_submit_refuses_a_pip_package_that_is_an_option(here, tmp_path):
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    result = invoke(
+        "run",
+        "submit",
+        "-e",
+        "demo",
+        "--source-dir",
+        str(tmp_path),
+        "--pip",
+        "-r /etc/x",
+        "train.py",
+    )
+    line = one_error_line(result)
+    assert "starts with '-'" in line
+    assert list(Experiment(here, "demo").get_runs()) == []
+
+
+def test_submit_with_a_bad_experiment_name_names_the_experiment(here, tmp_path):
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    result = invoke("run", "submit", "-e", "my exp", "--source-dir", str(tmp_path), "train.py")
+    line = one_error_line(result, 2)
+    assert "Experiment name 'my exp' is not allowed" in line
+    assert "Environment" not in line

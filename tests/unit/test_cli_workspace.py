@@ -63,7 +63,11 @@ def test_creating_an_existing_workspace_fails_unless_exist_ok(tmp_path, monkeypa
     assert invoke("workspace", "create", "demo", "--path", "ws").exit_code == 0
     again = invoke("workspace", "create", "demo", "--path", "ws")
     assert again.exit_code == 1
-    assert "already exists" in one_error_line(again)
+    line = one_error_line(again)
+    assert "already exists" in line and "--exist-ok" in line
+    assert "exist_ok=True" not in line and "Workspace.from_config" not in line
+    other = one_error_line(invoke("workspace", "create", "other", "--path", "ws", "--exist-ok"))
+    assert "choose another --path" in other
     assert invoke("workspace", "create", "demo", "--path", "ws", "--exist-ok").exit_code == 0
 
 
@@ -155,3 +159,15 @@ def test_create_says_when_it_replaces_the_config_of_another_workspace(tmp_path, 
     )
     again = invoke("workspace", "create", "new", "--path", "ws-new", "--exist-ok")
     assert "Replaced" not in again.stderr
+
+
+def test_an_unwritable_config_dir_is_refused_before_the_workspace_is_created(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    for config_dir in ("/proc/nope", str(tmp_path / "a-file" / "sub")):
+        line = one_error_line(
+            invoke("workspace", "create", "demo", "--path", "ws", "--config-dir", config_dir), 2
+        )
+        assert "config folder" in line and "no workspace was created" in line
+        assert "Unexpected" not in line
+    assert not (tmp_path / "ws").exists()

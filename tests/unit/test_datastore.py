@@ -372,3 +372,15 @@ def test_parallel_transfer_failure_names_the_file_and_keeps_the_error_class():
     items = [("a", 1), ("bad", 1), ("c", 1)]
     with pytest.raises(NotFound, match=r"test stopped at 'bad': gone\. \d of 3 files"):
         run_transfers(items, transfer, _RecordingProgress([]), what="test", parallel=4)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_a_dangling_symlink_in_a_datastore_is_skipped_and_reported(ws, src, tmp_path, capsys):
+    ds = ws.get_default_datastore()
+    ds.upload(src, target_path="d", show_progress=False)
+    os.symlink(tmp_path / "gone", os.path.join(ds.url, "d", "dangling.bin"))
+    out = tmp_path / "out"
+    assert ds.download(out, show_progress=False) == 2
+    assert _tree(out / "d") == _tree(src)
+    err = capsys.readouterr().err
+    assert "Skipped 1 entries that point at nothing" in err and "d/dangling.bin" in err

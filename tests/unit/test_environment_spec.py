@@ -263,6 +263,33 @@ def test_create_refuses_a_string_for_a_package_list() -> None:
         CondaDependencies.create(pip_packages="keras")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "package", ["numpy\n--index-url http://x", "-r /etc/passwd", "-e /etc", " --pre", "a\x1b[2J"]
+)
+def test_a_package_string_that_pip_would_read_as_an_option_is_refused(package: str) -> None:
+    for make in (
+        lambda: CondaDependencies.create(pip_packages=[package]),
+        lambda: CondaDependencies.create(conda_packages=[package]),
+        lambda: EnvironmentSpec(pip_packages=(package,)),
+        lambda: EnvironmentSpec(conda_packages=(package,)),
+    ):
+        with pytest.raises(InvalidArgument, match=r"control character|starts with '-'") as info:
+            make()
+        assert "\n" not in str(info.value)
+
+
+def test_the_refusal_names_the_explicit_settings_for_pip_options() -> None:
+    with pytest.raises(InvalidArgument, match=r"pip_indexurl=URL.*from_pip_requirements"):
+        CondaDependencies().add_pip_package("--index-url=http://x")
+
+
+def test_a_pip_option_with_a_line_break_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="control character"):
+        CondaDependencies.create(pip_indexurl="https://mirror/simple\n-e /etc")
+    with pytest.raises(InvalidArgument, match="control character"):
+        EnvironmentSpec(extra_index_urls=("https://x/simple\r\n-e /etc",))
+
+
 def test_conda_file_is_read_and_written(tmp_path) -> None:
     path = tmp_path / "environment.yml"
     path.write_text(

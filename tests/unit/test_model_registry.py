@@ -115,3 +115,17 @@ def test_get_model_path_in_a_deployment_uses_the_model_dir(tmp_path, monkeypatch
     (tmp_path / "m" / "3" / "model.pkl").write_bytes(b"x")
     monkeypatch.setenv("RUNYARD_MODEL_DIR", str(tmp_path))
     assert Model.get_model_path("m") == str(tmp_path / "m" / "3" / "model.pkl")
+
+
+@pytest.mark.parametrize("model_id", ["m:abc", "m:0", "m:-1", "m:1.5", ":3", "m:³", 5])
+def test_a_malformed_model_id_is_invalid_argument_with_the_expected_form(ws, model_id):
+    with pytest.raises(InvalidArgument, match="NAME:VERSION") as info:
+        Model(ws, id=model_id)
+    assert repr(model_id) in str(info.value)
+
+
+def test_a_model_id_without_version_opens_the_latest(ws, model_file):
+    Model.register(ws, model_file, "latest")
+    Model.register(ws, model_file, "latest")
+    assert Model(ws, id="latest").version == 2
+    assert Model(ws, id="latest:1").version == 1

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 from runyard.core import Environment, Experiment, ScriptRunConfig
@@ -51,6 +53,14 @@ def test_an_argument_that_cannot_go_on_a_command_line_is_refused(exp, src):
     config = ScriptRunConfig(str(src), "train.py", arguments=[float("nan")])
     with pytest.raises(InvalidArgument, match="finite"):
         _definition(exp, config)
+
+
+@pytest.mark.parametrize("argument", ["a\x00b", pathlib.PurePosixPath("data\x00.csv")])
+def test_an_argument_with_a_nul_is_refused_at_submit_not_queued(exp, src, argument):
+    config = ScriptRunConfig(str(src), "train.py", arguments=["--in", argument])
+    with pytest.raises(InvalidArgument, match=r"Argument 1 .* NUL character"):
+        exp.submit(config)
+    assert list(exp.get_runs()) == []
 
 
 def test_data_reference_argument_travels_as_its_dict(exp, src, ws):

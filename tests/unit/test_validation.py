@@ -1,10 +1,13 @@
 import math
+from decimal import Decimal
 
 import pytest
 
 from runyard.entities.validation import (
     MAX_TAG_VALUE_LENGTH,
+    check_cell_text,
     check_description,
+    check_display_name,
     check_entity_name,
     check_key,
     check_tag_value,
@@ -68,3 +71,82 @@ def test_description_limit():
     assert check_description(None) is None
     with pytest.raises(InvalidArgument):
         check_description("x" * 6000)
+
+
+# -- issue 8: control characters, lone surrogates, display names, cells, overflow ----------
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\x1b[2Jb", "a\rb", "a\x7fb", "a\x85b", "a\ud800b"])
+def test_tag_values_and_descriptions_refuse_control_characters_and_lone_surrogates(text):
+    with pytest.raises(InvalidArgument, match=r"control character|lone surrogate"):
+        check_tag_value("Tag", "k", text)
+    with pytest.raises(InvalidArgument, match=r"control character|lone surrogate"):
+        check_description(text)
+
+
+def test_tag_values_keep_tabs_and_line_feeds():
+    assert check_tag_value("Tag", "k", "a\tb\nc") == "a\tb\nc"
+    assert check_description("line one\nline two") == "line one\nline two"
+
+
+@pytest.mark.parametrize("key", ["a\x00", "a\tb", "a\nb", "a\x9bb", "loss\udcff"])
+def test_names_refuse_every_control_character_and_lone_surrogates(key):
+    with pytest.raises(InvalidArgument, match=r"control character|lone surrogate"):
+        check_key("Metric", key)
+
+
+def test_display_name_is_a_bounded_line_of_text():
+    assert check_display_name(None) is None
+    assert check_display_name("first try") == "first try"
+    with pytest.raises(InvalidArgument, match="limit is 255"):
+        check_display_name("x" * 1_000_000)
+    with pytest.raises(InvalidArgument, match="control character"):
+        check_display_name("a\nb")
+    with pytest.raises(InvalidArgument, match="must be a string"):
+        check_display_name(5)
+
+
+def test_table_cells_are_bounded_like_tag_values():
+    assert check_cell_text("t", "x" * MAX_TAG_VALUE_LENGTH) == "x" * MAX_TAG_VALUE_LENGTH
+    with pytest.raises(InvalidArgument, match="limit is 5000"):
+        check_cell_text("t", "x" * (MAX_TAG_VALUE_LENGTH + 1))
+    with pytest.raises(InvalidArgument, match="control character"):
+        check_cell_text("t", "a\x00b")
+
+
+@pytest.mark.parametrize("value", [Decimal("1e500"), Decimal("-1e500")])
+def test_a_finite_decimal_beyond_float_range_is_refused_not_stored_as_inf(value):
+    with pytest.raises(InvalidArgument, match="too large for a 64-bit float"):
+        to_metric_float("m", value)
+
+
+def test_non_finite_decimals_stay_non_finite():
+    assert to_metric_float("m", Decimal("-Infinity")) == float("-inf")
+    assert math.isnan(to_metric_float("m", Decimal("NaN")))
+    assert to_metric_float("m", Decimal("1.5")) == 1.5
+
+
+def test_the_sdk_refuses_bad_text_at_the_call(ws):
+    from runyard.core import Experiment
+
+    exp = Experiment(ws, "bounds")
+    with pytest.raises(InvalidArgument, match="limit is 255"):
+        exp.start_logging(display_name="x" * 1_000_000)
+    with exp.start_logging() as run:
+        with pytest.raises(InvalidArgument, match="limit is 5000"):
+            run.log_row("t", note="x" * 10_000_000)
+        with pytest.raises(InvalidArgument, match="lone surrogate"):
+            run.tag("k", "bad\udc80")
+        with pytest.raises(InvalidArgument, match="lone surrogate"):
+            run.log("loss\udc80", 1.0)  # refused here, not lost in the writer thread
+        with pytest.raises(InvalidArgument, match="control character"):
+            run.tag("k", "nul\x00")
+        with pytest.raises(InvalidArgument, match="limit is 255"):
+            run.display_name = "y" * 256
+        with pytest.raises(InvalidArgument, match="limit is 255"):
+            run.child_run(name="z" * 256)
+        run.log_row("t", note="fine\ttext\n")
+        run.log("zero", -0.0)
+        run.flush()
+    assert run.get_metrics()["t"] == {"note": ["fine\ttext\n"]}
+    assert math.copysign(1.0, run.get_metrics()["zero"]) == -1.0

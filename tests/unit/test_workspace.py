@@ -4,7 +4,7 @@ import os
 import pytest
 
 from runyard.core import Experiment, Workspace
-from runyard.errors import AlreadyExists, InvalidArgument, NotFound
+from runyard.errors import AlreadyExists, BackendError, InvalidArgument, NotFound
 
 
 def test_create_makes_one_folder_with_wal_database_and_artifacts(tmp_path):
@@ -94,3 +94,34 @@ def test_workspace_details_hide_passwords():
 
     assert _redact("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
     assert _redact("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_workspace_whose_database_was_truncated_to_zero_bytes_is_refused(tmp_path):
+    folder = tmp_path / "ws"
+    ws = Workspace.create("trunc", path=folder)
+    with Experiment(ws, "e").start_logging() as run:
+        run.log("loss", 0.5)
+    ws.close()
+    (folder / "runyard.db").write_bytes(b"")  # what a crash or a full disk leaves
+    with pytest.raises(BackendError, match=r"is empty \(0 bytes\).*Restore runyard\.db") as info:
+        Workspace.get("trunc", path=folder).resources.store.list_experiments()
+    assert str(folder / "runyard.db") in str(info.value)
+    assert (folder / "runyard.db").stat().st_size == 0  # nothing written over it
+
+
+def test_an_empty_sqlite_file_outside_a_workspace_folder_is_a_new_database(tmp_path):
+    from runyard.tracking import open_tracking_store
+
+    (tmp_path / "new.db").write_bytes(b"")
+    store = open_tracking_store(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        assert store.list_experiments() == []
+    finally:
+        store.close()
+
+
+def test_the_marker_name_the_sqlite_check_looks_for_is_the_one_create_writes():
+    from runyard.config import WORKSPACE_MARKER
+    from runyard.core import workspace
+
+    assert workspace.WORKSPACE_MARKER == WORKSPACE_MARKER

@@ -60,15 +60,31 @@ class TransferReport:
 def list_entries(store: ArtifactStore, prefix: str, storage_options: dict[str, Any]) -> list[Entry]:
     """Files under ``prefix`` (a folder or one file; ``""`` is the root), sorted by name.
 
+    On a local datastore, a symlink that points at nothing is left out, with one line on
+    stderr naming it (there are no bytes to transfer, and the other files still are).
+
     Raises:
         BackendError: the datastore cannot be listed.
     """
     local_root = store.local_path("")
     if local_root is not None:
         entries = []
+        broken = []
         for name in store.list(prefix):
-            st = os.stat(os.path.join(local_root, *name.split("/")))
+            try:
+                st = os.stat(os.path.join(local_root, *name.split("/")))
+            except FileNotFoundError:
+                # A symlink to nothing (or a file deleted since the listing) holds no bytes
+                # to move: skipped and reported, so that one bad link does not stop the rest.
+                broken.append(name)
+                continue
             entries.append(Entry(name, st.st_size, f"{st.st_mtime_ns}"))
+        if broken:
+            shown = ", ".join(repr(n) for n in broken[:5]) + (", ..." if len(broken) > 5 else "")
+            console_print(
+                f"Skipped {len(broken)} entries that point at nothing (broken symlinks or files "
+                f"deleted meanwhile): {shown}. Fix or remove them in {local_root}."
+            )
         return entries
     from fsspec.core import url_to_fs
 

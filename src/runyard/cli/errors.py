@@ -15,8 +15,13 @@ Exit codes (documented in ``runyard --help`` and docs/cli.md):
 
 from __future__ import annotations
 
+import contextlib
+import copy
+from collections.abc import Iterator, Mapping
+
 import click
 
+from runyard.cli.output import escape_control
 from runyard.errors import InvalidArgument, NotFound, RunyardError
 
 EXIT_OK = 0
@@ -46,8 +51,37 @@ def one_line(message: str) -> str:
 
 
 def print_error(message: str) -> None:
-    """``Error: <message>`` on stderr, on one line (red when stderr is a terminal)."""
-    click.echo(click.style("Error:", fg="red", bold=True) + " " + one_line(message), err=True)
+    """``Error: <message>`` on stderr, on one line (red when stderr is a terminal), its
+    control characters escaped (the message may quote any user value)."""
+    text = escape_control(one_line(message))
+    click.echo(click.style("Error:", fg="red", bold=True) + " " + text, err=True)
+
+
+@contextlib.contextmanager
+def cli_wording(replacements: Mapping[str, str]) -> Iterator[None]:
+    """Say the command's flags where a Runyard error raised inside names SDK arguments.
+
+    The SDK's messages advise in Python (``pass exist_ok=True``); a command that maps a
+    flag onto that argument declares the wording once, and its errors say ``--exist-ok``.
+
+    Args:
+        replacements: SDK phrase -> the command's phrase, applied in order.
+
+    Raises:
+        RunyardError: the error raised inside, of the same class, reworded.
+    """
+    try:
+        yield
+    except RunyardError as exc:
+        message = exc.message
+        for sdk, cli in replacements.items():
+            message = message.replace(sdk, cli)
+        if message == exc.message:
+            raise
+        reworded = copy.copy(exc)
+        reworded.message = message
+        reworded.args = (message,)
+        raise reworded from exc
 
 
 class CommandFailed(click.ClickException):

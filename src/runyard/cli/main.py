@@ -56,6 +56,11 @@ class RunyardGroup(click.Group):
             )
             # With standalone_mode=False click returns --help/--version/ctx.exit() codes.
             code = result if isinstance(result, int) else EXIT_OK
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # Bare `runyard` (or `runyard run`) asks what there is: the help, as --help
+            # prints it, not squeezed onto one Error: line.
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            code = EXIT_OK
         except click.UsageError as exc:
             message = exc.format_message().rstrip()
             if not message.endswith("."):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from runyard.cli.context import CliState, json_option, pass_state
-from runyard.cli.errors import CommandFailed
+from runyard.cli.errors import CommandFailed, cli_wording
 from runyard.cli.output import Output, confirm, format_pairs, format_time
 from runyard.cli.parsing import parse_filters, parse_model_id, parse_pairs
 from runyard.errors import InvalidArgument
@@ -244,7 +244,9 @@ def download(state: CliState, model_id: str, target_dir: str, exist_ok: bool) ->
     JSON: {"id", "path"} (the downloaded file or folder).
     """
     found = _get(state, model_id)
-    path = os.path.abspath(found.download(target_dir=target_dir, exist_ok=exist_ok))
+    wording = {"pass exist_ok=True": "pass --exist-ok", "another target_dir": "another --target"}
+    with cli_wording(wording):
+        path = os.path.abspath(found.download(target_dir=target_dir, exist_ok=exist_ok))
     out = state.output
     if out.json_output:
         out.json({"id": found.id, "path": path})

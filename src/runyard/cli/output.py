@@ -6,6 +6,14 @@ keys (indented on a terminal, one line in a pipe). JSON has no NaN or infinity, 
 written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (the same convention
 as ``metric_json``).
 
+User values (names, tags, descriptions, paths, error messages) may hold control
+characters: an ESC sequence printed raw can clear the screen or retitle the terminal, a
+right-to-left override can make a name read backwards. Everything this module prints for
+people goes through :func:`escape_control`, which writes those characters as visible
+escapes (``\\x1b``, ``\\n``, ``\\u202e``); JSON output escapes them the JSON way, so it
+stays valid and exact. A run's log (``run logs``) is the script's own output and is
+printed as it is, as ``docker logs`` and ``kubectl logs`` do.
+
 rich is imported on first use so that ``runyard --help`` stays fast.
 """
 
@@ -14,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,6 +35,38 @@ if TYPE_CHECKING:
 #: Width used when stdout is not a terminal (a pipe, a file, a test): wide enough that run
 #: ids and paths are not cut, since nothing is lost by printing long lines there.
 PIPE_WIDTH = 200
+
+# C0 controls, DEL, C1 controls (8-bit CSI and OSC among them) and the bidi embeddings,
+# overrides and isolates that reorder the text around them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What json.dumps(ensure_ascii=False) leaves raw: it escapes C0 controls itself.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character written as a visible escape.
+
+    C0 controls (line breaks and tabs included), DEL, C1 controls and the bidi
+    embedding, override and isolate characters become ``\\n``, ``\\t``, ``\\x1b``,
+    ``\\u202e``...; everything else, non-ASCII letters included, is kept.
+
+    Args:
+        text: A string to show on a terminal.
+    """
+    return _UNSAFE.sub(_escape_one, text)
+
+
+def _json_escape_one(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def to_json(value: Any, *, pretty: bool = False) -> str:
@@ -40,9 +81,11 @@ def to_json(value: Any, *, pretty: bool = False) -> str:
     Raises:
         TypeError: ``value`` holds something JSON cannot represent (a programming error).
     """
-    return json.dumps(
+    text = json.dumps(
         _finite(value), indent=2 if pretty else None, ensure_ascii=False, allow_nan=False
     )
+    # These characters can only stand inside JSON strings, where \\uXXXX means the same.
+    return _UNSAFE_IN_JSON.sub(_json_escape_one, text)
 
 
 def _finite(value: Any) -> Any:
@@ -164,13 +207,17 @@ class Output:
         if not rows:
             self.note(empty)
             return
-        table = Table(title=title, title_justify="left", header_style="bold")
+        table = Table(
+            title=Text(escape_control(title)) if title is not None else None,
+            title_justify="left",
+            header_style="bold",
+        )
         for i, name in enumerate(columns):
             # The first column is the identifier people copy: never wrap or cut it.
-            table.add_column(name, no_wrap=i == 0, overflow="fold")
+            table.add_column(Text(escape_control(name)), no_wrap=i == 0, overflow="fold")
         for row in rows:
             # Text() keeps user strings literal: a tag value "[red]" is not rich markup.
-            table.add_row(*(Text(format_value(cell)) for cell in row))
+            table.add_row(*(Text(escape_control(format_value(cell))) for cell in row))
         self.console.print(table)
 
     def fields(self, pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:
@@ -178,25 +225,33 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title, title_justify="left", show_header=False, box=None)
+        table = Table(
+            title=Text(escape_control(title)) if title is not None else None,
+            title_justify="left",
+            show_header=False,
+            box=None,
+        )
         table.add_column(style="bold", no_wrap=True)
         table.add_column(overflow="fold")
         for name, value in pairs:
-            table.add_row(Text(name), Text(format_value(value, max_items=10)))
+            shown = escape_control(format_value(value, max_items=10))
+            table.add_row(Text(escape_control(name)), Text(shown))
         self.console.print(table)
 
     def line(self, text: str) -> None:
-        """Print one line of result on stdout (literally, no markup)."""
-        click.echo(text)
+        """Print one line of result on stdout (literally, no markup, control characters
+        escaped)."""
+        click.echo(escape_control(text))
 
     def note(self, text: str) -> None:
-        """A message for a person on stderr (so that stdout stays parseable)."""
-        click.echo(text, err=True)
+        """A message for a person on stderr (so that stdout stays parseable), control
+        characters escaped."""
+        click.echo(escape_control(text), err=True)
 
 
 def confirm(question: str) -> bool:
     """Ask a yes/no question on the terminal (stderr); no answer (end of input) is a no."""
     try:
-        return click.confirm(question, default=False, err=True)
+        return click.confirm(escape_control(question), default=False, err=True)
     except click.Abort:
         return False

@@ -12,10 +12,13 @@ from runyard.cli.context import CliState, json_option, pass_state
 from runyard.cli.errors import EXIT_INTERRUPTED, CommandFailed
 from runyard.cli.logs import DRIVER_LOG, follow_run, read_log
 from runyard.cli.parsing import parse_pairs
+from runyard.entities.run import TERMINAL_STATUSES
 from runyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from runyard.core.environment import Environment
+
+TERMINAL_STATUS_NAMES = frozenset(s.value for s in TERMINAL_STATUSES)
 
 _SUBMIT_EPILOG = """\b
 Examples:
@@ -97,7 +100,10 @@ def submit(
         raise click.UsageError(f"Missing option '--experiment' / '-e'.{hint}")
     from runyard.core.experiment import Experiment
     from runyard.core.script_run_config import ScriptRunConfig
+    from runyard.entities.validation import check_entity_name
 
+    # First: the environment's name is made from it, and would be the one blamed.
+    check_entity_name("Experiment", experiment_name)
     run_tags = parse_pairs(tags, "--tag")
     config = ScriptRunConfig(
         source_directory=source_dir,
@@ -219,8 +225,16 @@ def logs(state: CliState, run_id: str, follow: bool) -> None:
         return
     data = read_log(run_obj)
     if data is None:
+        status = run_obj.get_status()
+        if status in TERMINAL_STATUS_NAMES:
+            # Nothing more will come: waiting with --follow would not help.
+            raise NotFound(
+                f"Run {run_id} ended ({status}) without a {DRIVER_LOG}: interactive runs have "
+                "none, and a submitted run that ended before its script started writes none. "
+                f"'runyard run show {run_id}' shows its details and error."
+            )
         raise NotFound(
-            f"Run {run_id} has no {DRIVER_LOG} yet (status {run_obj.get_status()}); "
-            "use --follow to wait for it. Interactive runs have no driver log."
+            f"Run {run_id} has no {DRIVER_LOG} yet (status {status}); use --follow to wait "
+            "for it. Interactive runs have no driver log."
         )
     click.echo(data.decode("utf-8", errors="replace"), nl=False)

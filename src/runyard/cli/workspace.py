@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from runyard.cli.context import CliState, json_option, pass_state
+from runyard.cli.errors import cli_wording
 from runyard.errors import InvalidArgument
+
+# Workspace.create's advice, in this command's flags.
+_CREATE_WORDING = {
+    "Open it with Workspace.from_config() or pass exist_ok=True": "Pass --exist-ok to open it",
+    "choose another path": "choose another --path",
+}
 
 
 @click.group()
@@ -77,9 +84,16 @@ def create(
         )
     if no_config and config_dir:
         raise InvalidArgument("--no-config and --config-dir contradict each other; give one.")
-    ws = Workspace.create(
-        name, path=path, exist_ok=exist_ok, tracking_uri=tracking_uri, artifact_uri=artifact_uri
-    )
+    if not no_config:
+        _check_config_dir(config_dir if config_dir is not None else ".runyard")
+    with cli_wording(_CREATE_WORDING):
+        ws = Workspace.create(
+            name,
+            path=path,
+            exist_ok=exist_ok,
+            tracking_uri=tracking_uri,
+            artifact_uri=artifact_uri,
+        )
     replaced = None if no_config else _configured_name(config_dir)
     try:
         config_file = None if no_config else os.path.abspath(ws.write_config(config_dir))
@@ -142,6 +156,27 @@ def show(state: CliState) -> None:
             ("Datastores", ", ".join(details["datastores"]) or "-"),
         ]
     )
+
+
+def _check_config_dir(folder: str) -> None:
+    """Make sure config.json can be written into ``folder`` before the workspace is created,
+    so that a bad --config-dir leaves nothing behind.
+
+    Raises:
+        InvalidArgument: the folder cannot be created or written to.
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgument(
+            f"Cannot create the config folder {folder!r}: {exc.strerror or exc}. Choose another "
+            "--config-dir (or --no-config); no workspace was created."
+        ) from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidArgument(
+            f"Cannot write config.json into {folder!r}: permission denied. Choose another "
+            "--config-dir (or --no-config); no workspace was created."
+        )
 
 
 def _configured_name(config_dir: str | None) -> str | None:

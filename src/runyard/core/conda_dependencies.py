@@ -20,6 +20,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from runyard.environments.package_strings import (
+    check_no_control_characters,
+    check_package_string,
+)
 from runyard.environments.requirements import requirement_name
 from runyard.errors import InvalidArgument
 
@@ -35,7 +39,9 @@ def _conda_name(spec: str) -> str:
 def _check_package(kind: str, package: object) -> str:
     if not isinstance(package, str) or not package.strip():
         raise InvalidArgument(f"A {kind} package must be a non-empty string, got {package!r}.")
-    return package.strip()
+    if kind == "pip option":
+        return check_no_control_characters(kind, package.strip())
+    return check_package_string(f"{kind} package", package.strip())
 
 
 def _strings(kind: str, packages: Iterable[str] | None) -> list[str]:
@@ -143,7 +149,8 @@ class CondaDependencies:
         """Add a pip package; one of the same name is replaced.
 
         Raises:
-            InvalidArgument: ``pip_package`` is not a non-empty string.
+            InvalidArgument: ``pip_package`` is not a non-empty string, holds a control
+                character or starts with ``-`` (an option: see :meth:`set_pip_option`).
         """
         package = _check_package("pip", pip_package)
         name = requirement_name(package)
@@ -160,7 +167,8 @@ class CondaDependencies:
         ``python=X.Y`` sets the Python version instead.
 
         Raises:
-            InvalidArgument: ``conda_package`` is not a non-empty string.
+            InvalidArgument: ``conda_package`` is not a non-empty string, holds a control
+                character or starts with ``-``.
         """
         package = _check_package("conda", conda_package)
         name = _conda_name(package)
@@ -187,7 +195,12 @@ class CondaDependencies:
 
     def set_pip_option(self, pip_option: str) -> None:
         """Add an option for pip, e.g. ``--extra-index-url https://my.index/simple``; an
-        option of the same flag is replaced."""
+        option of the same flag is replaced.
+
+        Raises:
+            InvalidArgument: ``pip_option`` is empty or holds a control character (a line
+                break would add a line to the requirements file).
+        """
         option = _check_package("pip option", pip_option)
         flag = option.split()[0].split("=")[0]
         if flag != _EXTRA_INDEX:

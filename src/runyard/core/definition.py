@@ -38,10 +38,17 @@ def serialise_arguments(arguments: list[Any]) -> list[str | DataReferenceSpec]:
     references their spec.
 
     Raises:
-        InvalidArgument: an argument is of another type, or a NaN/inf number.
+        InvalidArgument: an argument is of another type, a NaN/inf number, or text with a
+            NUL character.
     """
     out: list[str | DataReferenceSpec] = []
     for i, value in enumerate(arguments):
+        if isinstance(value, (str, os.PathLike)) and "\x00" in (text := os.fspath(value)):
+            # argv strings end at NUL: the run would fail when started, not here.
+            raise InvalidArgument(
+                f"Argument {i} ({text!r}) contains a NUL character, which no program can "
+                "receive in its command line; remove it."
+            )
         if isinstance(value, str):
             out.append(value)
         elif isinstance(value, bool) or (isinstance(value, int) and not isinstance(value, bool)):

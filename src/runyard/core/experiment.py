@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from runyard.entities.run import RunStatus
-from runyard.entities.validation import check_entity_name, check_key, check_tag_value
+from runyard.entities.validation import (
+    check_display_name,
+    check_entity_name,
+    check_key,
+    check_tag_value,
+)
 
 if TYPE_CHECKING:
     from runyard.core.run import Run
@@ -121,7 +126,7 @@ class Experiment:
             self.name,
             run_id=run_id,
             status=RunStatus.RUNNING,
-            display_name=display_name,
+            display_name=check_display_name(display_name),
             run_type="interactive",
             tags=checked_tags,
             details={"outputs": outputs} if outputs else None,

@@ -52,7 +52,12 @@ class Model:
             self._record = _record
             return
         if id is not None:
-            name, _, v = id.partition(":")
+            name, _, v = id.partition(":") if isinstance(id, str) else ("", "", "")
+            if not name or (v and not (v.isascii() and v.isdigit() and int(v) >= 1)):
+                raise InvalidArgument(
+                    f"Model id {id!r} is not NAME:VERSION (or NAME for the latest version) "
+                    "with a positive whole version, e.g. 'mnist:3'."
+                )
             version = int(v) if v else version
         if name is None:
             raise InvalidArgument("Model(...) needs a name or an id ('name:version').")

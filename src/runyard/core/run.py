@@ -12,7 +12,7 @@ from runyard.core.run_files import RunFilesMixin
 from runyard.core.run_metrics import RunMetricsMixin
 from runyard.core.run_submitted import RunSubmittedMixin
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
-from runyard.entities.validation import check_key, check_tag_value
+from runyard.entities.validation import check_display_name, check_key, check_tag_value
 from runyard.errors import AlreadyExists, InvalidState
 from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
 
@@ -144,7 +144,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
 
     @display_name.setter
     def display_name(self, value: str) -> None:
-        check_tag_value("Display name", "display_name", value)
+        check_display_name(value)
         self._record = self._workspace.resources.store.update_run(self.id, display_name=value)
 
     @property
@@ -246,7 +246,7 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
                     self._rec().experiment_name,
                     run_id=child_id,
                     status=RunStatus.RUNNING,
-                    display_name=name,
+                    display_name=check_display_name(name),
                     parent_run_id=self.id,
                     run_type="child",
                     details={"outputs": outputs} if outputs else None,

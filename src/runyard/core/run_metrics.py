@@ -14,6 +14,7 @@ from runyard.entities.metric import MetricKind, MetricRecord
 from runyard.entities.validation import (
     MAX_METRIC_CELLS,
     ValidationError,
+    check_cell_text,
     check_key,
     to_metric_float,
 )
@@ -205,8 +206,10 @@ def _number_list(name: str, value: Sequence[Any]) -> list[float]:
 
 def _cell(name: str, value: Any) -> Any:
     """A table cell: a number (NaN/inf kept), a string or None."""
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return check_cell_text(name, value)
     try:
         return to_metric_float(name, value)
     except ValidationError:

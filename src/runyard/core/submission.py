@@ -17,7 +17,7 @@ from runyard.core.definition import (
 from runyard.entities.definition import ResourceRequest, RunDefinition
 from runyard.entities.run import RunErrorCode, RunStatus
 from runyard.entities.run_details import RUN_DEFINITION
-from runyard.entities.validation import check_key, check_tag_value
+from runyard.entities.validation import check_display_name, check_key, check_tag_value
 from runyard.errors import InvalidArgument, NotFound, RunyardError
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def submit(
         run_type="submitted",
         target=definition.target,
         parent_run_id=kwargs.get("parent_run_id"),
-        display_name=kwargs.get("display_name"),
+        display_name=check_display_name(kwargs.get("display_name")),
         tags=checked_tags,
         details={RUN_DEFINITION: definition.to_dict()},
     )

@@ -4,6 +4,7 @@ both sides of a run can use them."""
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import urllib.parse
@@ -21,10 +22,12 @@ RESERVED = ".ry~"
 def check_relpath(name: object, *, what: str = "file name") -> str:
     """Return ``name`` normalised if it is a safe relative POSIX path.
 
-    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``, ``C:x``),
-    backslashes, NUL and control characters, ``..`` segments, names holding
-    :data:`RESERVED` (the artifact store's own temporaries and parts), and any of these
-    hidden behind percent-encoding (``%2e%2e%2f``), however many times encoded.
+    Refused with ``InvalidArgument``: empty names, absolute paths (``/x``), Windows drives
+    (``C:``, ``C:/x``; on Windows also ``C:x``; a colon elsewhere, as in ``a:b``, is fine),
+    backslashes, NUL and control characters, names holding :data:`RESERVED` (the
+    artifact store's own temporaries and parts), bidirectional controls (a right-to-left
+    override makes ``evil\u202etxt.exe`` display as ``evilexe.txt``), ``..`` segments, and
+    any of these hidden behind percent-encoding (``%2e%2e%2f``), however many times encoded.
     """
     if not isinstance(name, str) or not name:
         raise InvalidArgument(f"The {what} must be a non-empty string, got {name!r}.")
@@ -46,19 +49,36 @@ def check_relpath(name: object, *, what: str = "file name") -> str:
     return normalised
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A drive at the start: "C:" alone or before a separator; on Windows "C:x" too (drive-relative).
+# A colon elsewhere ('a:b', 'epoch:3.txt') is an ordinary character of a POSIX name.
+_DRIVE = re.compile(r"[A-Za-z]:" + (r"" if os.name == "nt" else r"(?:/|\\|$)"))
+# Marks, embeddings, overrides and isolates: they reorder how a name is displayed.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _refuse_unsafe(candidate: str, original: str, what: str) -> None:
     if _CONTROL.search(candidate):
         raise InvalidArgument(f"The {what} {original!r} contains NUL or control characters.")
+    bidi = _BIDI.search(candidate)
+    if bidi:
+        raise InvalidArgument(
+            f"The {what} {original!r} contains the bidirectional control character "
+            f"U+{ord(bidi.group()):04X}, which makes the name display differently from what "
+            "it is; rename it without that character."
+        )
     if "\\" in candidate:
         raise InvalidArgument(
             f"The {what} {original!r} contains a backslash; use '/' to separate folders."
         )
-    if candidate.startswith("/") or (len(candidate) > 1 and candidate[1] == ":"):
+    if candidate.startswith("/"):
         raise InvalidArgument(
             f"The {what} {original!r} is absolute; give a path relative to the run or store."
+        )
+    if _DRIVE.match(candidate):
+        raise InvalidArgument(
+            f"The {what} {original!r} starts with a Windows drive ({candidate[:2]!r}); give a "
+            "path relative to the run or store (a colon elsewhere, as in 'a:b', is fine)."
         )
     if RESERVED in candidate:
         raise InvalidArgument(

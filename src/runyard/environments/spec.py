@@ -21,13 +21,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from runyard.environments.package_strings import (
+    check_no_control_characters,
+    check_package_string,
+)
 from runyard.errors import InvalidArgument
 
 #: Bumped when the build layout changes so that old cached environments are not reused.
 HASH_FORMAT = 1
 
 
-def _string_tuple(field_name: str, value: object) -> tuple[str, ...]:
+def _string_tuple(field_name: str, value: object, packages: bool = False) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -43,7 +47,9 @@ def _string_tuple(field_name: str, value: object) -> tuple[str, ...]:
             raise InvalidArgument(
                 f"{field_name} must hold non-empty strings, got {item!r} in {list(value)!r}."
             )
-        items.append(item.strip())
+        # A package string is one line of uv's requirements file: never an option.
+        check = check_package_string if packages else check_no_control_characters
+        items.append(check(field_name, item.strip()))
     return tuple(items)
 
 
@@ -93,8 +99,8 @@ class EnvironmentSpec:
     def __post_init__(self) -> None:
         # Frozen dataclass: normalise the inputs (lists given by users) in place once.
         set_ = object.__setattr__
-        set_(self, "pip_packages", _string_tuple("pip_packages", self.pip_packages))
-        set_(self, "conda_packages", _string_tuple("conda_packages", self.conda_packages))
+        set_(self, "pip_packages", _string_tuple("pip_packages", self.pip_packages, True))
+        set_(self, "conda_packages", _string_tuple("conda_packages", self.conda_packages, True))
         set_(self, "extra_index_urls", _string_tuple("extra_index_urls", self.extra_index_urls))
         if self.pip_requirements is not None and not isinstance(self.pip_requirements, str):
             raise InvalidArgument(

@@ -18,6 +18,7 @@ from runyard.tracking.sql.engine import (
     is_memory_sqlite,
     normalize_url,
 )
+from runyard.tracking.sql.sqlite_file import check_sqlite_file
 
 
 class Database:
@@ -30,12 +31,15 @@ class Database:
     Raises:
         InvalidArgument: unsupported or malformed URL.
         MissingDependency: PostgreSQL URL without psycopg installed.
+        BackendError: a workspace's SQLite file is empty (truncated).
     """
 
     def __init__(self, url: str | URL, *, busy_timeout_s: float) -> None:
         self.url = normalize_url(url)
         self.dialect = self.url.get_backend_name()
         self.busy_timeout_s = busy_timeout_s
+        if self.dialect == "sqlite":
+            check_sqlite_file(self.url)
         self.engine = create_engine(self.url, busy_timeout_s=busy_timeout_s)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         # An in-memory SQLite database is one shared connection: one operation at a time.

@@ -3,7 +3,8 @@
 Encoding: each (run, name, kind) is a row of ``metric_series``; each logged value is a
 row of ``metrics`` pointing to its series. A scalar is stored in ``value`` as a double,
 NULL meaning NaN (SQLite turns NaN into NULL anyway; +-inf are stored as they are on both
-databases). The other kinds (list, row, table, image) keep their JSON in ``payload``.
+databases). SQLite stores -0.0 as 0, so a scalar -0.0 is a row with ``value`` NULL and
+``payload`` ``"-0.0"``. The other kinds (list, row, table, image) keep their JSON in ``payload``.
 ``seq`` is the logging order.
 
 Writes go straight to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
@@ -124,17 +125,20 @@ def _row_groups(
         for record in records:
             series_id = series[(record.run_id, record.name, record.kind)]
             is_scalar = record.kind == _SCALAR
-            if is_scalar is not scalar_group:
-                if rows:
-                    groups.append((scalar_group, rows))
-                rows, scalar_group = [], is_scalar
             item: Any
             if is_scalar:
                 item = float(record.value)
                 if item != item:  # NaN is stored as NULL
                     item = None
+                elif item == 0.0 and math.copysign(1.0, item) < 0.0:
+                    # SQLite would keep 0 for -0.0: the sign goes in payload, value NULL.
+                    is_scalar, item = False, "-0.0"
             else:
                 item = documents.dumps(record.value, f"Metric {record.name!r}")
+            if is_scalar is not scalar_group:
+                if rows:
+                    groups.append((scalar_group, rows))
+                rows, scalar_group = [], is_scalar
             if next_seq is None:
                 rows.append((series_id, record.step, record.logged_at, item))
             else:
@@ -186,11 +190,9 @@ def _to_records(
     for series_id, step, logged_at, value, payload, *_ in rows:
         metric_name, kind = series[series_id]
         if kind is scalar:
-            append(
-                MetricRecord(
-                    run_id, metric_name, nan if value is None else value, kind, step, logged_at
-                )
-            )
+            if value is None:  # NaN, or -0.0 kept in payload (see the module docstring)
+                value = nan if payload is None else float(payload)
+            append(MetricRecord(run_id, metric_name, value, kind, step, logged_at))
         else:
             append(
                 MetricRecord(run_id, metric_name, documents.loads(payload), kind, step, logged_at)
