@@ -101,3 +101,19 @@ def test_a_store_that_is_down_is_not_retried_record_by_record():
         buffer.flush()
     assert attempts == [1000, 1, 1, 1, 1, 1]  # the batch, then five single records
     buffer.close()
+
+
+def test_making_a_buffer_leaves_sigterm_alone_and_the_run_context_takes_it(ws):
+    import signal
+
+    from runyard.core import Experiment
+    from runyard.tracking.buffer import MetricBuffer
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        MetricBuffer(lambda batch: None).close()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        Experiment(ws, "ctx").start_logging().complete()
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -114,6 +114,7 @@ class Experiment:
             tags: tags to set on the run.
         """
         from runyard.core.run import Run
+        from runyard.tracking.buffer import install_sigterm_exit
 
         run_id = _new_run_id(self.name)
         checked_tags = {
@@ -134,6 +135,7 @@ class Experiment:
         store.update_run(run_id, heartbeat_at=record.created_at)
         run = Run._from_record(self._workspace, record, experiment=self)
         run._heartbeat = resources.start_heartbeat(run_id)
+        install_sigterm_exit()
         if snapshot_directory:
             run._take_snapshot(snapshot_directory)
         return run

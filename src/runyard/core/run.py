@@ -101,8 +101,10 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         run: Run | OfflineRun
         if run_id and os.environ.get(ENV_WORKSPACE):
             from runyard.core.workspace import Workspace
+            from runyard.tracking.buffer import install_sigterm_exit
 
             run = Run._lazy(Workspace._from_json(os.environ[ENV_WORKSPACE]), run_id)
+            install_sigterm_exit()
         elif not allow_offline:
             raise InvalidState(
                 "This code is not running inside a submitted run and allow_offline is False."

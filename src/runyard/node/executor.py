@@ -193,6 +193,8 @@ class Executor:
         self.say(
             f"Executor started on {processes.hostname()} (pid {os.getpid()}) for {self.run_id}"
         )
+        if ExecutorInfo.from_dict(record.details.get(EXECUTOR)).backend == "local":
+            self._sweep_target(definition.target)
         self._wait_for_slot(record)
         self._move(RunStatus.PREPARING)
         workdir = self._restore(definition)
@@ -201,6 +203,17 @@ class Executor:
         command, env = self._command(definition, built, workdir)
         self._move(RunStatus.RUNNING)
         self._run_script(definition, command, env, workdir)
+
+    def _sweep_target(self, target: str) -> None:
+        """On a local target no daemon watches the runs (a cluster's dispatcher does): each
+        executor, as it starts, ends its target's runs whose executor died."""
+        from runyard.node.liveness import sweep
+
+        try:
+            for ended in sweep(self.resources, target=target):
+                self.say(f"Swept {ended.run_id}: its executor was gone ({ended.status.value})")
+        except Exception as exc:  # sweeping is a courtesy: the run goes on regardless
+            self.say(f"Could not sweep target {target!r}: {type(exc).__name__}: {exc}")
 
     def _wait_for_slot(self, record: RunRecord) -> None:
         raw = self.environ.get("RUNYARD_LOCAL_SLOTS")  # slots.SLOTS_ENV; unset: no limit

@@ -92,9 +92,7 @@ def sweep(resources: WorkspaceResources, target: str | None = None) -> list[RunR
     active = [s for s in RunStatus if s not in (RunStatus.COMPLETED, RunStatus.FAILED)]
     active.remove(RunStatus.CANCELED)
     ended = []
-    for record in resources.store.list_runs(statuses=active):
-        if target is not None and (record.target or "local") != target:
-            continue
+    for record in resources.store.list_runs(statuses=active, target=target):
         after = sweep_run(resources, record)
         if after.is_terminal:
             ended.append(after)

@@ -50,9 +50,10 @@ class MetricBuffer:
         self._closed = False
         self._lock = threading.Lock()
         self._last_error: BaseException | None = None
-        ref = weakref.ref(self)
-        atexit.register(_flush_at_exit, ref)
-        _install_sigterm_exit()
+        # Flushed at normal interpreter exit: the writer thread is a daemon and would be
+        # killed with values still queued. SIGTERM is the run context's business
+        # (install_sigterm_exit), not a side effect of making a buffer.
+        atexit.register(_flush_at_exit, weakref.ref(self))
         self._start()
         #: Queue one metric: the hot path is the deque's own C method, no Python frame.
         self.append: Callable[[PendingMetric], None] = self._queue.append
@@ -164,8 +165,11 @@ def _sigterm_to_exit(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def _install_sigterm_exit() -> None:
-    """Make SIGTERM exit through Python (so buffers flush) unless someone else handles it."""
+def install_sigterm_exit() -> None:
+    """Make SIGTERM exit through Python (so buffers flush and ``with`` blocks end their runs)
+    unless someone else handles it. Called by the run context: ``Run.get_context()`` in a
+    submitted run's script and ``Experiment.start_logging()``; a process that only reads or
+    hosts buffers (a server) keeps its own SIGTERM handling."""
     if threading.current_thread() is not threading.main_thread():
         return
     try:

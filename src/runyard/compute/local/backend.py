@@ -154,9 +154,9 @@ class LocalComputeBackend(ComputeBackend):
     def status(self) -> TargetStatus:
         """This machine as one node: busy while runs of the target are active."""
         counts: dict[RunStatus, int] = {}
-        for record in self._resources.store.list_runs(statuses=list(_ACTIVE)):
-            if (record.target or "local") == self._record.name:
-                counts[record.status] = counts.get(record.status, 0) + 1
+        store = self._resources.store
+        for record in store.list_runs(statuses=list(_ACTIVE), target=self._record.name):
+            counts[record.status] = counts.get(record.status, 0) + 1
         queued = counts.get(RunStatus.QUEUED, 0)
         running = sum(counts.values()) - queued
         details: dict[str, Any] = {

@@ -181,7 +181,7 @@ def _stop_runs(resources: WorkspaceResources, target: str, settings: ClusterSett
     rest Failed: nothing is left active on a target that no longer exists."""
     store = resources.store
     statuses = [s for s in RunStatus if s not in TERMINAL_STATUSES and s != RunStatus.NOT_STARTED]
-    active = [r for r in store.list_runs(statuses=statuses) if r.target == target]
+    active = store.list_runs(statuses=statuses, target=target)
     if not active:
         return
     from runyard.compute.ray.jobs import end_run, job_id_of
