@@ -1,10 +1,10 @@
 import threading
-import time
 
 import pytest
 
 from runyard.entities.metric import MetricKind
 from runyard.tracking.buffer import MetricBuffer
+from waiting import wait_for
 
 
 def test_flush_returns_after_everything_appended_is_written():
@@ -21,9 +21,7 @@ def test_background_writer_writes_without_flush():
     written = []
     buffer = MetricBuffer(written.extend, interval=0.01)
     buffer.append(("r", "m", 1.0, MetricKind.SCALAR, None, 0.0))
-    deadline = time.time() + 5
-    while not written and time.time() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: written, timeout=5, what="the background writer", poll=0.01)
     assert len(written) == 1
     buffer.close()
 
