@@ -8,6 +8,7 @@ import time
 
 from runyard.core import Experiment, ScriptRunConfig
 from runyard.settings import Settings
+from waiting import wait_for
 
 __all__ = ["FAST_LIVENESS", "submit_script", "wait_for"]
 
