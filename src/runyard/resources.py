@@ -43,6 +43,7 @@ class WorkspaceResources:
         self._artifacts: ArtifactStore | None = None
         self._buffer: MetricBuffer | None = None
         self._heartbeats: dict[str, Heartbeat] = {}
+        self._used: set[object] = set()
         self._lock = threading.Lock()
 
     @classmethod
@@ -104,6 +105,15 @@ class WorkspaceResources:
         if self._buffer.closed:  # used again after close(): runs may hold its append
             self._buffer.reopen()
         return self._buffer
+
+    def first_use(self, key: object) -> bool:
+        """True the first time ``key`` is asked about on these resources, then False: for
+        work done once per process and workspace (sweeping an experiment's runs)."""
+        with self._lock:
+            if key in self._used:
+                return False
+            self._used.add(key)
+            return True
 
     def start_heartbeat(self, run_id: str) -> Heartbeat:
         """Beat for ``run_id`` from this process until the run ends or these resources

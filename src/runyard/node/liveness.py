@@ -35,9 +35,12 @@ _SWEPT_TYPES = ("submitted", "interactive")
 
 
 def last_sign_of_life(record: RunRecord) -> float | None:
-    """When the run's process last showed it was alive (heartbeat, else launch)."""
+    """When the run's process last showed it was alive: its heartbeat; else its launch (a
+    submitted run), or its creation (an interactive run beats from its start)."""
     if record.heartbeat_at is not None:
         return record.heartbeat_at
+    if record.run_type == "interactive":
+        return record.created_at
     return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).launched_at
 
 

@@ -247,7 +247,11 @@ class RayComputeBackend(ComputeBackend):
                     f"The local Ray head of target {self._record.name!r} reports no live node."
                 )
             return place_on_local_head(
-                resources, settings.size, machine_shape(head.resources), self._record.name
+                resources,
+                settings.size,
+                machine_shape(head.resources),
+                self._record.name,
+                nodes=settings.max_nodes,
             )
         workers = [n for n in nodes if n.alive and not n.is_head]
         return place_on_cluster(
