@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from runyard.core.run import Run
 
 WORKSPACE_MARKER = "workspace.json"
+#: Held while a workspace is created in its folder (see ``Workspace._create_embedded``).
+WORKSPACE_LOCK = ".workspace.lock"
 DEFAULT_DATASTORE = "workspaceblobstore"
 
 
@@ -80,22 +82,38 @@ class Workspace:
             InvalidArgument: a bad name, or a path that is a file.
         """
         _check_name(name)
-        if tracking_uri:
-            config = WorkspaceConfig(
-                name,
-                path=None if artifact_uri else (os.fspath(path) if path else None),
-                tracking_uri=tracking_uri,
-                artifact_uri=artifact_uri,
-                storage_options=dict(storage_options or {}),
-            )
-            ws = cls(config)
-        else:
+        if not tracking_uri:
             folder = os.path.abspath(
                 os.fspath(path) if path else os.path.join(runyard_home(), "workspaces", name)
             )
-            marker = os.path.join(folder, WORKSPACE_MARKER)
-            if os.path.exists(folder) and not os.path.isdir(folder):
-                raise InvalidArgument(f"Workspace path {folder!r} is a file, not a folder.")
+            return cls._create_embedded(name, folder, exist_ok)
+        config = WorkspaceConfig(
+            name,
+            path=None if artifact_uri else (os.fspath(path) if path else None),
+            tracking_uri=tracking_uri,
+            artifact_uri=artifact_uri,
+            storage_options=dict(storage_options or {}),
+        )
+        ws = cls(config)
+        ws.resources.store.list_experiments()  # creates the schema now, so errors show here
+        ws._ensure_default_datastore()
+        return ws
+
+    @classmethod
+    def _create_embedded(cls, name: str, folder: str, exist_ok: bool) -> Workspace:
+        """Create (or, with ``exist_ok``, open) the embedded workspace ``name`` in ``folder``.
+
+        Checking for the marker and writing it are one step under a lock on the folder:
+        two processes creating different workspaces in one empty folder would otherwise
+        both find it free and share one database.
+        """
+        from filelock import FileLock
+
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise InvalidArgument(f"Workspace path {folder!r} is a file, not a folder.")
+        os.makedirs(folder, exist_ok=True)
+        marker = os.path.join(folder, WORKSPACE_MARKER)
+        with FileLock(os.path.join(folder, WORKSPACE_LOCK)):
             if os.path.exists(marker):
                 existing = _read_marker(marker)
                 if not exist_ok:
@@ -108,15 +126,18 @@ class Workspace:
                         f"{folder} holds workspace {existing!r}, not {name!r}; choose another path."
                     )
                 return cls(WorkspaceConfig(name, path=folder))
-            os.makedirs(folder, exist_ok=True)
             ws = cls(WorkspaceConfig(name, path=folder))
-        ws.resources.store.list_experiments()  # creates the schema now, so errors show here
-        ws._ensure_default_datastore()
-        if not tracking_uri:
+            try:
+                ws.resources.store.list_experiments()  # creates the schema: errors show here
+                ws._ensure_default_datastore()
+            except BaseException:
+                ws.close()
+                raise
+            # The marker last: a workspace is there once everything it needs is.
             tmp = os.path.join(folder, WORKSPACE_MARKER + ".partial")
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump({"workspace_name": name}, fh)
-            os.replace(tmp, os.path.join(folder, WORKSPACE_MARKER))
+            os.replace(tmp, marker)
         return ws
 
     @classmethod
