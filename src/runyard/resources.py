@@ -67,6 +67,20 @@ class WorkspaceResources:
         return self.config.workspace_name
 
     @property
+    def required_extras(self) -> tuple[str, ...]:
+        """Runyard's extras a process needs to reach this workspace's stores (``postgres``
+        for a PostgreSQL database, ``s3``/``azure``/``gcs`` for an object store): what a
+        run's built environment gets besides Runyard's base dependencies."""
+        from runyard.artifacts.store import required_extra as artifact_extra
+        from runyard.tracking import required_extra as tracking_extra
+
+        needed = (
+            tracking_extra(self.config.resolved_tracking_uri),
+            artifact_extra(self.config.resolved_artifact_uri),
+        )
+        return tuple(sorted({extra for extra in needed if extra}))
+
+    @property
     def store(self) -> TrackingStore:
         """The run history, model registry and catalogue."""
         if self._store is None:
