@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 ENV_WORKSPACE = "RUNYARD_WORKSPACE"
 #: The environment variable that names the run a script runs in.
 ENV_RUN_ID = "RUNYARD_RUN_ID"
+#: The environment variable that names the file where a submitted run's script keeps the
+#: metric values the store would not take (the executor stores them after the script).
+ENV_METRIC_SPOOL = "RUNYARD_METRIC_SPOOL"
 
 
 class WorkspaceResources:
@@ -34,11 +37,21 @@ class WorkspaceResources:
     Args:
         config: where the workspace keeps things.
         settings: the settings read at the edge (default: from the environment).
+        metric_spool: a file where the metric buffer keeps the values the store would not
+            take (a submitted run's script: its executor stores them later); None: such
+            values are reported and lost.
     """
 
-    def __init__(self, config: WorkspaceConfig, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkspaceConfig,
+        settings: Settings | None = None,
+        *,
+        metric_spool: str | None = None,
+    ) -> None:
         self.config = config
         self.settings = settings if settings is not None else Settings.from_env()
+        self.metric_spool = metric_spool
         self._store: TrackingStore | None = None
         self._artifacts: ArtifactStore | None = None
         self._buffer: MetricBuffer | None = None
@@ -47,9 +60,11 @@ class WorkspaceResources:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_json(cls, text: str, settings: Settings | None = None) -> WorkspaceResources:
+    def from_json(
+        cls, text: str, settings: Settings | None = None, *, metric_spool: str | None = None
+    ) -> WorkspaceResources:
         """The resources of the workspace whose config is ``text`` (as a run's processes
-        receive it in ``RUNYARD_WORKSPACE``).
+        receive it in ``RUNYARD_WORKSPACE``); ``metric_spool`` as in the constructor.
 
         Raises:
             InvalidArgument: ``text`` is not a workspace config.
@@ -60,7 +75,8 @@ class WorkspaceResources:
             raise InvalidArgument(
                 f"Workspace config in {ENV_WORKSPACE} is not JSON: {exc}"
             ) from exc
-        return cls(WorkspaceConfig.from_dict(data, source=ENV_WORKSPACE), settings)
+        config = WorkspaceConfig.from_dict(data, source=ENV_WORKSPACE)
+        return cls(config, settings, metric_spool=metric_spool)
 
     @property
     def name(self) -> str:
@@ -115,7 +131,9 @@ class WorkspaceResources:
                 if self._buffer is None:
                     from runyard.tracking.buffer import MetricBuffer
 
-                    self._buffer = MetricBuffer(lambda batch: self.store.log_metrics(batch))
+                    self._buffer = MetricBuffer(
+                        lambda batch: self.store.log_metrics(batch), spool=self.metric_spool
+                    )
         if self._buffer.closed:  # used again after close(): runs may hold its append
             self._buffer.reopen()
         return self._buffer

@@ -184,9 +184,10 @@ class Workspace:
         return cls(WorkspaceConfig(name, path=os.path.abspath(folder)))
 
     @classmethod
-    def _from_json(cls, text: str) -> Workspace:
-        """The workspace of a submitted run (its config travels as JSON in the env)."""
-        return cls._wrap(WorkspaceResources.from_json(text))
+    def _from_json(cls, text: str, *, metric_spool: str | None = None) -> Workspace:
+        """The workspace of a submitted run (its config travels as JSON in the env);
+        ``metric_spool``: where its script keeps values the store would not take."""
+        return cls._wrap(WorkspaceResources.from_json(text, metric_spool=metric_spool))
 
     def write_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None
