@@ -278,6 +278,11 @@ class Dispatcher:
             )
 
 
+def _started(record: RunRecord) -> bool:
+    """Whether the run's executor has started (its own record says when)."""
+    return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).started_at is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: ``python -m runyard.compute.ray.dispatcher TARGET``."""
     args = sys.argv[1:] if argv is None else argv
@@ -302,7 +307,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-def _started(record: RunRecord) -> bool:
-    """Whether the run's executor has started (its own record says when)."""
-    return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).started_at is not None
