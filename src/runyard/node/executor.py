@@ -60,6 +60,7 @@ class Executor:
         run_id: the run.
         environ: the variables the executor was started with (the script inherits them,
             less the executor's own).
+        backend: the compute backend that placed it, when the launch did not record it.
     """
 
     def __init__(
@@ -67,8 +68,10 @@ class Executor:
         resources: WorkspaceResources,
         run_id: str,
         environ: dict[str, str] | None = None,
+        backend: str | None = None,
     ) -> None:
         self.resources = resources
+        self.backend = backend
         self.run_id = run_id
         self.environ = dict(os.environ if environ is None else environ)
         self.store = resources.store
@@ -166,7 +169,7 @@ class Executor:
             host=processes.hostname(),
             pid=os.getpid(),
             pid_start=processes.process_start_time(os.getpid()),
-            backend=launched.backend,
+            backend=self.backend or launched.backend,
             launched_at=launched.launched_at or now,
             started_at=now,
             output=launched.output,
