@@ -207,3 +207,36 @@ def test_cancel_stops_running_and_queued_children(sweep, ws):
     wait_for(lambda: all(c.get_status() == "Canceled" for c in hdr.get_children()), 20, "canceled")
     assert time.monotonic() - started < 15
     assert hdr.get_status() == "Canceled"
+
+
+def test_cli_submits_a_spec_waits_and_shows_children_best_first(ws, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from runyard.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    ws.write_config()
+    (tmp_path / "train.py").write_text(textwrap.dedent(SCRIPT))
+    spec = {
+        "experiment": "cli-tune",
+        "script": "train.py",
+        "arguments": ["--steps", 2],
+        "sampling": "grid",
+        "space": {"--x": {"choice": [2, 5]}},
+        "primary_metric_name": "score",
+        "primary_metric_goal": "maximize",
+        "max_total_runs": 2,
+        "max_concurrent_runs": 2,
+    }
+    (tmp_path / "sweep.json").write_text(json.dumps(spec))
+    runner = CliRunner()
+    submitted = runner.invoke(cli, ["tune", "submit", "sweep.json", "--wait", "--json"])
+    assert submitted.exit_code == 0, submitted.output
+    result = json.loads(submitted.stdout)
+    assert result["status"] == "Completed" and result["bestRunId"] == f"{result['runId']}_1"
+    assert "Best so far" in submitted.stderr
+    shown = runner.invoke(cli, ["tune", "show", result["runId"], "--json"])
+    data = json.loads(shown.stdout)
+    assert [c["best_primary_metric"] for c in data["children"]] == [10.0, 4.0]
+    table = runner.invoke(cli, ["tune", "show", result["runId"]])
+    assert table.exit_code == 0 and f"{result['runId']}_0" in table.stdout

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from runyard.compute.registry import backend_for
 from runyard.entities.compute import ComputeTargetRecord
 from runyard.entities.metric import MetricKind
 from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
-from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, RUN_DEFINITION
+from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, PLACEMENT, RUN_DEFINITION
 from runyard.errors import AlreadyExists, InvalidState, NotFound, RunyardError
 from runyard.sweep.arguments import trial_arguments
 from runyard.tuning.loop import TrialRunner, TrialUpdate
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from runyard.resources import WorkspaceResources
 
 LOCAL_TARGET = "local"
+#: A child's details key, written by this runner once the backend took the child: a
+#: resumed controller never launches such a child again.
+LAUNCHED_AT = "launchedAt"
 
 
 def child_run_id(parent_id: str, trial: int) -> str:
@@ -74,6 +78,8 @@ class ChildRunner(TrialRunner):
         base: the trial definition stored on the parent (with its snapshot).
         metric: the primary metric's name.
         say: where to write a line of the tuning log.
+        backend: the backend of the children's target (default: the compute registry's,
+            built on first use).
     """
 
     def __init__(
@@ -83,6 +89,7 @@ class ChildRunner(TrialRunner):
         base: RunDefinition,
         metric: str,
         say: Callable[[str], None],
+        backend: ComputeBackend | None = None,
     ) -> None:
         self._resources = resources
         self._store = resources.store
@@ -90,7 +97,7 @@ class ChildRunner(TrialRunner):
         self._base = base
         self._metric = metric
         self._say = say
-        self._backend: ComputeBackend | None = None
+        self._backend = backend
         self._seq: dict[str, int] = {}
         self._count: dict[str, int] = {}
         self._seen: dict[str, RunStatus] = {}
@@ -116,7 +123,8 @@ class ChildRunner(TrialRunner):
             )
         except AlreadyExists:
             record = self._store.get_run(run_id)
-            if record.status is not RunStatus.QUEUED or EXECUTOR in record.details:
+            launched = {EXECUTOR, PLACEMENT, LAUNCHED_AT} & set(record.details)
+            if record.status is not RunStatus.QUEUED or launched:
                 return run_id  # submitted before a restart: never twice
         if overridden:
             self._say(
@@ -198,6 +206,7 @@ class ChildRunner(TrialRunner):
     def _launch(self, run_id: str, definition: RunDefinition) -> None:
         try:
             self._backend_for_runs().launch(run_id, definition)
+            self._store.update_run(run_id, details={LAUNCHED_AT: time.time()})
         except Exception as exc:  # the trial fails and counts; the sweep goes on
             reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
             self._say(f"{run_id} could not be started: {reason}")

@@ -149,7 +149,8 @@ class SweepController:
             while True:
                 # Before each step, so that a canceled sweep submits nothing more.
                 status = self.store.get_run(self.run_id).status
-                if not canceling and status is RunStatus.CANCEL_REQUESTED:
+                # A parent canceled outright (``runyard run cancel``) cancels its children too.
+                if not canceling and status in (RunStatus.CANCEL_REQUESTED, RunStatus.CANCELED):
                     canceling = True
                     self.say("Cancel requested: canceling every active child.")
                     controller.cancel("The HyperDrive run was canceled.")
@@ -181,9 +182,9 @@ class SweepController:
         best_trial = state.best_trial(include_inherited=False)
         if best_trial is not None and best_trial.run_id != self._best:
             self._best = best_trial.run_id
-            value = best_trial.best(goal)
             self.say(
-                f"Best so far: {best_trial.run_id} {metric}={value:.6g} with {_params(best_trial)}"
+                f"Best so far: {best_trial.run_id} {metric}={best_trial.best(goal):.6g} with "
+                f"{_params(best_trial)}"
             )
 
     def _finish(self, state: StudyState) -> None:

@@ -169,7 +169,7 @@ class HyperDriveRun(Run):
 
         return resume_if_gone(self.workspace.resources, self.id)
 
-    def cancel(self) -> bool:
+    def cancel(self) -> bool:  # type: ignore[override]  # v1 returns True here
         """Cancel the run and every child; returns True (v1).
 
         The controller cancels the children and ends the run Canceled; when it is gone or

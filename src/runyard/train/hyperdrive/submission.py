@@ -124,6 +124,4 @@ def submit_hyperdrive(
             },
         )
         raise
-    run = HyperDriveRun._from_record(experiment.workspace, record, experiment=experiment)
-    run._config = config
-    return run
+    return HyperDriveRun(experiment, record.run_id, hyperdrive_config=config)
