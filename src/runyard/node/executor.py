@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.artifacts.layout import DRIVER_LOG, EXECUTOR_LOG, run_files_prefix
 from runyard.entities.definition import RunDefinition
 from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
-from runyard.entities.run_details import EXECUTOR, SCRIPT, ExecutorInfo
+from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, SCRIPT, ExecutorInfo
 from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
 from runyard.node import local_record, processes
 from runyard.node.streaming import LogSink
@@ -409,7 +409,10 @@ class Executor:
             self.say(f"The run is {record.status.value}; stopping.")
             return
         if record.status == RunStatus.CANCEL_REQUESTED or not self.terminated:
-            self._end(RunStatus.CANCELED, {"message": "Canceled by request."})
+            # Whoever asked may have said why (a tuning policy's verdict): the run says it.
+            reason = record.details.get(CANCEL_REASON)
+            message = reason if isinstance(reason, str) and reason else "Canceled by request."
+            self._end(RunStatus.CANCELED, {"code": RunErrorCode.CANCELED.value, "message": message})
         else:
             self._end(
                 RunStatus.FAILED,
