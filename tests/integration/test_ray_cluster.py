@@ -95,7 +95,8 @@ def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_pa
 def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_path, here):
     ws, target = attached
     run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
-    wait_for(lambda: run.get_status() == "Running", what="the run to run")
+    # Running is set just before the script starts; its pid is recorded right after.
+    wait_for(lambda: "script" in run.get_details(), what="the script to start")
     node_id = run.get_details()["placement"]["node"]
     ray_cluster.remove_node(node_id)
     try:
