@@ -133,3 +133,30 @@ def test_waiting_on_a_queued_run_replaces_a_dispatcher_that_died(
     details = run.wait_for_completion(timeout_seconds=120)  # ...until someone waits on it
     assert details["status"] == "Completed"
     assert client.job(dispatcher).status == "RUNNING"
+
+
+def test_a_hyperdrive_sweep_runs_its_children_on_the_cluster(attached, tmp_path, here):
+    from runyard.core import ScriptRunConfig
+    from runyard.train.hyperdrive import GridParameterSampling, HyperDriveConfig, choice
+
+    ws, target = attached
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / "train.py").write_text(
+        "import sys\nfrom runyard.core import Run\n"
+        "Run.get_context().log('score', float(sys.argv[-1]))\n"
+    )
+    src = ScriptRunConfig(str(folder), "train.py", compute_target=target, environment=here)
+    hdc = HyperDriveConfig(
+        run_config=src,
+        hyperparameter_sampling=GridParameterSampling({"--x": choice(1, 2)}),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+    )
+    hdr = Experiment(ws, "attached-tune").submit(hdc)
+    assert hdr.wait_for_completion(timeout_seconds=120)["status"] == "Completed"
+    best = hdr.get_best_run_by_primary_metric()
+    assert best.id == f"{hdr.id}_1"
+    assert "node" in best.get_details()["placement"]  # placed by the Ray backend
