@@ -9,7 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from runyard import __version__
+
+#: The SDK's version (SDK v1 code prints ``azureml.core.VERSION``).
+VERSION = __version__
+
 if TYPE_CHECKING:
+    from runyard.core.compute_target import ComputeTarget
     from runyard.core.datastore import Datastore
     from runyard.core.environment import Environment
     from runyard.core.experiment import Experiment
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
 
 _LAZY = {
+    "ComputeTarget": "runyard.core.compute_target",
     "Workspace": "runyard.core.workspace",
     "Experiment": "runyard.core.experiment",
     "Run": "runyard.core.run",
@@ -29,6 +36,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "VERSION",
+    "ComputeTarget",
     "Datastore",
     "Environment",
     "Experiment",
