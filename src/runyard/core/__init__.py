@@ -16,6 +16,7 @@ VERSION = __version__
 
 if TYPE_CHECKING:
     from runyard.core.compute_target import ComputeTarget
+    from runyard.core.dataset import Dataset
     from runyard.core.datastore import Datastore
     from runyard.core.environment import Environment
     from runyard.core.experiment import Experiment
@@ -30,6 +31,7 @@ _LAZY = {
     "Experiment": "runyard.core.experiment",
     "Run": "runyard.core.run",
     "Model": "runyard.core.model",
+    "Dataset": "runyard.core.dataset",
     "Datastore": "runyard.core.datastore",
     "Environment": "runyard.core.environment",
     "ScriptRunConfig": "runyard.core.script_run_config",
@@ -38,6 +40,7 @@ _LAZY = {
 __all__ = [
     "VERSION",
     "ComputeTarget",
+    "Dataset",
     "Datastore",
     "Environment",
     "Experiment",

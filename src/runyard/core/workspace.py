@@ -16,6 +16,7 @@ from runyard.settings import Settings
 
 if TYPE_CHECKING:
     from runyard.core.compute_target import ComputeTarget
+    from runyard.core.dataset_file import FileDataset
     from runyard.core.datastore import Datastore
     from runyard.core.experiment import Experiment
     from runyard.core.model import Model
@@ -341,6 +342,13 @@ class Workspace:
         from runyard.core.model import Model
 
         return {m.name: m for m in Model.list(self, latest=True)}
+
+    @property
+    def datasets(self) -> dict[str, FileDataset]:
+        """The latest version of each registered dataset, by name."""
+        from runyard.core.dataset import Dataset
+
+        return dict(Dataset.get_all(self))
 
     @property
     def datastores(self) -> dict[str, Datastore]:
