@@ -113,6 +113,9 @@ def test_malformed_inputs_are_refused(registered, change):
         {"source": "local", "location": "/x", "relpath": "x", "sha256": "nothex", "size": 1},
         {"source": "url", "location": "http://h/x", "datastore": "d", "relpath": "x",
          "sha256": "a" * 64, "size": 1},
+        {"source": "url", "location": "file:///etc/passwd", "relpath": "x", "sha256": "a" * 64,
+         "size": 1},
+        {"source": "local", "location": "rel/x", "relpath": "x", "sha256": "a" * 64, "size": 1},
     ],
 )  # fmt: skip
 def test_malformed_pinned_files_are_refused(file):

@@ -86,6 +86,10 @@ class DatasetFile:
             location = check_relpath(location, what="dataset file path")
         elif datastore is not None:
             raise InvalidArgument(f"A {source} dataset file names no datastore.")
+        elif source == "url" and not location.lower().startswith(("http://", "https://")):
+            raise InvalidArgument(f"Dataset file URL {location!r} is not http(s).")
+        elif source == "local" and not location.startswith("/") and ":" not in location[:3]:
+            raise InvalidArgument(f"Local dataset file {location!r} is not an absolute path.")
         sha = data.get("sha256")
         if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
             raise InvalidArgument(f"Dataset file {location!r} has no valid sha256 ({sha!r}).")
