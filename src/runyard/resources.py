@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 ENV_WORKSPACE = "RUNYARD_WORKSPACE"
 #: The environment variable that names the run a script runs in.
 ENV_RUN_ID = "RUNYARD_RUN_ID"
+#: The environment variable that names the file where a submitted run's script keeps the
+#: metric values the store would not take (the executor stores them after the script).
+ENV_METRIC_SPOOL = "RUNYARD_METRIC_SPOOL"
 
 
 class WorkspaceResources:
@@ -34,21 +37,34 @@ class WorkspaceResources:
     Args:
         config: where the workspace keeps things.
         settings: the settings read at the edge (default: from the environment).
+        metric_spool: a file where the metric buffer keeps the values the store would not
+            take (a submitted run's script: its executor stores them later); None: such
+            values are reported and lost.
     """
 
-    def __init__(self, config: WorkspaceConfig, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkspaceConfig,
+        settings: Settings | None = None,
+        *,
+        metric_spool: str | None = None,
+    ) -> None:
         self.config = config
         self.settings = settings if settings is not None else Settings.from_env()
+        self.metric_spool = metric_spool
         self._store: TrackingStore | None = None
         self._artifacts: ArtifactStore | None = None
         self._buffer: MetricBuffer | None = None
         self._heartbeats: dict[str, Heartbeat] = {}
+        self._used: set[object] = set()
         self._lock = threading.Lock()
 
     @classmethod
-    def from_json(cls, text: str, settings: Settings | None = None) -> WorkspaceResources:
+    def from_json(
+        cls, text: str, settings: Settings | None = None, *, metric_spool: str | None = None
+    ) -> WorkspaceResources:
         """The resources of the workspace whose config is ``text`` (as a run's processes
-        receive it in ``RUNYARD_WORKSPACE``).
+        receive it in ``RUNYARD_WORKSPACE``); ``metric_spool`` as in the constructor.
 
         Raises:
             InvalidArgument: ``text`` is not a workspace config.
@@ -59,11 +75,26 @@ class WorkspaceResources:
             raise InvalidArgument(
                 f"Workspace config in {ENV_WORKSPACE} is not JSON: {exc}"
             ) from exc
-        return cls(WorkspaceConfig.from_dict(data, source=ENV_WORKSPACE), settings)
+        config = WorkspaceConfig.from_dict(data, source=ENV_WORKSPACE)
+        return cls(config, settings, metric_spool=metric_spool)
 
     @property
     def name(self) -> str:
         return self.config.workspace_name
+
+    @property
+    def required_extras(self) -> tuple[str, ...]:
+        """Runyard's extras a process needs to reach this workspace's stores (``postgres``
+        for a PostgreSQL database, ``s3``/``azure``/``gcs`` for an object store): what a
+        run's built environment gets besides Runyard's base dependencies."""
+        from runyard.artifacts.store import required_extra as artifact_extra
+        from runyard.tracking import required_extra as tracking_extra
+
+        needed = (
+            tracking_extra(self.config.resolved_tracking_uri),
+            artifact_extra(self.config.resolved_artifact_uri),
+        )
+        return tuple(sorted({extra for extra in needed if extra}))
 
     @property
     def store(self) -> TrackingStore:
@@ -100,10 +131,21 @@ class WorkspaceResources:
                 if self._buffer is None:
                     from runyard.tracking.buffer import MetricBuffer
 
-                    self._buffer = MetricBuffer(lambda batch: self.store.log_metrics(batch))
+                    self._buffer = MetricBuffer(
+                        lambda batch: self.store.log_metrics(batch), spool=self.metric_spool
+                    )
         if self._buffer.closed:  # used again after close(): runs may hold its append
             self._buffer.reopen()
         return self._buffer
+
+    def first_use(self, key: object) -> bool:
+        """True the first time ``key`` is asked about on these resources, then False: for
+        work done once per process and workspace (sweeping an experiment's runs)."""
+        with self._lock:
+            if key in self._used:
+                return False
+            self._used.add(key)
+            return True
 
     def start_heartbeat(self, run_id: str) -> Heartbeat:
         """Beat for ``run_id`` from this process until the run ends or these resources

@@ -7,6 +7,14 @@ import textwrap
 import time
 
 from runyard.core import Experiment, ScriptRunConfig
+from runyard.settings import Settings
+from waiting import wait_for
+
+__all__ = ["FAST_LIVENESS", "submit_script", "wait_for"]
+
+#: Settings for workspaces a whole module shares: they are read when the workspace is made
+#: (before any test's environment is set), and every run the workspace submits carries them.
+FAST_LIVENESS = Settings(heartbeat_s=0.5, liveness_timeout_s=3.0)
 
 
 def submit_script(ws, target, tmp_path, body, env, *, experiment, use_gpu=False, name="train.py"):
@@ -18,15 +26,3 @@ def submit_script(ws, target, tmp_path, body, env, *, experiment, use_gpu=False,
     config = ScriptRunConfig(str(folder), name, compute_target=target, environment=env)
     config.run_config.use_gpu = use_gpu
     return Experiment(ws, experiment).submit(config)
-
-
-def wait_for(check, timeout=90.0, what="condition", *, poll=0.05):
-    """Poll ``check`` every ``poll`` seconds until it gives a true value, and return that
-    value; fail the test saying what was awaited after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")

@@ -11,7 +11,7 @@ import tempfile
 import time
 
 import pytest
-from submitting import submit_script, wait_for
+from submitting import FAST_LIVENESS, submit_script, wait_for
 
 from runyard.compute.ray.backend import RayComputeBackend
 from runyard.compute.ray.dispatcher import dispatcher_job_id
@@ -43,6 +43,7 @@ def ray_cluster():
 def attached(ray_cluster, tmp_path_factory):
     address = ray_cluster.address
     ws = Workspace.create("ray-attached", path=tmp_path_factory.mktemp("ray-attached") / "ws")
+    ws.resources.settings = FAST_LIVENESS
     config = AmlCompute.provisioning_configuration(
         vm_size="cpu-2", max_nodes=WORKERS, address=address, python=sys.executable
     )

@@ -12,7 +12,7 @@ import textwrap
 import time
 
 import pytest
-from submitting import submit_script, wait_for
+from submitting import FAST_LIVENESS, submit_script, wait_for
 
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
@@ -32,6 +32,7 @@ def cluster_ws(tmp_path_factory):
     the head outlives it. STANDARD_NC6 is larger than this machine, so one run holds it."""
     folder = tmp_path_factory.mktemp("ray-local") / "ws"
     ws = Workspace.create("ray-local", path=folder)
+    ws.resources.settings = FAST_LIVENESS
     code = textwrap.dedent(
         f"""
         from runyard.core import Workspace

@@ -171,3 +171,30 @@ def test_an_unwritable_config_dir_is_refused_before_the_workspace_is_created(tmp
         assert "config folder" in line and "no workspace was created" in line
         assert "Unexpected" not in line
     assert not (tmp_path / "ws").exists()
+
+
+def test_sweep_ends_runs_whose_process_is_gone_and_leaves_the_rest(tmp_path, monkeypatch):
+    import time
+
+    from runyard.entities.run import RunStatus
+
+    monkeypatch.chdir(tmp_path)
+    ws = Workspace.create("swept", path=tmp_path / "ws")
+    ws.write_config()
+    store = ws.resources.store
+    store.create_experiment("e")
+    for run_id, age in (("dead", 3600.0), ("alive", 0.0)):
+        store.create_run("e", run_id=run_id, status=RunStatus.RUNNING, run_type="submitted")
+        store.update_run(run_id, heartbeat_at=time.time() - age)
+    ws.close()
+    result = invoke("--json", "workspace", "sweep")
+    assert result.exit_code == 0, result.output
+    ended = json.loads(result.stdout)
+    assert [(r["runId"], r["status"], r["error"]["code"]) for r in ended] == [
+        ("dead", "Failed", "ExecutorLost")
+    ]
+    again = invoke("workspace", "sweep")
+    assert again.exit_code == 0 and "No run needed sweeping" in again.output
+    ws = Workspace.get("swept", path=tmp_path / "ws")
+    assert ws.resources.store.get_run("alive").status == RunStatus.RUNNING
+    ws.close()

@@ -17,6 +17,7 @@ from runyard.compute.ray.autoscaling import fake_multinode_config, worker_node_t
 from runyard.compute.ray.jobs import RayJobsClient, RayNode, normalise_address
 from runyard.compute.ray.placement import (
     local_head_limits,
+    local_node_share,
     machine_shape,
     place_on_cluster,
     place_on_local_head,
@@ -451,3 +452,12 @@ def test_submitting_to_a_cluster_that_went_away_fails_the_run_with_a_clear_error
     run = next(Experiment(ws, "e").get_runs())
     assert run.get_status() == "Failed"
     assert "Cannot reach the Ray cluster" in run.get_details()["error"]["message"]
+
+
+def test_a_local_head_stands_for_max_nodes_nodes_sharing_the_machine():
+    nc6 = lookup_vm_size("STANDARD_NC6")
+    placement = place_on_local_head(ResourceRequest(), nc6, LAPTOP, "gpucluster", nodes=4)
+    assert placement.num_cpus == 0.5  # 2 CPUs shared by 4 nodes: 4 runs at once
+    assert local_node_share(nc6, LAPTOP, 4) == (0.5, 3.75)
+    small = lookup_vm_size("cpu-1")
+    assert local_node_share(small, LAPTOP, 1) == (1.0, min(small.memory_gb, 15.0))

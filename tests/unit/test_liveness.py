@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from runyard.core import Experiment, Run
+from runyard.core import Experiment, Run, Workspace
 from runyard.entities.run import RunStatus
 from runyard.errors import InvalidArgument
 from runyard.node import local_record
@@ -195,6 +195,8 @@ def test_a_live_interactive_run_keeps_beating(ws):
     ws.resources.settings = Settings(heartbeat_s=0.1, liveness_timeout_s=0.5)
     run = Experiment(ws, "notebook").start_logging()
     time.sleep(0.8)
-    Experiment(ws, "notebook").start_logging().complete()  # sweeps the experiment
+    with Workspace.get("test-ws", path=ws.config.path) as elsewhere:  # as another process
+        elsewhere.resources.settings = ws.resources.settings
+        Experiment(elsewhere, "notebook").start_logging().complete()  # sweeps the experiment
     assert run.get_status() == "Running"
     run.complete()

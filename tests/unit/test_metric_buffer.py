@@ -1,10 +1,10 @@
 import threading
-import time
 
 import pytest
 
 from runyard.entities.metric import MetricKind
 from runyard.tracking.buffer import MetricBuffer
+from waiting import wait_for
 
 
 def test_flush_returns_after_everything_appended_is_written():
@@ -21,9 +21,7 @@ def test_background_writer_writes_without_flush():
     written = []
     buffer = MetricBuffer(written.extend, interval=0.01)
     buffer.append(("r", "m", 1.0, MetricKind.SCALAR, None, 0.0))
-    deadline = time.time() + 5
-    while not written and time.time() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: written, timeout=5, what="the background writer", poll=0.01)
     assert len(written) == 1
     buffer.close()
 
@@ -101,3 +99,19 @@ def test_a_store_that_is_down_is_not_retried_record_by_record():
         buffer.flush()
     assert attempts == [1000, 1, 1, 1, 1, 1]  # the batch, then five single records
     buffer.close()
+
+
+def test_making_a_buffer_leaves_sigterm_alone_and_the_run_context_takes_it(ws):
+    import signal
+
+    from runyard.core import Experiment
+    from runyard.tracking.buffer import MetricBuffer
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        MetricBuffer(lambda batch: None).close()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        Experiment(ws, "ctx").start_logging().complete()
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -129,3 +129,63 @@ def test_a_model_id_without_version_opens_the_latest(ws, model_file):
     Model.register(ws, model_file, "latest")
     assert Model(ws, id="latest").version == 2
     assert Model(ws, id="latest:1").version == 1
+
+
+def _tree(root):
+    return sorted(
+        os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+        for d, _, files in os.walk(root)
+        for f in files
+    )
+
+
+@pytest.mark.parametrize("spelling", [".", "./", "sub/", "sub", "absolute", "absolute/"])
+def test_every_spelling_of_a_folder_downloads_its_files_with_their_whole_names(
+    ws, tmp_path, monkeypatch, spelling
+):
+    project = tmp_path / "project"
+    (project / "sub" / "assets").mkdir(parents=True)
+    (project / "sub" / "weights.bin").write_bytes(b"w")
+    (project / "sub" / "config.json").write_text("{}")
+    (project / "sub" / "assets" / "vocab.txt").write_text("v")
+    if spelling.startswith("."):
+        monkeypatch.chdir(project / "sub")
+        path = spelling
+    elif spelling.startswith("absolute"):
+        path = str(project / "sub") + spelling[len("absolute") :]
+    else:
+        monkeypatch.chdir(project)
+        path = spelling
+    Model.register(ws, path, "m")
+    target = Model(ws, "m").download(str(tmp_path / "dl"))
+    assert os.path.basename(target) == "sub"  # the folder's own name, whatever the spelling
+    assert _tree(target) == ["assets/vocab.txt", "config.json", "weights.bin"]
+    assert (tmp_path / "dl" / "sub" / "config.json").read_text() == "{}"
+
+
+def test_a_single_file_downloads_under_its_own_name(ws, tmp_path, monkeypatch):
+    (tmp_path / "weights.bin").write_bytes(b"w")
+    monkeypatch.chdir(tmp_path)
+    Model.register(ws, "./weights.bin", "single")
+    target = Model(ws, "single").download(str(tmp_path / "dl"))
+    assert target == str(tmp_path / "dl" / "weights.bin")
+    assert (tmp_path / "dl" / "weights.bin").read_bytes() == b"w"
+
+
+def test_a_version_registered_under_dot_still_downloads_whole_names(ws, tmp_path):
+    # Versions registered before the fix are kept under ".../VERSION/.".
+    (tmp_path / "weights.bin").write_bytes(b"w")
+    files = [("./weights.bin", ("local", str(tmp_path / "weights.bin")))]
+    Model._create(
+        ws,
+        "old",
+        ".",
+        files,
+        tags=None,
+        properties=None,
+        description=None,
+        framework=None,
+        framework_version=None,
+    )
+    Model(ws, "old").download(str(tmp_path / "dl"))
+    assert (tmp_path / "dl" / "weights.bin").read_bytes() == b"w"

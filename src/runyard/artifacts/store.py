@@ -44,6 +44,13 @@ _PROTOCOL_EXTRAS = {
 }
 
 
+def required_extra(url: str) -> str | None:
+    """The Runyard extra (``pip install 'runyard[EXTRA]'``) a process needs to open an
+    artifact store at ``url``, or None when the base install is enough."""
+    protocol = url.split("://", 1)[0].lower() if "://" in url else "file"
+    return _PROTOCOL_EXTRAS[protocol][1] if protocol in _PROTOCOL_EXTRAS else None
+
+
 class ArtifactStore(abc.ABC):
     """Files under one root, addressed by safe relative names."""
 

@@ -1,4 +1,4 @@
-"""``runyard workspace create|show``."""
+"""``runyard workspace create|show|sweep``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _CREATE_WORDING = {
 
 @click.group()
 def workspace() -> None:
-    """Create a workspace, or show the current one."""
+    """Create a workspace, show the current one, or sweep runs whose process died."""
 
 
 @workspace.command(
@@ -177,6 +177,44 @@ def _check_config_dir(folder: str) -> None:
             f"Cannot write config.json into {folder!r}: permission denied. Choose another "
             "--config-dir (or --no-config); no workspace was created."
         )
+
+
+@workspace.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  runyard workspace sweep                  # every active run of the workspace\n"
+        "  runyard workspace sweep --target cpu     # only the runs of one compute target\n"
+        "\b\n"
+        "Reading a run (run list, run show, get_status) never changes it; the sweeper does:\n"
+        "local executors and the Ray dispatcher sweep their target, waiting on a run sweeps\n"
+        "that run, and this command sweeps on demand (e.g. from cron)."
+    )
+)
+@click.option("--target", "-t", metavar="NAME", help="Only runs of this compute target.")
+@json_option
+@pass_state
+def sweep(state: CliState, target: str | None) -> None:
+    """End the active runs whose process stopped heart-beating and is gone.
+
+    Such a run is marked Failed (Canceled when a cancel was asked for) with the error code
+    ExecutorLost; what it logged until then is kept. Live runs are left alone.
+    """
+    from runyard.node.liveness import sweep as sweep_runs
+
+    ws = state.workspace()
+    ended = sweep_runs(ws.resources, target=target)
+    out = state.output
+    if out.json_output:
+        out.json([{"runId": r.run_id, "status": r.status.value, "error": r.error} for r in ended])
+        return
+    out.table(
+        ["Run", "Experiment", "Status", "Why"],
+        [
+            (r.run_id, r.experiment_name, r.status.value, (r.error or {}).get("message", ""))
+            for r in ended
+        ],
+        empty="No run needed sweeping: every active run is alive.",
+    )
 
 
 def _configured_name(config_dir: str | None) -> str | None:

@@ -114,6 +114,7 @@ class Experiment:
             tags: tags to set on the run.
         """
         from runyard.core.run import Run
+        from runyard.tracking.buffer import install_sigterm_exit
 
         run_id = _new_run_id(self.name)
         checked_tags = {
@@ -121,7 +122,8 @@ class Experiment:
         }
         resources = self._workspace.resources
         store = resources.store
-        _sweep_silent_interactive_runs(resources, self.name)
+        if resources.first_use(("sweep-interactive", self.name)):
+            _sweep_silent_interactive_runs(resources, self.name)
         record = store.create_run(
             self.name,
             run_id=run_id,
@@ -131,9 +133,9 @@ class Experiment:
             tags=checked_tags,
             details={"outputs": outputs} if outputs else None,
         )
-        store.update_run(run_id, heartbeat_at=record.created_at)
         run = Run._from_record(self._workspace, record, experiment=self)
         run._heartbeat = resources.start_heartbeat(run_id)
+        install_sigterm_exit()
         if snapshot_directory:
             run._take_snapshot(snapshot_directory)
         return run
@@ -152,8 +154,8 @@ class Experiment:
 
 
 def _sweep_silent_interactive_runs(resources: WorkspaceResources, experiment: str) -> None:
-    """End the experiment's interactive runs whose process stopped beating (killed): a new
-    run is the moment someone works in this experiment again."""
+    """End the experiment's interactive runs whose process stopped beating (killed): the
+    first run a process starts in an experiment is the moment someone works there again."""
     from runyard.node.liveness import is_silent, sweep_run
 
     timeout = resources.settings.liveness_timeout_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import datetime as _dt
 import os
+import posixpath
 from typing import TYPE_CHECKING, Any
 
 from runyard.artifacts.paths import check_local_tree, check_relpath
@@ -100,7 +101,9 @@ class Model:
             raise NotFound(f"Cannot register {local!r}: no such file or folder.")
         if os.path.isdir(local):
             check_local_tree(local)
-        base = os.path.basename(os.path.normpath(local)) or "model"
+        # The name the files are kept under is the file's or folder's own name: "." and
+        # "./" name the current folder, whose own name is only in its absolute path.
+        base = os.path.basename(os.path.abspath(local)) or "model"
         files = _local_files(local, base)
         return Model._create(
             workspace,
@@ -336,8 +339,11 @@ class Model:
         names = artifacts.list(source)
         if not names:
             raise NotFound(f"Model {self.id} has no files at {source}.")
+        # Names relative to the normalised folder: a record whose path ends in "/." (as
+        # registering "." once made) must not lose the first character of every name.
+        root = posixpath.normpath(source)
         for n in names:
-            rel = n[len(source) :].lstrip("/")
+            rel = "" if n == root else posixpath.relpath(n, root)
             artifacts.get_file(n, os.path.join(target, *rel.split("/")) if rel else target)
         return target
 

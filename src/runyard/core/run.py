@@ -14,7 +14,7 @@ from runyard.core.run_submitted import RunSubmittedMixin
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
 from runyard.entities.validation import check_display_name, check_key, check_tag_value
 from runyard.errors import AlreadyExists, InvalidState
-from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.resources import ENV_METRIC_SPOOL, ENV_RUN_ID, ENV_WORKSPACE
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -101,8 +101,13 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
         run: Run | OfflineRun
         if run_id and os.environ.get(ENV_WORKSPACE):
             from runyard.core.workspace import Workspace
+            from runyard.tracking.buffer import install_sigterm_exit
 
-            run = Run._lazy(Workspace._from_json(os.environ[ENV_WORKSPACE]), run_id)
+            workspace = Workspace._from_json(
+                os.environ[ENV_WORKSPACE], metric_spool=os.environ.get(ENV_METRIC_SPOOL)
+            )
+            run = Run._lazy(workspace, run_id)
+            install_sigterm_exit()
         elif not allow_offline:
             raise InvalidState(
                 "This code is not running inside a submitted run and allow_offline is False."

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from runyard.core.run import Run
 
 WORKSPACE_MARKER = "workspace.json"
+#: Held while a workspace is created in its folder (see ``Workspace._create_embedded``).
+WORKSPACE_LOCK = ".workspace.lock"
 DEFAULT_DATASTORE = "workspaceblobstore"
 
 
@@ -141,23 +143,42 @@ class Workspace:
         _check_name(name)
         _check_azure_options(azure_options)
         cloud = _cloud_labels(subscription_id, resource_group, location)
-        if tracking_uri:
-            config = WorkspaceConfig(
-                name,
-                path=None if artifact_uri else (os.fspath(path) if path else None),
-                tracking_uri=tracking_uri,
-                artifact_uri=artifact_uri,
-                storage_options=dict(storage_options or {}),
-                **cloud,
-            )
-            ws = cls._open(config)
-        else:
+        if not tracking_uri:
             folder = os.path.abspath(
                 os.fspath(path) if path else os.path.join(runyard_home(), "workspaces", name)
             )
-            marker = os.path.join(folder, WORKSPACE_MARKER)
-            if os.path.exists(folder) and not os.path.isdir(folder):
-                raise InvalidArgument(f"Workspace path {folder!r} is a file, not a folder.")
+            return cls._create_embedded(name, folder, exist_ok, cloud)
+        config = WorkspaceConfig(
+            name,
+            path=None if artifact_uri else (os.fspath(path) if path else None),
+            tracking_uri=tracking_uri,
+            artifact_uri=artifact_uri,
+            storage_options=dict(storage_options or {}),
+            **cloud,
+        )
+        ws = cls._open(config)
+        ws.resources.store.list_experiments()  # creates the schema now, so errors show here
+        ws._ensure_default_datastore()
+        return ws
+
+    @classmethod
+    def _create_embedded(
+        cls, name: str, folder: str, exist_ok: bool, cloud: dict[str, Any]
+    ) -> Workspace:
+        """Create (or, with ``exist_ok``, open) the embedded workspace ``name`` in ``folder``;
+        ``cloud``: the SDK v1 labels its marker records.
+
+        Checking for the marker and writing it are one step under a lock on the folder:
+        two processes creating different workspaces in one empty folder would otherwise
+        both find it free and share one database.
+        """
+        from filelock import FileLock
+
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise InvalidArgument(f"Workspace path {folder!r} is a file, not a folder.")
+        os.makedirs(folder, exist_ok=True)
+        marker = os.path.join(folder, WORKSPACE_MARKER)
+        with FileLock(os.path.join(folder, WORKSPACE_LOCK)):
             if os.path.exists(marker):
                 existing = _read_marker(marker)
                 if not exist_ok:
@@ -170,15 +191,18 @@ class Workspace:
                         f"{folder} holds workspace {existing!r}, not {name!r}; choose another path."
                     )
                 return cls._open(_marker_config(name, folder))
-            os.makedirs(folder, exist_ok=True)
             ws = cls._open(WorkspaceConfig(name, path=folder, **cloud))
-        ws.resources.store.list_experiments()  # creates the schema now, so errors show here
-        ws._ensure_default_datastore()
-        if not tracking_uri:
+            try:
+                ws.resources.store.list_experiments()  # creates the schema: errors show here
+                ws._ensure_default_datastore()
+            except BaseException:
+                ws.close()
+                raise
+            # The marker last: a workspace is there once everything it needs is.
             tmp = os.path.join(folder, WORKSPACE_MARKER + ".partial")
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump({"workspace_name": name, **cloud}, fh)
-            os.replace(tmp, os.path.join(folder, WORKSPACE_MARKER))
+            os.replace(tmp, marker)
         return ws
 
     @classmethod
@@ -268,9 +292,10 @@ class Workspace:
         return cls._open(replace(config, **{**given, **_read_marker_labels(marker)}))
 
     @classmethod
-    def _from_json(cls, text: str) -> Workspace:
-        """The workspace of a submitted run (its config travels as JSON in the env)."""
-        return cls._wrap(WorkspaceResources.from_json(text))
+    def _from_json(cls, text: str, *, metric_spool: str | None = None) -> Workspace:
+        """The workspace of a submitted run (its config travels as JSON in the env);
+        ``metric_spool``: where its script keeps values the store would not take."""
+        return cls._wrap(WorkspaceResources.from_json(text, metric_spool=metric_spool))
 
     def write_config(
         self, path: str | os.PathLike[str] | None = None, file_name: str | None = None

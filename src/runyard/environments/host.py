@@ -5,6 +5,10 @@ Python version) and with this Runyard's own code on its path, so ``Run.get_conte
 works in the script. Both go into the environment's content hash: a new Python, a new
 Runyard version, a change of Runyard's base dependencies or another Runyard checkout each
 give new environments.
+
+So do Runyard's *extras* that the workspace needs (``RunyardHost(extras=("postgres",))``):
+a script reporting to a PostgreSQL workspace needs the database driver in its environment,
+or every value it logs is lost.
 """
 
 from __future__ import annotations
@@ -29,9 +33,13 @@ class RunyardHost:
 
     Attributes:
         executable: The interpreter that builds environments (``sys.executable``).
+        extras: Runyard's extras (``postgres``, ``s3``...) installed into every environment
+            too: what the script needs to reach the workspace it reports to (a database
+            driver, an object store's file system). Part of the content hash.
     """
 
     executable: str = sys.executable
+    extras: tuple[str, ...] = ()
 
     @cached_property
     def python_version(self) -> str:
@@ -56,9 +64,36 @@ class RunyardHost:
         requires = self._distribution().requires or []
         return tuple(r for r in requires if not _EXTRA_MARKER.search(r))
 
+    @cached_property
+    def extra_requirements(self) -> tuple[str, ...]:
+        """The requirements of :attr:`extras`, as plain requirement strings.
+
+        Raises:
+            EnvironmentBuildError: Runyard's metadata declares no such extra.
+        """
+        requires = self._distribution().requires or []
+        found: list[str] = []
+        for extra in sorted(set(self.extras)):
+            clause = re.compile(rf"\bextra\s*==\s*[\"']{re.escape(extra)}[\"']")
+            mine = [r for r in requires if clause.search(r)]
+            if not mine:
+                raise EnvironmentBuildError(
+                    f"Runyard's package metadata declares no extra {extra!r}, which the "
+                    "workspace needs in the run's environment. Reinstall Runyard "
+                    "(pip install -e . in a checkout)."
+                )
+            found += [_without_extra_marker(r, clause) for r in mine]
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """Everything Runyard installs into an environment: its base dependencies and
+        those of :attr:`extras`."""
+        return tuple(dict.fromkeys(self.base_requirements + self.extra_requirements))
+
     def context(self) -> dict[str, Any]:
         """What the content hash of an environment depends on besides its spec."""
-        return {
+        context = {
             "python": self.python_version,
             "implementation": sys.implementation.name,
             "interpreter": os.path.realpath(self.executable),
@@ -66,6 +101,10 @@ class RunyardHost:
             "runyard_requires": sorted(self.base_requirements),
             "runyard_path": self.package_dir,
         }
+        if self.extras:  # only then: environments without extras keep their hashes
+            context["runyard_extras"] = sorted(set(self.extras))
+            context["runyard_extra_requires"] = sorted(self.extra_requirements)
+        return context
 
     def _distribution(self) -> metadata.Distribution:
         try:
@@ -76,3 +115,12 @@ class RunyardHost:
                 "installed into the environment. Install Runyard with pip "
                 "(pip install -e . in a checkout) rather than running it from a bare path."
             ) from exc
+
+
+def _without_extra_marker(requirement: str, clause: re.Pattern[str]) -> str:
+    """``psycopg[binary]>=3.1; extra == "postgres"`` -> ``psycopg[binary]>=3.1`` (other
+    conditions of the marker are kept)."""
+    spec, _, marker = requirement.partition(";")
+    rest = clause.sub("", marker)
+    rest = re.sub(r"^\s*and\b|\band\s*$", "", rest.strip()).strip()
+    return f"{spec.strip()}; {rest}" if rest else spec.strip()

@@ -2,10 +2,11 @@
 
 A build runs ``uv venv`` with the interpreter running Runyard into
 ``<cache>/<hash>.building-<random>``, puts this Runyard on the environment's path, installs
-Runyard's base dependencies and the spec's packages in one ``uv pip install`` (one
-resolution, so a pin that conflicts with Runyard's dependencies fails clearly), records
-``uv pip list`` in a manifest and renames the folder to ``<cache>/<hash>``. A lock per hash
-makes concurrent builds of one spec build it once.
+Runyard's base dependencies, the extras the workspace needs (its database driver, its
+object store's file system: ``RunyardHost.extras``) and the spec's packages in one
+``uv pip install`` (one resolution, so a pin that conflicts with Runyard's dependencies
+fails clearly), records ``uv pip list`` in a manifest and renames the folder to
+``<cache>/<hash>``. A lock per hash makes concurrent builds of one spec build it once.
 
 uv does not read pip's configuration files. ``UV_*`` variables work as usual, and pip's
 ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL`` and ``PIP_FIND_LINKS`` are passed on to uv when
@@ -215,7 +216,12 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
             )
             python = cache.env_python(building)
             self._link_runyard(building)
-            plan = plan_install(spec, host.base_requirements, log)
+            if host.extras:
+                log(
+                    f"Runyard's extras {', '.join(sorted(set(host.extras)))} are installed too: "
+                    "the workspace the script reports to needs them"
+                )
+            plan = plan_install(spec, host.requirements, log)
             requirements = os.path.join(building, cache.REQUIREMENTS)
             with open(requirements, "w", encoding="utf-8") as f:
                 f.write(plan.requirements_file())
@@ -339,7 +345,7 @@ class UvEnvironmentBuilder(EnvironmentBuilder):
     ) -> str:
         if "No solution found" not in output and "conflict" not in output.lower():
             return ""
-        ours = {requirement_name(r): r for r in self._host.base_requirements}
+        ours = {requirement_name(r): r for r in self._host.requirements}
         asked = [requirement_name(r) for r in user_requirements]
         if spec is not None and spec.pip_requirements:
             asked += [requirement_name(line) for line in spec.pip_requirements.splitlines()]

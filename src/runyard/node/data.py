@@ -25,6 +25,8 @@ from runyard.errors import InvalidArgument, NotFound
 from runyard.node.data_cache import cached_copy, copy_writable
 
 if TYPE_CHECKING:
+    from runyard.artifacts.store import ArtifactStore
+    from runyard.entities.datastore import DatastoreRecord
     from runyard.resources import WorkspaceResources
 
 
@@ -60,6 +62,33 @@ def resolve_data_reference(
     spec = ref if isinstance(ref, DataReferenceSpec) else DataReferenceSpec.from_dict(ref)
     record = resources.store.get_datastore(spec.datastore_name)
     store = datastore_artifact_store(record, resources.config)
+    try:
+        source = _source(resources, spec, record, store, cache_dir)
+    finally:
+        store.close()
+    if spec.mode == "mount":
+        return os.path.abspath(source)
+    path = spec.path_on_datastore or ""
+    rel = spec.path_on_compute or (f"{record.name}/{path}" if path else record.name)
+    dest = join_safe(os.path.abspath(working_dir or os.getcwd()), rel, what="path_on_compute")
+    if os.path.lexists(dest) and not spec.overwrite:
+        raise InvalidArgument(
+            f"Data reference {spec.data_reference_name!r}: {rel!r} exists already in the "
+            "working folder; pass overwrite=True to as_download() or choose another "
+            "path_on_compute."
+        )
+    return copy_writable(source, dest)
+
+
+def _source(
+    resources: WorkspaceResources,
+    spec: DataReferenceSpec,
+    record: DatastoreRecord,
+    store: ArtifactStore,
+    cache_dir: str,
+) -> str:
+    """Where the reference's files are on this node: in place on a local datastore, else a
+    read-only cached copy."""
     path = spec.path_on_datastore or ""
     local_root = store.local_path("")
     if local_root is not None:
@@ -73,14 +102,4 @@ def resolve_data_reference(
         source = cached_copy(
             store, record, datastore_storage_options(record, resources.config), path, cache_dir
         )
-    if spec.mode == "mount":
-        return os.path.abspath(source)
-    rel = spec.path_on_compute or (f"{record.name}/{path}" if path else record.name)
-    dest = join_safe(os.path.abspath(working_dir or os.getcwd()), rel, what="path_on_compute")
-    if os.path.lexists(dest) and not spec.overwrite:
-        raise InvalidArgument(
-            f"Data reference {spec.data_reference_name!r}: {rel!r} exists already in the "
-            "working folder; pass overwrite=True to as_download() or choose another "
-            "path_on_compute."
-        )
-    return copy_writable(source, dest)
+    return source

@@ -7,8 +7,11 @@ into a fresh working folder, environment built or taken from cache, its packages
 -> Starting (data references resolved to local paths) -> Running (the script, its output
 streamed to ``runyard-logs/driver.txt`` and its ``./logs`` to ``logs/``, a heartbeat, a watch
 for CancelRequested) -> Finalizing (``./outputs`` uploaded) -> Completed, Failed or
-Canceled. The executor's own messages go to ``runyard-logs/executor.txt``. Whatever goes
-wrong, the run ends in a terminal status with the reason in its error.
+Canceled. Metric values the script could not store (its environment could not reach the
+store) are kept in a spool and stored by the executor once the script ends; a run whose
+values cannot be stored even then ends Failed (``MetricsLost``), never silently Completed.
+The executor's own messages go to ``runyard-logs/executor.txt``. Whatever goes wrong, the
+run ends in a terminal status with the reason in its error.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from typing import TYPE_CHECKING, Any
 from runyard.artifacts.layout import DRIVER_LOG, EXECUTOR_LOG, run_files_prefix
 from runyard.entities.definition import RunDefinition
 from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
-from runyard.entities.run_details import EXECUTOR, SCRIPT, ExecutorInfo
+from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, SCRIPT, ExecutorInfo
 from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
 from runyard.node import local_record, processes
 from runyard.node.streaming import LogSink
-from runyard.resources import ENV_WORKSPACE, WorkspaceResources
+from runyard.resources import ENV_METRIC_SPOOL, ENV_WORKSPACE, WorkspaceResources
+from runyard.tracking.spool import SpoolReplay
 
 if TYPE_CHECKING:
     from runyard.environments.builder import BuiltEnvironment
@@ -39,6 +43,9 @@ if TYPE_CHECKING:
     from runyard.node.slots import SlotWaiter
 
 _EXECUTOR_VARS = ("RUNYARD_LOCAL_SLOTS", "RUNYARD_EXECUTOR_OUT")
+#: The file in the run's scratch folder where the script keeps metric values it could not
+#: store (``runyard.tracking.spool``).
+METRIC_SPOOL = "metrics-spool.jsonl"
 
 
 class _Stop(Exception):
@@ -53,6 +60,7 @@ class Executor:
         run_id: the run.
         environ: the variables the executor was started with (the script inherits them,
             less the executor's own).
+        backend: the compute backend that placed it, when the launch did not record it.
     """
 
     def __init__(
@@ -60,8 +68,10 @@ class Executor:
         resources: WorkspaceResources,
         run_id: str,
         environ: dict[str, str] | None = None,
+        backend: str | None = None,
     ) -> None:
         self.resources = resources
+        self.backend = backend
         self.run_id = run_id
         self.environ = dict(os.environ if environ is None else environ)
         self.store = resources.store
@@ -86,6 +96,9 @@ class Executor:
         self.script: ScriptProcess | None = None
         self.slot: SlotWaiter | None = None
         self.warnings: list[str] = []
+        # Where the script keeps the metric values it could not store (stored from here).
+        self.metric_spool = os.path.join(self.run_dir, METRIC_SPOOL)
+        self.metrics_lost: SpoolReplay | None = None
 
     # -- messages and status ----------------------------------------------------------
     def say(self, message: str) -> None:
@@ -156,7 +169,7 @@ class Executor:
             host=processes.hostname(),
             pid=os.getpid(),
             pid_start=processes.process_start_time(os.getpid()),
-            backend=launched.backend,
+            backend=self.backend or launched.backend,
             launched_at=launched.launched_at or now,
             started_at=now,
             output=launched.output,
@@ -185,7 +198,11 @@ class Executor:
                 self.slot.release()
             self.driver.close()
             self.log.close()
-            self._clean_up(stored_all=not self.driver.errors and not self.log.errors)
+            self._clean_up(
+                stored_all=not self.driver.errors
+                and not self.log.errors
+                and self.metrics_lost is None  # the spool stays for the user
+            )
         return 0
 
     def _carry(self, record: RunRecord) -> None:
@@ -193,6 +210,8 @@ class Executor:
         self.say(
             f"Executor started on {processes.hostname()} (pid {os.getpid()}) for {self.run_id}"
         )
+        if ExecutorInfo.from_dict(record.details.get(EXECUTOR)).backend == "local":
+            self._sweep_target(definition.target)
         self._wait_for_slot(record)
         self._move(RunStatus.PREPARING)
         workdir = self._restore(definition)
@@ -201,6 +220,17 @@ class Executor:
         command, env = self._command(definition, built, workdir)
         self._move(RunStatus.RUNNING)
         self._run_script(definition, command, env, workdir)
+
+    def _sweep_target(self, target: str) -> None:
+        """On a local target no daemon watches the runs (a cluster's dispatcher does): each
+        executor, as it starts, ends its target's runs whose executor died."""
+        from runyard.node.liveness import sweep
+
+        try:
+            for ended in sweep(self.resources, target=target):
+                self.say(f"Swept {ended.run_id}: its executor was gone ({ended.status.value})")
+        except Exception as exc:  # sweeping is a courtesy: the run goes on regardless
+            self.say(f"Could not sweep target {target!r}: {type(exc).__name__}: {exc}")
 
     def _wait_for_slot(self, record: RunRecord) -> None:
         raw = self.environ.get("RUNYARD_LOCAL_SLOTS")  # slots.SLOTS_ENV; unset: no limit
@@ -255,6 +285,7 @@ class Executor:
             self.resources, self.run_id, definition, built, workdir, base, self.say
         )
         self.warnings.extend(prepared.warnings)
+        prepared.env[ENV_METRIC_SPOOL] = self.metric_spool
         return prepared.command, prepared.env
 
     def _run_script(
@@ -291,6 +322,7 @@ class Executor:
         self.say(f"Script ended with exit code {outcome.exit_code} after {outcome.seconds:.2f} s")
         for problem in self.script.mirror_errors + self.driver.errors:
             self.say(f"Log streaming problem: {problem}")
+        self._store_spooled_metrics()
         if outcome.stopped:
             raise _Stop
         self._move(RunStatus.FINALIZING)
@@ -310,8 +342,46 @@ class Executor:
             if failure:  # the script's own run.fail(...): its words first
                 error.update(failure, exitCode=outcome.exit_code)
             self._end(RunStatus.FAILED, error)
+        elif self.metrics_lost is not None:
+            self._end(RunStatus.FAILED, self._metrics_lost_error(self.metrics_lost))
         else:
             self._end(RunStatus.COMPLETED)
+
+    def _store_spooled_metrics(self) -> None:
+        """Store the metric values the script kept in its spool because it could not store
+        them itself (its environment could not reach the store, or the store was down).
+        Values that cannot be stored now either are kept in the spool, and the run does
+        not end Completed (``MetricsLost``)."""
+        from runyard.tracking.spool import replay
+
+        try:
+            result = replay(self.metric_spool, self.store.log_metrics)
+        except OSError as exc:
+            self.say(f"Could not read the metric spool {self.metric_spool}: {exc}")
+            result = SpoolReplay(lost=1, error=f"the spool could not be read: {exc}")
+        if result.stored:
+            warning = (
+                f"{result.stored} metric values the script could not store itself were stored "
+                "by the executor after it ended (the reason is in the driver log)"
+            )
+            self.say(f"WARNING: {warning}")
+            self.warnings.append(warning)
+        if result.lost:
+            self.metrics_lost = result
+            warning = self._metrics_lost_error(result)["message"]
+            self.say(f"WARNING: {warning}")
+            self.warnings.append(warning)
+        if result.stored or result.lost:
+            self.store.update_run(self.run_id, details={"warnings": list(self.warnings)})
+
+    def _metrics_lost_error(self, result: SpoolReplay) -> dict[str, Any]:
+        return {
+            "code": RunErrorCode.METRICS_LOST.value,
+            "message": f"{result.lost} metric values the script logged could not be stored "
+            f"({result.error}); they are kept in {self.metric_spool} on "
+            f"{processes.hostname()}.",
+            "metricsLost": result.lost,
+        }
 
     def _upload_outputs(self, workdir: str) -> None:
         """Keep ``./outputs``; what had to be left out is said in the log and the run's
@@ -339,7 +409,10 @@ class Executor:
             self.say(f"The run is {record.status.value}; stopping.")
             return
         if record.status == RunStatus.CANCEL_REQUESTED or not self.terminated:
-            self._end(RunStatus.CANCELED, {"message": "Canceled by request."})
+            # Whoever asked may have said why (a tuning policy's verdict): the run says it.
+            reason = record.details.get(CANCEL_REASON)
+            message = reason if isinstance(reason, str) and reason else "Canceled by request."
+            self._end(RunStatus.CANCELED, {"code": RunErrorCode.CANCELED.value, "message": message})
         else:
             self._end(
                 RunStatus.FAILED,

@@ -35,9 +35,12 @@ _SWEPT_TYPES = ("submitted", "interactive")
 
 
 def last_sign_of_life(record: RunRecord) -> float | None:
-    """When the run's process last showed it was alive (heartbeat, else launch)."""
+    """When the run's process last showed it was alive: its heartbeat; else its launch (a
+    submitted run), or its creation (an interactive run beats from its start)."""
     if record.heartbeat_at is not None:
         return record.heartbeat_at
+    if record.run_type == "interactive":
+        return record.created_at
     return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).launched_at
 
 
@@ -92,9 +95,7 @@ def sweep(resources: WorkspaceResources, target: str | None = None) -> list[RunR
     active = [s for s in RunStatus if s not in (RunStatus.COMPLETED, RunStatus.FAILED)]
     active.remove(RunStatus.CANCELED)
     ended = []
-    for record in resources.store.list_runs(statuses=active):
-        if target is not None and (record.target or "local") != target:
-            continue
+    for record in resources.store.list_runs(statuses=active, target=target):
         after = sweep_run(resources, record)
         if after.is_terminal:
             ended.append(after)

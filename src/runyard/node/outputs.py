@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runyard.artifacts.layout import run_file_key
+from runyard.errors import RunyardError
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -27,7 +28,8 @@ def upload_outputs(store: ArtifactStore, run_id: str, workdir: str) -> OutputsRe
 
     Symlinks are followed only when they resolve inside ``outputs``; anything else (a link
     out of the folder, a dangling link, a file that cannot be read) is listed in
-    ``refused`` and the rest is still uploaded.
+    ``refused`` and the rest is still uploaded. So is a file the store fails to take:
+    one file must not cost the others, nor the status the script earned.
     """
     report = OutputsReport()
     folder = os.path.join(workdir, "outputs")
@@ -57,6 +59,9 @@ def upload_outputs(store: ArtifactStore, run_id: str, workdir: str) -> OutputsRe
                 store.put_file(real, run_file_key(run_id, f"outputs/{rel}"))
             except OSError as exc:
                 report.refused.append(f"{rel}: {exc.strerror or exc}")
+                continue
+            except RunyardError as exc:  # the store's own words (a full disk, a vanished file)
+                report.refused.append(f"{rel}: {exc}")
                 continue
             report.uploaded.append(f"outputs/{rel}")
     return report

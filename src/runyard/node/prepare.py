@@ -54,11 +54,15 @@ def build_environment(
 ) -> BuiltEnvironment:
     """The run's environment, built or taken from the cache."""
     from runyard.environments import EnvironmentSpec, UvEnvironmentBuilder
+    from runyard.environments.host import RunyardHost
 
     spec = EnvironmentSpec.from_dict(dict(definition.environment.spec))
     say(f"Environment {definition.environment.name or '(unnamed)'}: preparing")
     cache = resources.settings.env_cache or None
-    built = UvEnvironmentBuilder(cache_dir=cache).build(spec, log=say)
+    # The script reports to this workspace: its environment gets what reaching the
+    # workspace's stores needs (the PostgreSQL driver, an object store's file system).
+    host = RunyardHost(extras=resources.required_extras)
+    built = UvEnvironmentBuilder(cache_dir=cache, host=host).build(spec, log=say)
     say(
         f"Environment ready in {built.seconds:.2f} s "
         f"({'cache hit' if built.cache_hit else 'built'}): {built.python}"

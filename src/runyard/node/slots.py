@@ -87,8 +87,8 @@ class SlotWaiter:
     def _my_turn(self) -> bool:
         mine = self._store.get_run(self._run_id)
         now = time.time()
-        for other in self._store.list_runs(statuses=[RunStatus.QUEUED]):
-            if other.run_id == self._run_id or (other.target or "local") != self._target:
+        for other in self._store.list_runs(statuses=[RunStatus.QUEUED], target=self._target):
+            if other.run_id == self._run_id:
                 continue
             older = (other.created_at, other.run_id) < (mine.created_at, mine.run_id)
             if older and self._holds_the_line(other, now):

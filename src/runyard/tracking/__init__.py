@@ -40,4 +40,11 @@ def open_tracking_store(uri: str, *, busy_timeout_s: float = 30.0) -> TrackingSt
     return store
 
 
-__all__ = ["open_tracking_store"]
+def required_extra(uri: str) -> str | None:
+    """The Runyard extra (``pip install 'runyard[EXTRA]'``) a process needs to open the
+    store ``uri`` names, or None when the base install is enough."""
+    scheme = uri.split(":", 1)[0].split("+", 1)[0].lower()
+    return _ADAPTERS[scheme][2] if scheme in _ADAPTERS else None
+
+
+__all__ = ["open_tracking_store", "required_extra"]

@@ -7,6 +7,11 @@ the writer drains the queue every ``interval`` seconds and writes one transactio
 Durability: ``flush()`` returns when everything appended before it is written. Buffers are
 flushed when their run ends, at normal interpreter exit (``atexit``), and on SIGTERM (the
 default SIGTERM action is replaced by ``SystemExit`` so that exit handlers run).
+
+Values the store refuses or cannot be reached for are not dropped when the buffer has a
+*spool* (a submitted run's script has one): they are appended to it
+(:mod:`runyard.tracking.spool`) and the run's executor stores them after the script ends.
+Without a spool they are reported on stderr and ``flush()`` raises.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from runyard.entities.metric import MetricKind, MetricRecord
 from runyard.entities.validation import MAX_METRIC_BATCH
+from runyard.tracking import spool
 
 #: (run_id, name, value, kind, step, logged_at): MetricRecord's field order.
 PendingMetric = tuple[str, str, Any, MetricKind, "int | None", float]
@@ -40,8 +46,10 @@ class MetricBuffer:
         *,
         interval: float = 0.05,
         on_error: Callable[[BaseException], None] | None = None,
+        spool: str | None = None,
     ) -> None:
         self._write = write
+        self._spool = spool
         self._interval = interval
         self._on_error = on_error
         self._queue: collections.deque[PendingMetric] = collections.deque()
@@ -50,9 +58,10 @@ class MetricBuffer:
         self._closed = False
         self._lock = threading.Lock()
         self._last_error: BaseException | None = None
-        ref = weakref.ref(self)
-        atexit.register(_flush_at_exit, ref)
-        _install_sigterm_exit()
+        # Flushed at normal interpreter exit: the writer thread is a daemon and would be
+        # killed with values still queued. SIGTERM is the run context's business
+        # (install_sigterm_exit), not a side effect of making a buffer.
+        atexit.register(_flush_at_exit, weakref.ref(self))
         self._start()
         #: Queue one metric: the hot path is the deque's own C method, no Python frame.
         self.append: Callable[[PendingMetric], None] = self._queue.append
@@ -85,25 +94,48 @@ class MetricBuffer:
                 try:
                     self._write(batch)
                 except BaseException as exc:  # keep the writer alive; report, never hang
-                    lost = self._write_one_by_one(batch) if len(batch) > 1 else len(batch)
-                    if lost:
-                        self._report(exc, lost)
+                    failed = self._write_one_by_one(batch) if len(batch) > 1 else batch
+                    if failed:
+                        self._keep(exc, failed)
 
-    def _write_one_by_one(self, batch: list[MetricRecord]) -> int:
+    def _write_one_by_one(self, batch: list[MetricRecord]) -> list[MetricRecord]:
         """After a batch failed: write its records singly, so that one record the store
-        refuses loses only itself. Gives up after a few failures in a row (the store is
-        down, not one record bad). How many records were lost."""
-        lost = failed_in_a_row = 0
+        refuses costs only itself. Gives up after a few failures in a row (the store is
+        down, not one record bad). The records not written."""
+        failed: list[MetricRecord] = []
+        failed_in_a_row = 0
         for i, record in enumerate(batch):
             try:
                 self._write([record])
                 failed_in_a_row = 0
             except BaseException:
-                lost += 1
+                failed.append(record)
                 failed_in_a_row += 1
                 if failed_in_a_row >= _GIVE_UP_AFTER:
-                    return lost + len(batch) - i - 1
-        return lost
+                    return failed + batch[i + 1 :]
+        return failed
+
+    def _keep(self, exc: BaseException, failed: list[MetricRecord]) -> None:
+        """Spool the records the store did not take; report those that are lost."""
+        kept = 0
+        if self._spool is not None:
+            try:
+                kept = spool.append(self._spool, failed)
+            except OSError as spool_exc:
+                print(
+                    f"runyard: could not keep metric values in {self._spool}: {spool_exc}",
+                    file=sys.stderr,
+                )
+        if kept:
+            print(
+                f"runyard: could not write {kept} metric values ({type(exc).__name__}: "
+                f"{exc}); kept in {self._spool}: the run's executor stores them when the "
+                "script ends",
+                file=sys.stderr,
+            )
+        lost = len(failed) - kept
+        if lost:
+            self._report(exc, lost)
 
     def _report(self, exc: BaseException, lost: int) -> None:
         self._last_error = exc
@@ -164,8 +196,11 @@ def _sigterm_to_exit(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def _install_sigterm_exit() -> None:
-    """Make SIGTERM exit through Python (so buffers flush) unless someone else handles it."""
+def install_sigterm_exit() -> None:
+    """Make SIGTERM exit through Python (so buffers flush and ``with`` blocks end their runs)
+    unless someone else handles it. Called by the run context: ``Run.get_context()`` in a
+    submitted run's script and ``Experiment.start_logging()``; a process that only reads or
+    hosts buffers (a server) keeps its own SIGTERM handling."""
     if threading.current_thread() is not threading.main_thread():
         return
     try:

@@ -247,7 +247,11 @@ class RayComputeBackend(ComputeBackend):
                     f"The local Ray head of target {self._record.name!r} reports no live node."
                 )
             return place_on_local_head(
-                resources, settings.size, machine_shape(head.resources), self._record.name
+                resources,
+                settings.size,
+                machine_shape(head.resources),
+                self._record.name,
+                nodes=settings.max_nodes,
             )
         workers = [n for n in nodes if n.alive and not n.is_head]
         return place_on_cluster(
@@ -288,7 +292,7 @@ class RayComputeBackend(ComputeBackend):
             "warnings": list(settings.warnings),
         }
         store = self._resources.store
-        runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+        runs = store.list_runs(statuses=_ACTIVE, target=self._record.name)
         queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
         if settings.mode != ATTACHED and settings.head is None:
             return TargetStatus("Creating", queued_runs=queued, details=details)
@@ -305,7 +309,7 @@ class RayComputeBackend(ComputeBackend):
         self.reconcile(runs, jobs)
         if settings.mode == SIMULATED:
             nodes = [n for n in nodes if not n.is_head]  # the head holds no runs
-        runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+        runs = store.list_runs(statuses=_ACTIVE, target=self._record.name)
         busy_nodes = {
             Placement_.from_dict(r.details.get(PLACEMENT)).node
             for r in runs
@@ -345,7 +349,7 @@ class RayComputeBackend(ComputeBackend):
         (The dispatcher does the same for the runs it placed.)"""
         store = self._resources.store
         if runs is None:
-            runs = [r for r in store.list_runs(statuses=_ACTIVE) if r.target == self._record.name]
+            runs = store.list_runs(statuses=_ACTIVE, target=self._record.name)
         waiting = [r for r in runs if not _executor_started(r) and "rayJob" in r.details]
         if not waiting:
             return

@@ -204,7 +204,9 @@ class Dispatcher:
 
         from runyard.entities.run import RunStatus
 
-        waiting = self.store.list_runs(statuses=[RunStatus.QUEUED, RunStatus.CANCEL_REQUESTED])
+        waiting = self.store.list_runs(
+            statuses=[RunStatus.QUEUED, RunStatus.CANCEL_REQUESTED], target=self.target
+        )
         seen = {r.run_id for r in waiting}
         for run_id in [r for r in self.tasks if r not in seen]:
             # Ended (canceled) or started: a task whose run ended before it began is dropped.
@@ -212,8 +214,6 @@ class Dispatcher:
             if record.is_terminal and not _started(record):
                 ray.cancel(self.tasks.pop(run_id))
         for record in waiting:
-            if record.target != self.target:
-                continue
             request = record.details.get("rayDispatch")
             started = _started(record)
             if record.run_id in self.tasks:
@@ -278,6 +278,11 @@ class Dispatcher:
             )
 
 
+def _started(record: RunRecord) -> bool:
+    """Whether the run's executor has started (its own record says when)."""
+    return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).started_at is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: ``python -m runyard.compute.ray.dispatcher TARGET``."""
     args = sys.argv[1:] if argv is None else argv
@@ -301,8 +306,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _started(record: RunRecord) -> bool:
-    """Whether the run's executor has started (its own record says when)."""
-    return ExecutorInfo.from_dict(record.details.get(EXECUTOR)).started_at is not None

@@ -62,13 +62,29 @@ def local_head_limits(size: NodeShape, machine: NodeShape) -> list[str]:
     return notes
 
 
+def local_node_share(size: NodeShape, machine: NodeShape, nodes: int) -> tuple[float, float]:
+    """The CPUs and GiB of memory one of ``nodes`` nodes of ``size`` gets on a local head:
+    the nodes share this machine fairly (a fraction of a CPU is fine for Ray), and no run
+    gets more than its ``size``."""
+    nodes = max(1, nodes)
+    cpus = min(float(size.cpus), machine.cpus / nodes)
+    memory = min(float(size.memory_gb), machine.memory_gb / nodes) if machine.memory_gb else 0.0
+    return round(cpus, 3), round(memory, 3)
+
+
 def place_on_local_head(
-    request: ResourceRequest, size: NodeShape, machine: NodeShape, target: str
+    request: ResourceRequest,
+    size: NodeShape,
+    machine: NodeShape,
+    target: str,
+    nodes: int = 1,
 ) -> Placement:
-    """A run on a local head: one ``size`` node, cut down to what this machine has."""
+    """A run on a local head, which stands for ``nodes`` nodes of ``size`` sharing this
+    machine: each run gets its node's share (:func:`local_node_share`), so up to ``nodes``
+    runs go at once."""
     _check_request(request)
     warnings = []
-    cpus = float(max(1, min(size.cpus, machine.cpus)))
+    cpus, _memory = local_node_share(size, machine, nodes)
     wanted_gpus = max(size.gpus, request.gpus)
     gpus = float(min(wanted_gpus, machine.gpus))
     if request.gpus > machine.gpus:

@@ -26,7 +26,7 @@ from filelock import FileLock
 from runyard.compute.ray import head as heads
 from runyard.compute.ray.autoscaling import fake_multinode_config
 from runyard.compute.ray.jobs import RayJobsClient
-from runyard.compute.ray.placement import local_head_limits, machine_shape
+from runyard.compute.ray.placement import local_head_limits, local_node_share, machine_shape
 from runyard.compute.ray.settings import (
     ATTACHED,
     LOCAL,
@@ -109,11 +109,12 @@ def start_head(
                 "This machine has no GPU: runs with use_gpu=True run on the CPU, with a "
                 "warning at the top of their log."
             )
-        if settings.max_nodes > 1 or settings.min_nodes > 1:
+        if settings.max_nodes > 1:
+            cpus, memory = local_node_share(settings.size, machine, settings.max_nodes)
             warnings.append(
-                f"A local Ray head is one node (this machine); max_nodes={settings.max_nodes} "
-                "applies to attached and simulated clusters. Runs beyond what this machine "
-                "holds wait, Queued."
+                f"The local Ray head stands for max_nodes={settings.max_nodes} nodes sharing "
+                f"this machine: up to {settings.max_nodes} runs at once, each with {cpus:g} "
+                f"CPU and {memory:g} GiB; more runs wait, Queued."
             )
         return info, {"node": _shape_dict(node_shape), "warnings": warnings}
     config = fake_multinode_config(
@@ -181,7 +182,7 @@ def _stop_runs(resources: WorkspaceResources, target: str, settings: ClusterSett
     rest Failed: nothing is left active on a target that no longer exists."""
     store = resources.store
     statuses = [s for s in RunStatus if s not in TERMINAL_STATUSES and s != RunStatus.NOT_STARTED]
-    active = [r for r in store.list_runs(statuses=statuses) if r.target == target]
+    active = store.list_runs(statuses=statuses, target=target)
     if not active:
         return
     from runyard.compute.ray.jobs import end_run, job_id_of

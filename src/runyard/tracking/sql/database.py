@@ -107,8 +107,8 @@ class Database:
             if "locked" in reason or "busy" in reason:
                 return (
                     f"The {self.describe()} stayed locked by another writer for more than "
-                    f"{self.busy_timeout_s:g} s ({reason}). Retry, or open the store with a "
-                    "larger busy_timeout_s."
+                    f"{self.busy_timeout_s:g} s ({reason}). Retry, or give writers longer with "
+                    "RUNYARD_SQLITE_BUSY_TIMEOUT_S (seconds)."
                 )
             return (
                 f"Cannot use the {self.describe()}: {reason}. Check that its folder exists and "
