@@ -7,6 +7,7 @@ import sys
 
 from runyard.tracking.ports import (
     CatalogueStore,
+    DatasetRegistryStore,
     ExperimentStore,
     MetricStore,
     ModelRegistryStore,
@@ -14,7 +15,14 @@ from runyard.tracking.ports import (
 )
 from runyard.tracking.store import TrackingStore
 
-PORTS = (ExperimentStore, RunStore, MetricStore, ModelRegistryStore, CatalogueStore)
+PORTS = (
+    ExperimentStore,
+    RunStore,
+    MetricStore,
+    ModelRegistryStore,
+    CatalogueStore,
+    DatasetRegistryStore,
+)
 
 
 def test_every_tracking_store_method_comes_from_exactly_one_capability_port():

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from runyard.entities.data_reference import DataReferenceSpec
+from runyard.entities.definition import DataInput
 
 # A token that starts another option, not a value: ``--x``, ``-x`` (but not ``-0.5``).
 _OPTION = re.compile(r"^--?[A-Za-z_]")
@@ -33,8 +33,8 @@ def format_value(value: Any) -> str:
 
 
 def trial_arguments(
-    base: Sequence[str | DataReferenceSpec], params: Mapping[str, Any]
-) -> tuple[tuple[str | DataReferenceSpec, ...], list[str]]:
+    base: Sequence[str | DataInput], params: Mapping[str, Any]
+) -> tuple[tuple[str | DataInput, ...], list[str]]:
     """The base arguments without the flags ``params`` sets, then ``params`` as flag/value
     pairs; and the flags that were overridden (sorted).
 
@@ -42,7 +42,7 @@ def trial_arguments(
     another option); ``--flag=value`` is removed whole.
     """
     flags = {flag_of(name) for name in params}
-    kept: list[str | DataReferenceSpec] = []
+    kept: list[str | DataInput] = []
     overridden: set[str] = set()
     tokens = list(base)
     i = 0

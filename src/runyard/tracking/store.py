@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from runyard.tracking.ports import (
     CatalogueStore,
+    DatasetRegistryStore,
     ExperimentStore,
     MetricStore,
     ModelRegistryStore,
@@ -21,9 +22,16 @@ from runyard.tracking.ports import (
 )
 
 
-class TrackingStore(ExperimentStore, RunStore, MetricStore, ModelRegistryStore, CatalogueStore):
-    """Run history, model registry and workspace catalogue (datastores, targets,
-    environments) of one workspace."""
+class TrackingStore(
+    ExperimentStore,
+    RunStore,
+    MetricStore,
+    ModelRegistryStore,
+    CatalogueStore,
+    DatasetRegistryStore,
+):
+    """Run history, model registry, dataset registry and workspace catalogue
+    (datastores, targets, environments) of one workspace."""
 
     def close(self) -> None:  # optional: adapters without resources keep this no-op
         """Release connections."""
@@ -31,6 +39,7 @@ class TrackingStore(ExperimentStore, RunStore, MetricStore, ModelRegistryStore, 
 
 __all__ = [
     "CatalogueStore",
+    "DatasetRegistryStore",
     "ExperimentStore",
     "MetricStore",
     "ModelRegistryStore",

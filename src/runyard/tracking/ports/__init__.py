@@ -6,9 +6,17 @@ growing one class.
 """
 
 from runyard.tracking.ports.catalogue import CatalogueStore
+from runyard.tracking.ports.datasets import DatasetRegistryStore
 from runyard.tracking.ports.experiments import ExperimentStore
 from runyard.tracking.ports.metrics import MetricStore
 from runyard.tracking.ports.models import ModelRegistryStore
 from runyard.tracking.ports.runs import RunStore
 
-__all__ = ["CatalogueStore", "ExperimentStore", "MetricStore", "ModelRegistryStore", "RunStore"]
+__all__ = [
+    "CatalogueStore",
+    "DatasetRegistryStore",
+    "ExperimentStore",
+    "MetricStore",
+    "ModelRegistryStore",
+    "RunStore",
+]
