@@ -39,11 +39,14 @@ EXPECTED_TOP = [
     "__version__",
 ]
 EXPECTED_CORE = [
+    "ComputeTarget",
+    "Dataset",
     "Datastore",
     "Environment",
     "Experiment",
     "Model",
     "Run",
     "ScriptRunConfig",
+    "VERSION",
     "Workspace",
 ]
