@@ -50,3 +50,11 @@ EXPECTED_CORE = [
     "VERSION",
     "Workspace",
 ]
+
+
+def test_sdk_v1_code_catches_a_missing_dataset_as_a_user_error(ws):
+    from runyard.core import Dataset
+    from runyard.exceptions import UserErrorException
+
+    with pytest.raises(UserErrorException, match="mnist-dataset"):
+        Dataset.get_by_name(ws, "mnist-dataset")
