@@ -179,16 +179,21 @@ def wait_for_completion(
     while True:
         record = _refresh(run)
         if show_output:
+            wanted = EXECUTOR_LOG if record.status in _BEFORE_RUNNING else DRIVER_LOG
+            if record.run_type != "submitted":
+                wanted = ""
             if record.status != last_status:
                 # The log up to this phase first: it was written before the phase began
                 # (the executor flushes its log before it moves the run on).
                 if current:
                     _print(say, followers[current].read_new())
+                if record.is_terminal and wanted and wanted != current:
+                    # It ended before we saw it run: its output before its end.
+                    say(f"\nStreaming {wanted}\n{'=' * (10 + len(wanted))}\n\n")
+                    current = wanted
+                    _print(say, followers[current].read_new())
                 say(f"Status: {record.status.value}\n")
                 last_status = record.status
-            wanted = EXECUTOR_LOG if record.status in _BEFORE_RUNNING else DRIVER_LOG
-            if record.run_type != "submitted":
-                wanted = ""
             if wanted and wanted != current:
                 if current == EXECUTOR_LOG:
                     _print(say, followers[EXECUTOR_LOG].read_new())

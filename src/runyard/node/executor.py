@@ -131,7 +131,9 @@ class Executor:
             self.status = self.store.get_run(self.run_id).status
             self.say(f"The run is {self.status.value} already; not marked {status.value}.")
             return
-        self.say(f"Status: {status.value}" + (f": {error['message']}" if error else ""))
+        # The error's first line: the rest (a script's stderr) is in the driver log already.
+        first = str(error.get("message") or "").split("\n", 1)[0] if error else ""
+        self.say(f"Status: {status.value}" + (f": {first}" if first else ""))
 
     # -- the heartbeat ----------------------------------------------------------------
     def _beat(self) -> None:
