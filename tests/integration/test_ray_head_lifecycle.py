@@ -80,7 +80,9 @@ def test_an_idle_head_stops_itself_and_the_next_submit_starts_it_again(
     ws, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
-    config = AmlCompute.provisioning_configuration("cpu-1", idle_seconds_before_scaledown=3)
+    config = AmlCompute.provisioning_configuration(
+        "cpu-1", max_nodes=1, idle_seconds_before_scaledown=3
+    )
     target = ComputeTarget.create(ws, "idle", config)
     target.wait_for_completion(show_output=True)
     assert "The Ray head stops itself after 3 s" in capsys.readouterr().out
