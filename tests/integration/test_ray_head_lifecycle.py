@@ -95,6 +95,11 @@ def test_an_idle_head_stops_itself_and_the_next_submit_starts_it_again(
         status = ComputeTarget(ws, "idle").get_status()
         assert status.state == "Succeeded"
         assert "starts again on the next submit" in status.details["head"]
+        from runyard.cli.compute import describe  # what `runyard compute show` says
+
+        notes = describe(ComputeTarget(ws, "idle"))["notes"]
+        assert any("stops itself after 3 s" in n for n in notes)
+        assert any(n.startswith("Ray head: stopped after 3 s") for n in notes)
         (tmp_path / "src").mkdir()
         (tmp_path / "src" / "train.py").write_text("print('after the idle stop')\n")
         env = Environment("current")
