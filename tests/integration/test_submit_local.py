@@ -131,6 +131,7 @@ def test_show_output_prints_a_failing_scripts_traceback_once_and_phases_in_order
     assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses)
     assert statuses[-2:] == ["Failed", "Failed"]  # the last phase, then the summary's
     first_failed = lines.index("Status: Failed")
+    assert lines.index("hello") < lines.index("Traceback (most recent call last):")
     assert lines.index("ValueError: boom once") < first_failed
     if "Status: Running" in lines:
         assert lines.index("Status: Running") > max(
@@ -260,6 +261,7 @@ def test_get_details_with_logs_and_get_all_logs(exp, here, tmp_path):
     assert sorted(os.path.relpath(p, tmp_path / "all-logs") for p in written) == [
         "logs/a.txt",
         "runyard-logs/driver.txt",
+        "runyard-logs/environment.txt",
         "runyard-logs/executor.txt",
     ]
     restored = run.restore_snapshot(path=str(tmp_path / "restored"))
