@@ -86,3 +86,21 @@ def test_it_looks_often_enough_for_short_idle_times_and_not_too_often_for_long_o
     assert poll_seconds(3) == 0.5
     assert poll_seconds(60) == 6
     assert poll_seconds(1800) == idle.MAX_POLL_S
+
+
+def test_a_store_error_does_not_end_the_watch(ws, head, monkeypatch, capsys):
+    monkeypatch.setattr(idle, "poll_seconds", lambda _idle: 0.05)
+    _target(ws, head, idle_seconds=0.2)
+    store = ws.resources.store
+    real = store.list_runs
+    failures = iter([True, False])
+
+    def flaky(*args, **kwargs):
+        if next(failures, False):
+            raise OSError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "list_runs", flaky)
+    assert IdleWatch(ws.resources, "idle", head.pgid).run() == 0
+    assert "OSError: database is locked" in capsys.readouterr().out
+    assert not processes.group_alive(head.pgid)

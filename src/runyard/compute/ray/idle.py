@@ -122,35 +122,40 @@ class IdleWatch:
         idle_since = time.monotonic()
         while True:
             time.sleep(poll_seconds(idle))
-            settings = self._watched()
-            if settings is None:
-                self.say("the head is gone, replaced or deleted: nothing to watch")
-                return 0
-            idle = settings.idle_seconds
-            if self._busy():
-                idle_since = time.monotonic()
-                continue
-            if time.monotonic() - idle_since < idle:
-                continue
-            assert settings.head is not None
-            with FileLock(f"{settings.head.folder.rstrip(os.sep)}.lock"):
-                if self._watched() is None:
+            try:
+                settings = self._watched()
+                if settings is None:
+                    self.say("the head is gone, replaced or deleted: nothing to watch")
                     return 0
-                if self._busy():  # a run came while we waited for the lock
+                idle = settings.idle_seconds
+                if self._busy():
                     idle_since = time.monotonic()
                     continue
-                self._stop(settings.head)
+                if time.monotonic() - idle_since < idle:
+                    continue
+                assert settings.head is not None
+                with FileLock(f"{settings.head.folder.rstrip(os.sep)}.lock"):
+                    if self._watched() is None:
+                        return 0
+                    if self._busy():  # a run came while we waited for the lock
+                        idle_since = time.monotonic()
+                        continue
+                    self._stop(settings.head)
+            except Exception as exc:  # a busy store, a moment of network: look again soon
+                self.say(f"{type(exc).__name__}: {exc}")
+                continue
             self.say(f"stopped the Ray head after {idle:g} s without runs")
             return 0
 
     def _stop(self, head: HeadInfo) -> None:
         from runyard.compute.ray import head as heads
 
-        heads.stop_local_head(head)
+        # Recorded first: get_status reads it only once the head's processes are gone.
         store = self.resources.store
         record = store.get_compute_target(self.target)
         record.config = {**record.config, STOPPED_IDLE_AT: time.time()}
         store.save_compute_target(record, overwrite=True)
+        heads.stop_local_head(head)
 
 
 def main(argv: list[str] | None = None) -> int:
