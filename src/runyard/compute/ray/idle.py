@@ -2,8 +2,9 @@
 
     python -m runyard.compute.ray.idle TARGET PGID      (RUNYARD_WORKSPACE set)
 
-A head Runyard starts for a target (local or simulated, not attached) holds a gigabyte or
-two of memory while it waits. :func:`start_idle_watch` starts this small process beside it
+A local head Runyard starts for a target holds a gigabyte or two of memory while it waits.
+(On a simulated cluster the setting is the autoscaler's, for its worker nodes.)
+:func:`start_idle_watch` starts this small process beside it
 (in its own session, so that it outlives the process that created the target). It looks at
 the target's runs every few seconds; once none has been active for the target's
 ``idle_seconds_before_scaledown``, it stops the head's process group and records when

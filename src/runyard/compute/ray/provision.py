@@ -72,14 +72,18 @@ def provision(resources: WorkspaceResources, record: ComputeTargetRecord) -> Com
         if importlib.util.find_spec("ray") is None:  # a head needs Ray here; attaching does not
             raise missing_extra("ray", "ray")
         info, provisioning = start_head(resources, record.name, settings)
-        provisioning["notes"] = [idle_note(settings.idle_seconds)]
+        if settings.mode == LOCAL:
+            provisioning["notes"] = [idle_note(settings.idle_seconds)]
         config["head"] = info.to_dict()
         config["provisioning"] = provisioning
         config.pop(STOPPED_IDLE_AT, None)
     record.config = config
     record.state = "Succeeded"
     resources.store.save_compute_target(record, overwrite=True)
-    if settings.mode != ATTACHED:
+    # A local head is the whole cluster: idle_seconds_before_scaledown stops it. On a
+    # simulated cluster the same setting is the autoscaler's, for its worker nodes; its
+    # head stays until the target is deleted.
+    if settings.mode == LOCAL:
         start_idle_watch(resources, record.name, heads.HeadInfo.from_dict(config["head"]))
     return record
 
