@@ -10,5 +10,13 @@ from runyard.tracking.ports.experiments import ExperimentStore
 from runyard.tracking.ports.metrics import MetricStore
 from runyard.tracking.ports.models import ModelRegistryStore
 from runyard.tracking.ports.runs import RunStore
+from runyard.tracking.ports.services import ServiceStore
 
-__all__ = ["CatalogueStore", "ExperimentStore", "MetricStore", "ModelRegistryStore", "RunStore"]
+__all__ = [
+    "CatalogueStore",
+    "ExperimentStore",
+    "MetricStore",
+    "ModelRegistryStore",
+    "RunStore",
+    "ServiceStore",
+]

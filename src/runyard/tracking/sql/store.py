@@ -25,8 +25,9 @@ from runyard.entities import (
     RunRecord,
     RunStatus,
 )
+from runyard.entities.service import ServiceRecord
 from runyard.tracking.paging import check_read_limits
-from runyard.tracking.sql import catalogue, experiments, models, runs
+from runyard.tracking.sql import catalogue, experiments, models, runs, services
 from runyard.tracking.sql import metrics as metric_log  # "metrics" is an argument name below
 from runyard.tracking.sql.database import Database
 from runyard.tracking.sql.migrations import upgrade_to_head
@@ -351,6 +352,29 @@ class SqlTrackingStore(TrackingStore):
     def list_environments(self) -> list[EnvironmentRecord]:
         with self._db.read() as conn:
             return catalogue.list_environments(conn)
+
+    # -- web services ------------------------------------------------------------
+    def create_service(self, record: ServiceRecord, *, overwrite: bool = False) -> ServiceRecord:
+        with self._db.write() as conn:
+            return services.create(conn, record, overwrite=overwrite)
+
+    def get_service(self, name: str) -> ServiceRecord:
+        with self._db.read() as conn:
+            return services.get(conn, name)
+
+    def list_services(
+        self, *, model_name: str | None = None, compute_type: str | None = None
+    ) -> list[ServiceRecord]:
+        with self._db.read() as conn:
+            return services.list_all(conn, model_name, compute_type)
+
+    def update_service(self, record: ServiceRecord) -> ServiceRecord:
+        with self._db.write() as conn:
+            return services.update(conn, record)
+
+    def delete_service(self, name: str) -> None:
+        with self._db.write() as conn:
+            services.delete(conn, name)
 
     # -- lifecycle ---------------------------------------------------------------
     def close(self) -> None:
