@@ -130,6 +130,8 @@ class ServiceDefinition:
         port: The port asked for; 0: any free port.
         max_body_bytes: The largest request body accepted (larger: 413).
         environment_variables: Extra variables for the scoring process.
+        files: The files of ``source_directory`` that ship (``/``-separated); empty: all
+            of them.
     """
 
     name: str
@@ -140,6 +142,7 @@ class ServiceDefinition:
     port: int = 0
     max_body_bytes: int = 100 * 1024 * 1024
     environment_variables: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as a JSON-able dict (:meth:`from_dict` reads it back)."""
@@ -155,6 +158,7 @@ class ServiceDefinition:
             "port": self.port,
             "max_body_bytes": self.max_body_bytes,
             "environment_variables": dict(self.environment_variables),
+            "files": list(self.files),
         }
 
     @classmethod
@@ -179,6 +183,7 @@ class ServiceDefinition:
                 environment_variables={
                     str(k): str(v) for k, v in (data.get("environment_variables") or {}).items()
                 },
+                files=tuple(str(f) for f in data.get("files") or ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidArgument(f"Not a service definition: {exc!r}.") from exc
