@@ -102,6 +102,11 @@ class KeyCheck:
                 return _Loaded((-1, -1, -1), True, ())
         return self._loaded
 
+    @property
+    def auth_enabled(self) -> bool:
+        """Whether requests need a key now."""
+        return self._current().auth_enabled
+
     def allows(self, authorization: str | None) -> bool:
         """Whether a request with this ``Authorization`` header value may score."""
         loaded = self._current()

@@ -32,7 +32,16 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
 
     compute_type: ClassVar[str] = "ACI"
 
-    def __init__(self, cpu_cores: float, memory_gb: float, auth_enabled: bool, **kwargs: Any):
+    def __init__(
+        self,
+        cpu_cores: float | None,
+        memory_gb: float | None,
+        auth_enabled: bool,
+        **kwargs: Any,
+    ):
+        self._sized = cpu_cores is not None or memory_gb is not None
+        cpu_cores = 0.1 if cpu_cores is None else cpu_cores  # SDK v1's defaults
+        memory_gb = 0.5 if memory_gb is None else memory_gb
         for label, value in (("cpu_cores", cpu_cores), ("memory_gb", memory_gb)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise InvalidArgument(f"{label} must be a positive number, got {value!r}.")
@@ -55,11 +64,11 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
         return self._keys
 
     def notes(self) -> list[str]:
-        return [
+        sizes = [
             f"cpu_cores={self.cpu_cores:g} and memory_gb={self.memory_gb:g} are cloud sizes; "
-            "on this machine the service is one process without such limits.",
-            *cloud_notes(self.cloud),
+            "on this machine the service is one process without such limits."
         ]
+        return [*(sizes if self._sized else []), *cloud_notes(self.cloud)]
 
     def serialize(self) -> dict[str, Any]:
         return {
@@ -112,8 +121,8 @@ class AciWebservice(Webservice):
             WebserviceException: keys given without ``auth_enabled=True``.
         """
         return AciServiceDeploymentConfiguration(
-            0.1 if cpu_cores is None else cpu_cores,
-            0.5 if memory_gb is None else memory_gb,
+            cpu_cores,
+            memory_gb,
             bool(auth_enabled),
             tags=tags,
             properties=properties,

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
             fh.write(text)
         return INIT_FAILED
     keys = KeyCheck(layout.keys_file(folder))
-    app = ScoringApp(module.run, keys, swagger_document(definition.name, True))
+    app = ScoringApp(module.run, keys, swagger_document(definition.name, keys.auth_enabled))
     server = HttpServer(app.respond, definition.max_body_bytes)
 
     def started() -> None:
