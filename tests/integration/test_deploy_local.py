@@ -205,3 +205,38 @@ def test_a_local_service_without_auth_reloads_an_edited_score_py_and_needs_overw
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
         raw.sendall(b"POST /score HTTP/1.1\r\nContent-Length: 200000000\r\n\r\n")
         assert raw.recv(100).startswith(b"HTTP/1.1 413 ")
+
+
+def test_the_2019_form_builds_the_conda_environment_and_warns_deprecated(
+    workspace, model, tmp_path, monkeypatch
+):
+    from runyard.core.image import ContainerImage
+
+    monkeypatch.setenv("RUNYARD_ENV_CACHE", str(tmp_path / "envs"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "score.py").write_text(
+        "import json, os\n\ndef init():\n"
+        "    print('model dir', os.environ['AZUREML_MODEL_DIR'])\n\n"
+        "def run(raw):\n    return json.loads(raw)\n"
+    )
+    (tmp_path / "myenv.yml").write_text(
+        "name: myenv\ndependencies:\n  - python=3.11\n  - pip:\n    - azureml-defaults\n"
+    )
+    image = ContainerImage.image_configuration(
+        execution_script="score.py", runtime="python", conda_file="myenv.yml"
+    )
+    config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1, auth_enabled=True)
+    with pytest.warns(DeprecationWarning, match="deploy_from_model has been deprecated"):
+        service = Webservice.deploy_from_model(
+            workspace=workspace,
+            name="keras-mnist-svc",
+            deployment_config=config,
+            models=[model],
+            image_config=image,
+        )
+    service.wait_for_deployment(show_output=True)
+    assert service.state == "Healthy"
+    assert service.run('{"data": [1]}') == {"data": [1]}
+    logs = service.get_logs()
+    assert "Building environment" in logs and "iris-clf" in logs
+    assert str(tmp_path / "envs") in logs
