@@ -80,3 +80,15 @@ def test_an_entry_script_without_run_is_refused(tmp_path):
     script.write_text("def init():\n    pass\n")
     with pytest.raises(AttributeError, match="no run"):
         load_entry_script(str(script))
+
+
+def test_a_json_error_inside_run_that_is_not_about_the_body_is_a_500(tmp_path):
+    def run(raw):
+        json.loads(raw)
+        return json.loads("{broken inside run")
+
+    path = str(tmp_path / "keys.json")
+    write_keys_file(path, False, ())
+    app = ScoringApp(run, KeyCheck(path), swagger_document("svc", False))
+    assert app.respond("POST", "/score", {}, b"{}").status == 500
+    assert app.respond("POST", "/score", {}, b"{nope").status == 400

@@ -11,10 +11,18 @@ from runyard.tracking.ports import (
     MetricStore,
     ModelRegistryStore,
     RunStore,
+    ServiceStore,
 )
 from runyard.tracking.store import TrackingStore
 
-PORTS = (ExperimentStore, RunStore, MetricStore, ModelRegistryStore, CatalogueStore)
+PORTS = (
+    ExperimentStore,
+    RunStore,
+    MetricStore,
+    ModelRegistryStore,
+    CatalogueStore,
+    ServiceStore,
+)
 
 
 def test_every_tracking_store_method_comes_from_exactly_one_capability_port():

@@ -105,20 +105,22 @@ class ScoringApp:
         return error(404, f"No route {path}: use POST /score, GET / or GET /swagger.json.")
 
     def _score(self, headers: dict[str, str], body: bytes) -> Response:
-        content_type = headers.get("content-type", "application/json").lower()
         raw: Any = body
         try:
             raw = body.decode("utf-8")
         except UnicodeDecodeError:
-            if "json" in content_type:
+            if "json" in headers.get("content-type", "application/json").lower():
                 return error(400, "The request body is not UTF-8 text, as JSON must be.")
-        if "json" in content_type:
-            try:
-                json.loads(raw)
-            except ValueError as exc:
-                return error(400, f"The request body is not valid JSON: {exc}.")
         try:
             result = self._run(raw)
+        except json.JSONDecodeError as exc:
+            # The body itself is not JSON (run() parsed it first, as score.py files do):
+            # the client's mistake. Told apart from other JSON errors by the document that
+            # failed, so the body is parsed once, by run(), not twice.
+            if exc.doc is raw or exc.doc == raw:
+                return error(400, f"The request body is not valid JSON: {exc}.")
+            traceback.print_exc()
+            return error(500, f"run() raised {type(exc).__name__}: {exc}")
         except Exception as exc:
             traceback.print_exc()
             return error(500, f"run() raised {type(exc).__name__}: {exc}")
