@@ -7,9 +7,7 @@ from runyard.errors import InvalidState, NotFound
 
 class WebserviceException(InvalidState):
     """A web service could not be deployed, reached or changed; the message says why and
-    what to do."""
-
-    code = "webservice_error"
+    what to do. Its code is ``invalid_state`` (``not_found`` for WebserviceNotFound)."""
 
 
 class WebserviceNotFound(WebserviceException, NotFound):

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from runyard.core.webservice.webservice import DeploymentConfiguration, Webservice
-from runyard.entities.service import FAILED, HEALTHY, TRANSITIONING, UNHEALTHY
+from runyard.entities.service import (
+    FAILED,
+    HEALTHY,
+    TRANSITIONING,
+    UNHEALTHY,
+    ServiceDefinition,
+)
 from runyard.errors import InvalidArgument
 
 #: SDK v1's lower-case local states. A crashed or restarting server reads "failed", as
@@ -63,8 +69,6 @@ class LocalWebservice(Webservice):
     def reload(self, wait: bool = False) -> None:
         """Restart the scoring server with the source folder's files as they are now (an
         edited score.py), without rebuilding the environment."""
-        from runyard.core.webservice.deploy import ServiceDefinition
-
         definition = ServiceDefinition.from_dict(self._record.config["definition"])
         self._backend().restart(self.name, definition.source_directory)
         if wait:

@@ -346,7 +346,7 @@ class Webservice:
     # -- changing -----------------------------------------------------------------------
     def _redeploy(self, models: builtins.list[Model] | None, inference_config: Any) -> None:
         from runyard.core.webservice.deploy import deployed_models, start
-        from runyard.entities.service import DeployedModel, ServiceDefinition
+        from runyard.entities.service import ServiceDefinition
 
         definition = ServiceDefinition.from_dict(self._record.config["definition"])
         port = int(urllib.parse.urlsplit(self._record.scoring_uri or "").port or definition.port)
@@ -369,7 +369,6 @@ class Webservice:
                 config={**record.config, "inference": inference_config.serialize()},
             )
         definition = dataclasses.replace(definition, **changes)
-        assert all(isinstance(m, DeployedModel) for m in definition.models)
         self._record = start(
             self._workspace, dataclasses.replace(record, state=TRANSITIONING), definition
         )
