@@ -240,3 +240,32 @@ def test_the_2019_form_builds_the_conda_environment_and_warns_deprecated(
     logs = service.get_logs()
     assert "Building environment" in logs and "iris-clf" in logs
     assert str(tmp_path / "envs") in logs
+
+
+def test_a_port_in_use_fails_the_deployment_at_once(workspace, model, inference):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = LocalWebservice.deploy_configuration(port=port)
+        with pytest.raises(WebserviceException, match=f"Port {port} .* is in use"):
+            Model.deploy(workspace, "port-svc", [model], inference, config)
+    assert workspace.resources.store.get_service("port-svc").state == "Failed"
+
+
+def test_a_server_that_keeps_crashing_ends_failed(workspace, model, tmp_path, here):
+    source = tmp_path / "crash"
+    source.mkdir()
+    (source / "score.py").write_text("import os\n\ndef run(raw):\n    os._exit(7)\n")
+    inference = InferenceConfig("score.py", source_directory=str(source), environment=here)
+    service = Model.deploy(workspace, "crash-svc", [model], inference)
+    service.wait_for_deployment()
+    deadline = time.monotonic() + 60
+    while service.state != "Failed":
+        assert time.monotonic() < deadline, service.get_logs()
+        if service.state == "Healthy":
+            with pytest.raises(WebserviceException):
+                service.run("{}")
+        time.sleep(0.05)
+    assert "crashed 5 times" in service.error["message"]
+    assert "exited with status 7; restarting" in service.get_logs()
