@@ -9,8 +9,9 @@ or a database and an artifact location::
     {"workspace_name": "team", "tracking_uri": "postgresql+psycopg://host/db",
      "artifact_uri": "s3://bucket/runyard", "storage_options": {...}}
 
-SDK v1 keys (``subscription_id``, ``resource_group``) are accepted and ignored, so an
-existing ``config.json`` only needs ``path`` or ``tracking_uri`` added.
+SDK v1 keys (``subscription_id``, ``resource_group``, ``location``) are accepted and kept as
+labels (``ws.subscription_id``...; nothing is looked up in Azure), so an existing
+``config.json`` only needs ``path`` or ``tracking_uri`` added.
 
 What a config may name, and which config files found by searching are trusted, is
 decided in :mod:`runyard.config_trust`.
@@ -38,6 +39,8 @@ ARTIFACTS_FOLDER = "artifacts"
 #: The marker file of an embedded workspace folder, written by ``Workspace.create`` once
 #: its database holds a schema (the same name as ``runyard.core.workspace.WORKSPACE_MARKER``).
 WORKSPACE_MARKER = "workspace.json"
+#: SDK v1's Azure coordinates of a workspace, kept as labels in configs and markers.
+CLOUD_KEYS = ("subscription_id", "resource_group", "location")
 
 
 @dataclass
@@ -49,9 +52,13 @@ class WorkspaceConfig:
     tracking_uri: str | None = None
     artifact_uri: str | None = None
     storage_options: dict[str, Any] = field(default_factory=dict)
+    # SDK v1's Azure coordinates: labels only, shown by ws.subscription_id and the like.
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
 
     def __post_init__(self) -> None:
-        for key in ("workspace_name", "path", "tracking_uri", "artifact_uri"):
+        for key in ("workspace_name", "path", "tracking_uri", "artifact_uri", *CLOUD_KEYS):
             value = getattr(self, key)
             if not (value is None or isinstance(value, str)) or (
                 key == "workspace_name" and not value
@@ -107,7 +114,8 @@ class WorkspaceConfig:
 
         Args:
             data: The object (``workspace_name`` or ``name``, ``path``, ``tracking_uri``,
-                ``artifact_uri``, ``storage_options``; other keys are ignored).
+                ``artifact_uri``, ``storage_options``, and SDK v1's ``subscription_id``,
+                ``resource_group``, ``location``; other keys are ignored).
             source: Where it came from (a file name), for messages; a relative ``path`` in
                 a ``.json`` file is relative to that file.
 
@@ -131,6 +139,7 @@ class WorkspaceConfig:
                 tracking_uri=data.get("tracking_uri"),
                 artifact_uri=data.get("artifact_uri"),
                 storage_options=data.get("storage_options") or {},
+                **{key: data.get(key) or None for key in CLOUD_KEYS},
             )
         except InvalidArgument as exc:
             raise InvalidArgument(f"{source}: {exc}") from exc

@@ -3,10 +3,11 @@
 Every error that Runyard raises on purpose is a :class:`RunyardError`::
 
     RunyardError                  code            HTTP
-    ├── NotFound                  not_found       404
-    │   └── ComputeTargetException (runyard.core.compute_target, SDK v1 name)
-    ├── AlreadyExists             already_exists  409
-    ├── InvalidArgument           invalid_argument 400
+    ├── UserError                 (what was asked is wrong; SDK v1's UserErrorException)
+    │   ├── NotFound              not_found       404
+    │   │   └── ComputeTargetException (runyard.core.compute_target, SDK v1 name)
+    │   ├── AlreadyExists         already_exists  409
+    │   └── InvalidArgument       invalid_argument 400
     ├── InvalidState              invalid_state   409
     │   ├── RunFailed             run_failed      409 (wait_for_completion on a failed run)
     │   ├── RunTimeout            run_timeout     409 (wait_for_completion ran out of time)
@@ -37,19 +38,26 @@ class RunyardError(Exception):
         return self.message
 
 
-class NotFound(RunyardError):
+class UserError(RunyardError):
+    """What was asked for is wrong (a name that does not exist or exists already, a bad
+    argument): fix the call. SDK v1 code catches it as ``UserErrorException``."""
+
+    code = "user_error"
+
+
+class NotFound(UserError):
     """A named thing (workspace, run, model, target...) does not exist."""
 
     code = "not_found"
 
 
-class AlreadyExists(RunyardError):
+class AlreadyExists(UserError):
     """Something with that name exists already."""
 
     code = "already_exists"
 
 
-class InvalidArgument(RunyardError):
+class InvalidArgument(UserError):
     """An argument is malformed, out of range or unsafe (e.g. a path that escapes)."""
 
     code = "invalid_argument"
@@ -114,6 +122,7 @@ class MissingDependency(BackendError):
 #: Error code -> HTTP status, the one table both the server and the REST client use.
 HTTP_STATUS: dict[str, int] = {
     RunyardError.code: 500,
+    UserError.code: 400,
     NotFound.code: 404,
     AlreadyExists.code: 409,
     InvalidArgument.code: 400,
@@ -142,6 +151,7 @@ def error_for_code(code: str) -> type[RunyardError]:
         EnvironmentBuildError,
         MissingDependency,
         BackendError,
+        UserError,
     ):
         if cls.code == code:
             return cls

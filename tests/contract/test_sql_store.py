@@ -142,7 +142,7 @@ def test_a_sqlite_write_lock_held_too_long_raises_backend_error(tmp_path):
     blocker = sqlite3.connect(tmp_path / "runyard.db", isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")
-        with pytest.raises(BackendError, match=r"locked.*busy_timeout_s"):
+        with pytest.raises(BackendError, match=r"locked.*RUNYARD_SQLITE_BUSY_TIMEOUT_S"):
             store.create_experiment("e")
         assert store.list_experiments() == []  # readers are not blocked (WAL)
     finally:

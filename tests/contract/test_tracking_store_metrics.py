@@ -39,6 +39,25 @@ def test_scalars_come_back_with_their_step_time_and_kind(store, run_id):
     assert all(isinstance(m.kind, MetricKind) for m in got)
 
 
+def test_text_values_come_back_as_text_in_logging_order_with_scalars(store, run_id):
+    store.log_metrics(
+        [
+            MetricRecord(run_id, "note", "first", K.TEXT, step=1, logged_at=1.0),
+            MetricRecord(run_id, "note", 2.0, K.SCALAR, logged_at=2.0),
+            MetricRecord(run_id, "note", "NaN \u00e9\n", K.TEXT, logged_at=3.0),
+        ]
+    )
+    got = store.get_metrics(run_id, "note")
+    assert [(m.value, m.kind) for m in got] == [
+        ("first", K.TEXT),
+        (2.0, K.SCALAR),
+        ("NaN \u00e9\n", K.TEXT),
+    ]
+    assert got[0].step == 1
+    page = store.read_metrics(run_id, "note", max_points=3)
+    assert [m.value for m in page.records] == ["first", 2.0, "NaN \u00e9\n"]
+
+
 def test_nan_and_infinities_round_trip_exactly(store, run_id):
     values = [math.nan, math.inf, -math.inf, 0.0, -1.5, 1e308, 5e-324, 0.1 + 0.2]
     store.log_metrics([MetricRecord(run_id, "x", v) for v in values])

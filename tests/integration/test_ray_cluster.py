@@ -95,7 +95,8 @@ def test_gpu_run_fails_at_submit_saying_what_the_cluster_offers(attached, tmp_pa
 def test_run_whose_node_dies_ends_failed_saying_why(attached, ray_cluster, tmp_path, here):
     ws, target = attached
     run = _submit(ws, target, tmp_path, "import time; time.sleep(300)\n", here)
-    wait_for(lambda: run.get_status() == "Running", what="the run to run")
+    # Running is set just before the script starts; its pid is recorded right after.
+    wait_for(lambda: "script" in run.get_details(), what="the script to start")
     node_id = run.get_details()["placement"]["node"]
     ray_cluster.remove_node(node_id)
     try:
@@ -132,3 +133,30 @@ def test_waiting_on_a_queued_run_replaces_a_dispatcher_that_died(
     details = run.wait_for_completion(timeout_seconds=120)  # ...until someone waits on it
     assert details["status"] == "Completed"
     assert client.job(dispatcher).status == "RUNNING"
+
+
+def test_a_hyperdrive_sweep_runs_its_children_on_the_cluster(attached, tmp_path, here):
+    from runyard.core import ScriptRunConfig
+    from runyard.train.hyperdrive import GridParameterSampling, HyperDriveConfig, choice
+
+    ws, target = attached
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / "train.py").write_text(
+        "import sys\nfrom runyard.core import Run\n"
+        "Run.get_context().log('score', float(sys.argv[-1]))\n"
+    )
+    src = ScriptRunConfig(str(folder), "train.py", compute_target=target, environment=here)
+    hdc = HyperDriveConfig(
+        run_config=src,
+        hyperparameter_sampling=GridParameterSampling({"--x": choice(1, 2)}),
+        primary_metric_name="score",
+        primary_metric_goal="maximize",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+    )
+    hdr = Experiment(ws, "attached-tune").submit(hdc)
+    assert hdr.wait_for_completion(timeout_seconds=120)["status"] == "Completed"
+    best = hdr.get_best_run_by_primary_metric()
+    assert best.id == f"{hdr.id}_1"
+    assert "node" in best.get_details()["placement"]  # placed by the Ray backend

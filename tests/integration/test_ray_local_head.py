@@ -17,7 +17,7 @@ from submitting import FAST_LIVENESS, submit_script, wait_for
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.settings import ClusterSettings
 from runyard.core import Experiment, Run, ScriptRunConfig, Workspace
-from runyard.core.compute import ComputeTarget
+from runyard.core.compute import AmlCompute, ComputeTarget
 from runyard.errors import Unauthorized
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
@@ -29,7 +29,8 @@ TARGET = "gpucluster"
 @pytest.fixture(scope="module")
 def cluster_ws(tmp_path_factory):
     """A workspace whose target was created by another process, which has exited since:
-    the head outlives it. STANDARD_NC6 is larger than this machine, so one run holds it."""
+    the head outlives it. STANDARD_NC6 is larger than this machine and max_nodes=1, so one
+    run holds it (test_local_head_shares_the_machine_among_max_nodes covers max_nodes>1)."""
     folder = tmp_path_factory.mktemp("ray-local") / "ws"
     ws = Workspace.create("ray-local", path=folder)
     ws.resources.settings = FAST_LIVENESS
@@ -38,7 +39,7 @@ def cluster_ws(tmp_path_factory):
         from runyard.core import Workspace
         from runyard.core.compute import AmlCompute, ComputeTarget
         ws = Workspace.get("ray-local", path={str(folder)!r})
-        config = AmlCompute.provisioning_configuration(vm_size="STANDARD_NC6", max_nodes=4)
+        config = AmlCompute.provisioning_configuration(vm_size="STANDARD_NC6", max_nodes=1)
         ComputeTarget.create(ws, {TARGET!r}, config).wait_for_completion(show_output=True)
         """
     )
@@ -246,3 +247,28 @@ def test_failing_worker_fails_the_distributed_run_and_stops_the_chief(cluster_ws
     assert details["status"] == "Failed"
     assert "Process 1 of the distributed run" in details["error"]["message"]
     assert "exited with code 3" in details["error"]["message"]
+
+
+def test_local_head_shares_the_machine_among_max_nodes(tmp_path, here):
+    """The notebook's max_nodes=4 on one machine: up to four runs at once, each with its
+    share of the CPUs, said at provisioning."""
+    ws = Workspace.create("ray-shared", path=tmp_path / "ws")
+    ws.resources.settings = FAST_LIVENESS
+    config = AmlCompute.provisioning_configuration(vm_size="STANDARD_NC6", max_nodes=4)
+    target = ComputeTarget.create(ws, "shared4", config)
+    try:
+        assert any("up to 4 runs at once" in w for w in target.provisioning_configuration_warnings)
+        runs = [
+            _submit(ws, target, tmp_path, "import time; time.sleep(6)\n", here) for _ in range(4)
+        ]
+        wait_for(
+            lambda: sum(r.get_status() == "Running" for r in runs) == 4,
+            timeout=120,
+            what="four runs running at once",
+        )
+        assert {r.get_details()["rayDispatch"]["cpus"] for r in runs} == {0.5}
+        for run in runs:
+            assert run.wait_for_completion()["status"] == "Completed"
+    finally:
+        target.delete()
+        ws.close()

@@ -241,3 +241,17 @@ def test_submit_with_a_bad_experiment_name_names_the_experiment(here, tmp_path):
     line = one_error_line(result, 2)
     assert "Experiment name 'my exp' is not allowed" in line
     assert "Environment" not in line
+
+
+def test_metrics_show_text_values_as_text(here):
+    with Experiment(here, "notes").start_logging() as run:
+        run.log("optimizer", "adam")
+        run.log("phase", "warmup", step=1)
+        run.log("phase", "main", step=2)
+    table = invoke("run", "metrics", run.id)
+    assert table.exit_code == 0, table.output
+    assert "adam" in table.stdout
+    data = json.loads(invoke("run", "metrics", run.id, "--json").stdout)
+    assert data == {"optimizer": "adam", "phase": ["warmup", "main"]}
+    one = invoke("run", "metrics", run.id, "--name", "phase")
+    assert "warmup" in one.stdout and "main" in one.stdout and "Step" in one.stdout

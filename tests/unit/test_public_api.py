@@ -48,6 +48,8 @@ EXPECTED_TOP = [
     "__version__",
 ]
 EXPECTED_CORE = [
+    "ComputeTarget",
+    "Dataset",
     "Datastore",
     "Environment",
     "Experiment",
@@ -55,5 +57,14 @@ EXPECTED_CORE = [
     "Run",
     "ScriptRunConfig",
     "Webservice",
+    "VERSION",
     "Workspace",
 ]
+
+
+def test_sdk_v1_code_catches_a_missing_dataset_as_a_user_error(ws):
+    from runyard.core import Dataset
+    from runyard.exceptions import UserErrorException
+
+    with pytest.raises(UserErrorException, match="mnist-dataset"):
+        Dataset.get_by_name(ws, "mnist-dataset")

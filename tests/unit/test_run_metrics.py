@@ -25,6 +25,26 @@ def test_one_value_is_a_scalar_several_make_a_list(run):
     assert run.get_metrics("acc") == {"acc": [0.1, 0.2]}
 
 
+def test_a_string_value_is_kept_as_text_as_v1_does(run):
+    run.log("optimizer", "adam")
+    run.log("mixed", 1)
+    run.log("mixed", "two", step=2)
+    assert run.get_metrics() == {"optimizer": "adam", "mixed": [1.0, "two"]}
+    assert isinstance(run.get_metrics("optimizer")["optimizer"], str)
+
+
+def test_a_numeric_string_stays_text_not_a_number(run):
+    run.log("threshold", "0.9")
+    assert run.get_metrics()["threshold"] == "0.9"
+
+
+def test_a_text_metric_longer_than_a_tag_value_is_refused(run):
+    with pytest.raises(InvalidArgument, match="5000"):
+        run.log("essay", "x" * 5001)
+    run.flush()
+    assert run.get_metrics() == {}
+
+
 def test_nan_and_infinities_round_trip(run):
     run.log("m", float("nan"))
     run.log("m", float("inf"))
@@ -33,7 +53,7 @@ def test_nan_and_infinities_round_trip(run):
     assert math.isnan(values[0]) and values[1] == math.inf and values[2] == -math.inf
 
 
-@pytest.mark.parametrize("bad", ["0.9", None, [1, 2], True])
+@pytest.mark.parametrize("bad", [None, [1, 2], True, b"0.9"])
 def test_non_numeric_log_is_refused_and_nothing_is_stored(run, bad):
     with pytest.raises(InvalidArgument, match="must be a number"):
         run.log("m", bad)

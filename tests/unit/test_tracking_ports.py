@@ -7,6 +7,7 @@ import sys
 
 from runyard.tracking.ports import (
     CatalogueStore,
+    DatasetRegistryStore,
     ExperimentStore,
     MetricStore,
     ModelRegistryStore,
@@ -22,6 +23,7 @@ PORTS = (
     ModelRegistryStore,
     CatalogueStore,
     ServiceStore,
+    DatasetRegistryStore,
 )
 
 

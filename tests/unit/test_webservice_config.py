@@ -98,3 +98,9 @@ def test_container_image_configuration_becomes_an_inference_config(tmp_path, mon
     assert image.inference_config().entry_script == "score.py"
     with pytest.raises(WebserviceException, match="docker_file"):
         ContainerImage.image_configuration("score.py", "python", docker_file="Dockerfile")
+
+
+def test_webservice_exception_has_v1s_import_path():
+    from runyard.exceptions import WebserviceException as FromExceptions
+
+    assert FromExceptions is WebserviceException

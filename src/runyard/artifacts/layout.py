@@ -9,6 +9,9 @@ SNAPSHOTS_PREFIX = "snapshots"
 DRIVER_LOG = "runyard-logs/driver.txt"
 #: The run file holding the executor's own messages (phases, environment, uploads).
 EXECUTOR_LOG = "runyard-logs/executor.txt"
+#: The run file of a HyperDrive run's tuning log (which child got which values, and why
+#: children were stopped).
+HYPERDRIVE_LOG = "runyard-logs/hyperdrive.txt"
 #: Run files that are logs (``Run.get_all_logs``, ``download_logs``).
 LOG_PREFIXES = ("runyard-logs/", "logs/")
 

@@ -28,6 +28,7 @@ from runyard.cli.experiment import experiment
 from runyard.cli.model import model
 from runyard.cli.run import run
 from runyard.cli.service import service
+from runyard.cli.tune import tune
 from runyard.cli.workspace import workspace
 from runyard.errors import RunyardError
 
@@ -137,6 +138,7 @@ cli.add_command(run)
 cli.add_command(model)
 cli.add_command(compute)
 cli.add_command(service)
+cli.add_command(tune)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -223,8 +223,9 @@ def metrics(state: CliState, run_id: str, name: str | None) -> None:
     from runyard.entities.metric import MetricKind
 
     records = run_obj._fetch_metrics(name)
-    if records and records[-1].kind == MetricKind.SCALAR:
-        scalars = [r for r in records if r.kind == MetricKind.SCALAR]
+    one_by_one = (MetricKind.SCALAR, MetricKind.TEXT)  # run.log's numbers and texts
+    if records and records[-1].kind in one_by_one:
+        scalars = [r for r in records if r.kind in one_by_one]
         out.table(
             ["#", "Step", "Value", "Logged"],
             [(i, r.step, r.value, format_time(r.logged_at)) for i, r in enumerate(scalars)],

@@ -9,7 +9,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from runyard import __version__
+
+#: The SDK's version (SDK v1 code prints ``azureml.core.VERSION``).
+VERSION = __version__
+
 if TYPE_CHECKING:
+    from runyard.core.compute_target import ComputeTarget
+    from runyard.core.dataset import Dataset
     from runyard.core.datastore import Datastore
     from runyard.core.environment import Environment
     from runyard.core.experiment import Experiment
@@ -20,10 +27,12 @@ if TYPE_CHECKING:
     from runyard.core.workspace import Workspace
 
 _LAZY = {
+    "ComputeTarget": "runyard.core.compute_target",
     "Workspace": "runyard.core.workspace",
     "Experiment": "runyard.core.experiment",
     "Run": "runyard.core.run",
     "Model": "runyard.core.model",
+    "Dataset": "runyard.core.dataset",
     "Datastore": "runyard.core.datastore",
     "Environment": "runyard.core.environment",
     "ScriptRunConfig": "runyard.core.script_run_config",
@@ -31,6 +40,9 @@ _LAZY = {
 }
 
 __all__ = [
+    "VERSION",
+    "ComputeTarget",
+    "Dataset",
     "Datastore",
     "Environment",
     "Experiment",

@@ -55,6 +55,10 @@ def _strings(kind: str, packages: Iterable[str] | None) -> list[str]:
     return [_check_package(kind, p) for p in packages]
 
 
+#: The file ``save_to_file`` writes when given no name (SDK v1's).
+DEFAULT_CONDA_FILE = "conda_dependencies.yml"
+
+
 class CondaDependencies:
     """The packages of an environment, in SDK v1's shape.
 
@@ -179,6 +183,19 @@ class CondaDependencies:
         self._conda_packages = [p for p in self._conda_packages if _conda_name(p) != name]
         self._conda_packages.append(package)
 
+    def add_tensorflow_conda_package(
+        self, core_type: str = "cpu", version: str | None = None
+    ) -> None:
+        """Add TensorFlow (``tensorflow-gpu`` for ``core_type='gpu'``, as SDK v1 names it),
+        optionally pinned to ``version``."""
+        self.add_conda_package(_tensorflow(core_type) + (f"={version}" if version else ""))
+
+    def add_tensorflow_pip_package(
+        self, core_type: str = "cpu", version: str | None = None
+    ) -> None:
+        """Add TensorFlow as a pip package (see :meth:`add_tensorflow_conda_package`)."""
+        self.add_pip_package(_tensorflow(core_type) + (f"=={version}" if version else ""))
+
     def remove_conda_package(self, conda_package: str) -> None:
         """Remove the conda package of that name."""
         name = _conda_name(conda_package)
@@ -243,6 +260,15 @@ class CondaDependencies:
             lines += [f"    - {p}" for p in [*self._pip_options, *self._pip_packages]]
         return "\n".join(lines) + "\n"
 
+    def save_to_file(
+        self, base_directory: str | os.PathLike[str], conda_file_path: str | None = None
+    ) -> str:
+        """Write :meth:`serialize_to_string` to ``base_directory/conda_file_path`` (default
+        ``conda_dependencies.yml``), creating the folders it needs; returns the path."""
+        path = os.path.join(os.fspath(base_directory), conda_file_path or DEFAULT_CONDA_FILE)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        return self.save(path)
+
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write :meth:`serialize_to_string` to ``path``; returns the path."""
         path = os.fspath(path)
@@ -265,3 +291,9 @@ class CondaDependencies:
             f"CondaDependencies(pip_packages={self._pip_packages!r}, "
             f"conda_packages={self._conda_packages!r}, python_version={self._python_version!r})"
         )
+
+
+def _tensorflow(core_type: str) -> str:
+    if core_type not in ("cpu", "gpu"):
+        raise InvalidArgument(f"core_type must be 'cpu' or 'gpu', got {core_type!r}.")
+    return "tensorflow-gpu" if core_type == "gpu" else "tensorflow"

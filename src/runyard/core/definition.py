@@ -9,39 +9,70 @@ import os
 from typing import Any
 
 from runyard.entities.data_reference import DataReferenceSpec
-from runyard.entities.definition import EnvironmentDefinition
+from runyard.entities.dataset import DatasetInputSpec
+from runyard.entities.definition import DataInput, EnvironmentDefinition
 from runyard.errors import InvalidArgument
 
 
 def is_data_reference(value: Any) -> bool:
-    """Whether ``value`` is a data reference (``ds.path('x').as_mount()``...)."""
+    """Whether ``value`` is a data reference (``ds.path('x').as_mount()``) or a dataset
+    input (``dataset.as_mount()``)."""
     from runyard.core.data_reference import DataReference
+    from runyard.core.dataset_input import DatasetConsumptionConfig
 
-    return isinstance(value, DataReference)
+    return isinstance(value, (DataReference, DatasetConsumptionConfig))
 
 
-def data_reference_spec(ref: Any) -> DataReferenceSpec:
-    """A data reference as the run definition keeps it.
+def data_reference_spec(ref: Any) -> DataInput:
+    """A data reference or dataset input as the run definition keeps it (a dataset's
+    files are pinned to their hashes now, unless it is a registered version).
 
     Raises:
-        InvalidArgument: ``ref`` is not a data reference.
+        InvalidArgument: ``ref`` is neither.
     """
+    from runyard.core.dataset_input import DatasetConsumptionConfig
+
+    if isinstance(ref, DatasetConsumptionConfig):
+        return ref.to_spec()
     if not is_data_reference(ref):
         raise InvalidArgument(
-            f"inputs must hold data references (ds.path('x').as_mount()), got {ref!r}."
+            "inputs must hold data references (ds.path('x').as_mount()) or datasets "
+            f"(dataset.as_mount()), got {ref!r}."
         )
     return DataReferenceSpec.from_dict(ref.to_dict())
 
 
-def serialise_arguments(arguments: list[Any]) -> list[str | DataReferenceSpec]:
+def input_datasets(inputs: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """What a run's details list of its datasets (SDK v1's ``inputDatasets``): each one's
+    name, version and fingerprint, and how the run consumes it."""
+    return [
+        {
+            "dataset": {
+                "name": spec.name,
+                "version": spec.version,
+                "fingerprint": spec.fingerprint,
+                "fileCount": len(spec.files),
+            },
+            "consumptionDetails": {
+                "type": "RunInput",
+                "inputName": spec.input_name,
+                "mechanism": spec.mode.title(),
+            },
+        }
+        for spec in inputs
+        if isinstance(spec, DatasetInputSpec)
+    ]
+
+
+def serialise_arguments(arguments: list[Any]) -> list[str | DataInput]:
     """Arguments as a command line has them: numbers and booleans become strings, data
-    references their spec.
+    references and dataset inputs their spec.
 
     Raises:
         InvalidArgument: an argument is of another type, a NaN/inf number, or text with a
             NUL character.
     """
-    out: list[str | DataReferenceSpec] = []
+    out: list[str | DataInput] = []
     for i, value in enumerate(arguments):
         if isinstance(value, (str, os.PathLike)) and "\x00" in (text := os.fspath(value)):
             # argv strings end at NUL: the run would fail when started, not here.
@@ -66,7 +97,8 @@ def serialise_arguments(arguments: list[Any]) -> list[str | DataReferenceSpec]:
         else:
             raise InvalidArgument(
                 f"Argument {i} ({value!r}) is a {type(value).__name__}; arguments must be "
-                "strings, numbers, booleans or data references (ds.path('x').as_mount())."
+                "strings, numbers, booleans, data references (ds.path('x').as_mount()) or "
+                "datasets (dataset.as_mount())."
             )
     return out
 

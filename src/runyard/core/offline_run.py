@@ -37,6 +37,7 @@ _KIND_WORDS = {
     MetricKind.ROW: "row",
     MetricKind.TABLE: "table",
     MetricKind.IMAGE: "image",
+    MetricKind.TEXT: "text",
 }
 
 

@@ -16,6 +16,7 @@ from runyard.entities.validation import (
     ValidationError,
     check_cell_text,
     check_key,
+    check_tag_value,
     to_metric_float,
 )
 from runyard.errors import InvalidArgument, NotFound
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from runyard.tracking.buffer import MetricBuffer
 
 _SCALAR = MetricKind.SCALAR
+#: The kinds ``run.log`` writes: one value per call.
+_ONE_BY_ONE = (MetricKind.SCALAR, MetricKind.TEXT)
 _now = time.time
 _INT64 = 2**63
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9 _.\-]+")
@@ -48,18 +51,23 @@ class RunMetricsMixin:
         self._buffer.append((self.id, name, value, kind, step, time.time()))
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
-        """Log a number. Logging one name several times makes a list.
+        """Log a number or a text. Logging one name several times makes a list.
 
         Args:
             name: the metric's name.
-            value: a number (int, float, numpy scalar); NaN and +-inf are kept.
+            value: a number (int, float, numpy scalar; NaN and +-inf are kept) or a
+                string of at most 5,000 characters (kept as text, as SDK v1 does).
             description: accepted for SDK v1 compatibility.
             step: an optional step (epoch, iteration) stored with the value.
 
         Raises:
-            InvalidArgument: the value is not a number, or the name is not allowed.
+            InvalidArgument: the value is neither a number nor a string, a string is too
+                long, or the name is not allowed.
         """
         if type(value) is not float:
+            if isinstance(value, str):
+                self._log_text(name, value, step)
+                return
             value = _number(name, value)
         if name not in self._checked_names:
             check_key("Metric", name)
@@ -71,6 +79,13 @@ class RunMetricsMixin:
         except AttributeError:
             append = self._append_metric = self._buffer.append
         append((self.id, name, value, _SCALAR, step, _now()))
+
+    def _log_text(self, name: str, value: str, step: int | None) -> None:
+        check_key("Metric", name)
+        text = check_tag_value("Metric", name, value)
+        if step is not None:
+            step = _check_step(name, step)
+        self._emit(name, MetricKind.TEXT, text, step)
 
     def log_list(self, name: str, value: Sequence[Any], description: str = "") -> None:
         """Log a list of numbers as one metric."""
@@ -167,8 +182,9 @@ def shape_metrics(records: list[MetricRecord]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, recs in grouped.items():
         kind = recs[-1].kind
-        if kind == MetricKind.SCALAR:
-            values = [r.value for r in recs if r.kind == MetricKind.SCALAR]
+        if kind in _ONE_BY_ONE:
+            # Numbers and texts of one name make one list, in logging order, as in SDK v1.
+            values = [r.value for r in recs if r.kind in _ONE_BY_ONE]
             result[name] = values[0] if len(values) == 1 else values
         elif kind == MetricKind.ROW:
             table: dict[str, list[Any]] = {}

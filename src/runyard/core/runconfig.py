@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-# SDK v1 imports the distributed configurations from here (azureml.core.runconfig).
+# SDK v1 imports CondaDependencies and the distributed configurations from here
+# (azureml.core.runconfig).
+from runyard.core.conda_dependencies import CondaDependencies  # noqa: F401
 from runyard.core.distributed import (  # noqa: F401
     MpiConfiguration,
     PyTorchConfiguration,

@@ -12,6 +12,7 @@ from runyard.core.definition import (
     check_environment_variables,
     data_reference_spec,
     environment_definition,
+    input_datasets,
     serialise_arguments,
 )
 from runyard.entities.definition import ResourceRequest, RunDefinition
@@ -187,7 +188,10 @@ def submit(
         parent_run_id=kwargs.get("parent_run_id"),
         display_name=check_display_name(kwargs.get("display_name")),
         tags=checked_tags,
-        details={RUN_DEFINITION: definition.to_dict()},
+        details={
+            RUN_DEFINITION: definition.to_dict(),
+            "inputDatasets": input_datasets(definition.data_references),
+        },
     )
     try:
         backend.launch(record.run_id, definition)

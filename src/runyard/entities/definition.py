@@ -6,14 +6,15 @@ It is stored once, in the run's details under ``runDefinition``, as the JSON
 UI show)::
 
     {"script": "train.py",
-     "arguments": ["--lr", "0.01", {"runyard_data_reference": 1, ...}],
+     "arguments": ["--lr", "0.01", {"runyard_data_reference": 1, ...},
+                   {"runyard_dataset": 1, ...}],
      "sourceDirectory": "/home/me/train",
      "snapshotId": "3f2a...",
      "target": "local",
      "environment": {"name": "keras-env", "version": "2", "spec": {...EnvironmentSpec...},
                      "environmentVariables": {...}},
      "environmentVariables": {...},
-     "inputs": [{...data reference...}],
+     "inputs": [{...data reference or dataset input...}],
      "resources": {"cpus": 1.0, "gpus": 0, "memoryGb": null, "nodeCount": 1},
      "useGpu": false,
      "maxRunDurationSeconds": null,
@@ -31,7 +32,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runyard.entities.data_reference import DataReferenceSpec, is_data_reference_dict
+from runyard.entities.dataset import DatasetInputSpec, is_dataset_input_dict
 from runyard.errors import InvalidArgument
+
+#: What a run's arguments and inputs may hold besides text: a datastore's file or folder,
+#: or a dataset's pinned files (both resolve to a local path on the node).
+DataInput = DataReferenceSpec | DatasetInputSpec
+
+
+def data_input_from_dict(data: object) -> DataInput:
+    """A data reference or dataset input from its dict.
+
+    Raises:
+        InvalidArgument: ``data`` is neither, or malformed.
+    """
+    if is_dataset_input_dict(data):
+        return DatasetInputSpec.from_dict(data)
+    return DataReferenceSpec.from_dict(data)
+
+
+def is_data_input_dict(value: object) -> bool:
+    """Whether ``value`` is a serialised data reference or dataset input."""
+    return is_data_reference_dict(value) or is_dataset_input_dict(value)
 
 
 @dataclass(frozen=True)
@@ -133,11 +155,11 @@ class RunDefinition:
     script: str
     source_directory: str
     target: str
-    arguments: tuple[str | DataReferenceSpec, ...] = ()
+    arguments: tuple[str | DataInput, ...] = ()
     snapshot_id: str | None = None
     environment: EnvironmentDefinition = field(default_factory=EnvironmentDefinition)
     environment_variables: Mapping[str, str] = field(default_factory=dict)
-    inputs: tuple[DataReferenceSpec, ...] = ()
+    inputs: tuple[DataInput, ...] = ()
     resources: ResourceRequest = field(default_factory=ResourceRequest)
     use_gpu: bool = False
     max_run_duration_seconds: float | None = None
@@ -157,9 +179,10 @@ class RunDefinition:
         return dataclasses.replace(self, snapshot_id=snapshot_id)
 
     @property
-    def data_references(self) -> tuple[DataReferenceSpec, ...]:
-        """Every data reference of the run: in its arguments, then its inputs."""
-        in_args = tuple(a for a in self.arguments if isinstance(a, DataReferenceSpec))
+    def data_references(self) -> tuple[DataInput, ...]:
+        """Every data reference and dataset input of the run: in its arguments, then its
+        inputs."""
+        in_args = tuple(a for a in self.arguments if not isinstance(a, str))
         return in_args + self.inputs
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,7 +216,7 @@ class RunDefinition:
             raise InvalidArgument("The run has no valid run definition: it was not submitted.")
         try:
             arguments = tuple(
-                DataReferenceSpec.from_dict(a) if is_data_reference_dict(a) else str(a)
+                data_input_from_dict(a) if is_data_input_dict(a) else str(a)
                 for a in data.get("arguments") or []
             )
             distributed = data.get("distributed")
@@ -208,7 +231,7 @@ class RunDefinition:
                 environment_variables={
                     str(k): str(v) for k, v in (data.get("environmentVariables") or {}).items()
                 },
-                inputs=tuple(DataReferenceSpec.from_dict(r) for r in data.get("inputs") or []),
+                inputs=tuple(data_input_from_dict(r) for r in data.get("inputs") or []),
                 resources=ResourceRequest.from_dict(data.get("resources")),
                 use_gpu=bool(data.get("useGpu", False)),
                 max_run_duration_seconds=float(limit) if limit is not None else None,

@@ -14,11 +14,12 @@ class MetricKind(str, enum.Enum):
     ROW = "row"  # run.log_row: one row of a table built row by row
     TABLE = "table"  # run.log_table: a dict of columns
     IMAGE = "image"  # run.log_image: the artifact name of a PNG
+    TEXT = "text"  # run.log with a string: SDK v1 keeps text values as text
 
 
 class MetricRecord(NamedTuple):
-    """One logged value. ``value`` is a float for scalars (NaN and +-inf kept as they are)
-    and a JSON-able object (list, dict, str) for the other kinds.
+    """One logged value. ``value`` is a float for scalars (NaN and +-inf kept as they are),
+    a str for text, and a JSON-able object (list, dict, str) for the other kinds.
 
     A named tuple, not a dataclass: the metric buffer queues plain tuples in this field
     order and turns a whole batch into records with ``_make``, the cheapest way there is.

@@ -14,6 +14,10 @@ key                 record                  written by
 ``environment``     (builder's summary)     the executor when the environment is ready
 ``processes``       :class:`ProcessInfo`    a distributed run's gang (one per rank)
 ``warnings``        list of strings         the executor
+``cancelReason``    string                  who asks to cancel (a tuning policy), before
+                                            asking; the executor ends the run with it
+``tuningState``     ``StudyState`` (JSON)   a HyperDrive run's submitter, then its
+                                            controller
 ==================  ======================  =============================================
 
 Keys are camelCase, as SDK v1's ``get_details()`` shows them.
@@ -38,6 +42,8 @@ PROCESSES = "processes"
 WARNINGS = "warnings"
 RUN_DEFINITION = "runDefinition"
 ENVIRONMENT = "environment"
+CANCEL_REASON = "cancelReason"
+TUNING_STATE = "tuningState"
 
 
 class _Record:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.artifacts.layout import DRIVER_LOG, EXECUTOR_LOG, run_files_prefix
 from runyard.entities.definition import RunDefinition
 from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
-from runyard.entities.run_details import EXECUTOR, SCRIPT, ExecutorInfo
+from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, SCRIPT, ExecutorInfo
 from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
 from runyard.node import local_record, processes
 from runyard.node.streaming import LogSink
@@ -60,6 +60,7 @@ class Executor:
         run_id: the run.
         environ: the variables the executor was started with (the script inherits them,
             less the executor's own).
+        backend: the compute backend that placed it, when the launch did not record it.
     """
 
     def __init__(
@@ -67,8 +68,10 @@ class Executor:
         resources: WorkspaceResources,
         run_id: str,
         environ: dict[str, str] | None = None,
+        backend: str | None = None,
     ) -> None:
         self.resources = resources
+        self.backend = backend
         self.run_id = run_id
         self.environ = dict(os.environ if environ is None else environ)
         self.store = resources.store
@@ -166,7 +169,7 @@ class Executor:
             host=processes.hostname(),
             pid=os.getpid(),
             pid_start=processes.process_start_time(os.getpid()),
-            backend=launched.backend,
+            backend=self.backend or launched.backend,
             launched_at=launched.launched_at or now,
             started_at=now,
             output=launched.output,
@@ -406,7 +409,10 @@ class Executor:
             self.say(f"The run is {record.status.value}; stopping.")
             return
         if record.status == RunStatus.CANCEL_REQUESTED or not self.terminated:
-            self._end(RunStatus.CANCELED, {"message": "Canceled by request."})
+            # Whoever asked may have said why (a tuning policy's verdict): the run says it.
+            reason = record.details.get(CANCEL_REASON)
+            message = reason if isinstance(reason, str) and reason else "Canceled by request."
+            self._end(RunStatus.CANCELED, {"code": RunErrorCode.CANCELED.value, "message": message})
         else:
             self._end(
                 RunStatus.FAILED,

@@ -7,12 +7,12 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from runyard.entities.data_reference import DataReferenceSpec
+from runyard.entities.dataset import DatasetInputSpec
 from runyard.node import processes
 from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
 
 if TYPE_CHECKING:
-    from runyard.entities.definition import RunDefinition
+    from runyard.entities.definition import DataInput, RunDefinition
     from runyard.environments.builder import BuiltEnvironment
     from runyard.resources import WorkspaceResources
 
@@ -28,10 +28,10 @@ def script_command(
 ) -> tuple[list[str], dict[str, str], list[str]]:
     """The script's command, its environment variables and the warnings for its log.
 
-    Data references in the arguments become local paths; each reference (arguments and
-    inputs) also sets ``RUNYARD_DATAREFERENCE_<name>`` and ``AZUREML_DATAREFERENCE_<name>``,
-    and an argument that is ``str(ref)`` (``$RUNYARD_DATAREFERENCE_<name>``) is replaced by
-    the path too.
+    Data references and dataset inputs in the arguments become local paths; each one
+    (arguments and inputs) also sets ``RUNYARD_DATAREFERENCE_<name>`` and
+    ``AZUREML_DATAREFERENCE_<name>``, and an argument that is ``str(ref)``
+    (``$RUNYARD_DATAREFERENCE_<name>``) is replaced by the path too.
 
     Raises:
         NotFound, InvalidArgument, BackendError: a data reference cannot be resolved.
@@ -42,10 +42,10 @@ def script_command(
     resolved: dict[str, str] = {}
     arguments: list[str] = []
     for value in definition.arguments:
-        if isinstance(value, DataReferenceSpec):
-            arguments.append(_resolve(resources, value, workdir, env, resolved, say))
-        else:
+        if isinstance(value, str):
             arguments.append(value)
+        else:
+            arguments.append(_resolve(resources, value, workdir, env, resolved, say))
     for ref in definition.inputs:
         _resolve(resources, ref, workdir, env, resolved, say)
     arguments = [resolved.get(a, a) for a in arguments]
@@ -66,19 +66,26 @@ def script_command(
 
 def _resolve(
     resources: WorkspaceResources,
-    ref: DataReferenceSpec,
+    ref: DataInput,
     workdir: str,
     env: dict[str, str],
     resolved: dict[str, str],
     say: Callable[[str], None],
 ) -> str:
-    from runyard.node.data import resolve_data_reference
-
     cache_dir = os.path.join(resources.settings.scratch_dir, ".data-cache")
-    path = resolve_data_reference(resources, ref, cache_dir, working_dir=workdir)
+    if isinstance(ref, DatasetInputSpec):
+        from runyard.node.dataset import resolve_dataset
+
+        path = resolve_dataset(resources, ref, cache_dir, working_dir=workdir)
+        named = f"{ref.name} version {ref.version}" if ref.name else "(not registered)"
+        what = f"Dataset {ref.input_name} {named}, fingerprint {ref.fingerprint[:12]}"
+    else:
+        from runyard.node.data import resolve_data_reference
+
+        path = resolve_data_reference(resources, ref, cache_dir, working_dir=workdir)
+        what = f"Data reference {ref.datastore_name}/{ref.path_on_datastore or ''}"
     for variable in (ref.env_var, f"AZUREML_DATAREFERENCE_{ref.data_reference_name}"):
         env[variable] = path
         resolved[f"${variable}"] = path
-    where = ref.path_on_datastore or ""
-    say(f"Data reference {ref.datastore_name}/{where} ({ref.mode}) -> {path}")
+    say(f"{what} ({ref.mode}) -> {path}")
     return path

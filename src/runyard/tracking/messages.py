@@ -129,6 +129,22 @@ def compute_target_not_found(name: str, known: Sequence[str]) -> NotFound:
     )
 
 
+def dataset_not_found(name: str, version: int | None, known: Sequence[str]) -> NotFound:
+    what = f"Dataset {name!r}" + ("" if version is None else f" version {version}")
+    return NotFound(
+        f"{what} not found. Registered datasets: {listing(known)}. Register one with "
+        "dataset.register(ws, name)."
+    )
+
+
+def dataset_version_differs(name: str, latest: int) -> AlreadyExists:
+    return AlreadyExists(
+        f"Dataset {name!r} is registered already (latest version {latest}) with other files "
+        "or settings. Pass create_new_version=True to register them as a new version, or "
+        "choose another name."
+    )
+
+
 def environment_not_found(name: str, version: int | None, known: Sequence[str]) -> NotFound:
     what = f"Environment {name!r}" + ("" if version is None else f" version {version}")
     return NotFound(f"{what} not found. Registered environments: {listing(known)}.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from runyard.tracking.ports import (
     CatalogueStore,
+    DatasetRegistryStore,
     ExperimentStore,
     MetricStore,
     ModelRegistryStore,
@@ -23,10 +24,16 @@ from runyard.tracking.ports import (
 
 
 class TrackingStore(
-    ExperimentStore, RunStore, MetricStore, ModelRegistryStore, CatalogueStore, ServiceStore
+    ExperimentStore,
+    RunStore,
+    MetricStore,
+    ModelRegistryStore,
+    CatalogueStore,
+    DatasetRegistryStore,
+    ServiceStore,
 ):
-    """Run history, model registry, workspace catalogue (datastores, targets,
-    environments) and web services of one workspace."""
+    """Run history, model registry, dataset registry, workspace catalogue (datastores,
+    targets, environments) and web services of one workspace."""
 
     def close(self) -> None:  # optional: adapters without resources keep this no-op
         """Release connections."""
@@ -34,6 +41,7 @@ class TrackingStore(
 
 __all__ = [
     "CatalogueStore",
+    "DatasetRegistryStore",
     "ExperimentStore",
     "MetricStore",
     "ModelRegistryStore",

@@ -75,7 +75,7 @@ class LocalComputeBackend(ComputeBackend):
             env[slots.SLOTS_ENV] = slots.encode(self.max_concurrent_runs, folder)
         command = [sys.executable, "-m", "runyard.node", run_id]
         launched_at = time.time()
-        pid = self._spawn(command, env, output)
+        pid = spawn_detached(command, env, output)
         start = processes.process_start_time(pid)
         local_record.update(settings.scratch_dir, run_id, executor_pid=pid, executor_start=start)
         info = ExecutorInfo(
@@ -87,40 +87,6 @@ class LocalComputeBackend(ComputeBackend):
             output=output,
         )
         self._resources.store.update_run(run_id, details={EXECUTOR: info.to_dict()})
-
-    @staticmethod
-    def _spawn(command: list[str], env: dict[str, str], output: str) -> int:
-        try:
-            if os.name == "nt":  # no sh: a detached process in its own group
-                with open(output, "ab") as out:
-                    proc = subprocess.Popen(
-                        command,
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        creationflags=0x00000008 | 0x00000200,  # DETACHED | NEW_GROUP
-                    )
-                return proc.pid
-            done = subprocess.run(
-                ["/bin/sh", "-c", _SPAWN, "sh", *command],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                start_new_session=True,  # Ctrl-C in the submitter's terminal must not reach it
-                check=False,
-                timeout=30,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise BackendError(f"Could not start the run's executor: {exc}") from exc
-        try:
-            return int(done.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            raise BackendError(
-                f"Could not start the run's executor (exit code {done.returncode}): "
-                f"{done.stderr.strip() or done.stdout.strip()}"
-            ) from None
 
     def cancel(self, run_id: str) -> None:
         """Ask the executor to stop (SIGTERM: it stops the script's process group and marks
@@ -172,3 +138,43 @@ class LocalComputeBackend(ComputeBackend):
             running_runs=running,
             details=details,
         )
+
+
+def spawn_detached(command: list[str], env: dict[str, str], output: str) -> int:
+    """Start ``command`` detached from this process (it outlives it), its output appended
+    to ``output``; return its pid.
+
+    Raises:
+        BackendError: the process could not be started.
+    """
+    try:
+        if os.name == "nt":  # no sh: a detached process in its own group
+            with open(output, "ab") as out:
+                proc = subprocess.Popen(
+                    command,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    creationflags=0x00000008 | 0x00000200,  # DETACHED | NEW_GROUP
+                )
+            return proc.pid
+        done = subprocess.run(
+            ["/bin/sh", "-c", _SPAWN, "sh", *command],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            start_new_session=True,  # Ctrl-C in the submitter's terminal must not reach it
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BackendError(f"Could not start the process: {exc}") from exc
+    try:
+        return int(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise BackendError(
+            f"Could not start the process (exit code {done.returncode}): "
+            f"{done.stderr.strip() or done.stdout.strip()}"
+        ) from None

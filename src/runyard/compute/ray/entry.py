@@ -90,7 +90,7 @@ def carry(run_id: str, environ: dict[str, str]) -> int:
         if node_id:  # where Ray placed the run, for get_status() and people reading
             with contextlib.suppress(Exception):
                 resources.store.update_run(run_id, details={PLACEMENT: {"node": node_id}})
-        executor = Executor(resources, run_id, environ)
+        executor = Executor(resources, run_id, environ, backend="ray")
         watcher = threading.Thread(
             target=_watch, args=(run_id, supervisor, executor, environ), name="runyard-node-watch"
         )

@@ -240,6 +240,21 @@ class LocalServingBackend(ServingBackend):
             processes.kill_process_group(pid)
             if processes.process_alive(pid):  # stopped before it made its own group
                 processes.stop_processes([pid])
+            return
+        record = layout.read_json(layout.node_file(folder)) or {}
+        gone = record.get("supervisor_pid")
+        # The supervisor is gone but its group may not be (a server it started, orphaned
+        # or still exiting after a kill, holding the port). Linux never reuses a pid while
+        # a group of that id exists, so with no process of that pid the group can only be
+        # this service's.
+        if (
+            isinstance(gone, int)
+            and not isinstance(gone, bool)
+            and gone > 0
+            and not processes.process_alive(gone)
+            and processes.group_alive(gone)
+        ):
+            processes.kill_process_group(gone)
 
 
 def _bind(port: int) -> socket.socket:

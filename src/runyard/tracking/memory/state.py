@@ -20,6 +20,7 @@ from runyard.entities import (
     ModelRecord,
     RunRecord,
 )
+from runyard.entities.dataset import DatasetRecord
 
 
 @dataclass
@@ -70,13 +71,15 @@ class MemoryState:
     runs: dict[str, StoredRun] = field(default_factory=dict)
     metrics: dict[str, list[StoredMetric]] = field(default_factory=dict)
     models: dict[tuple[str, int], StoredModel] = field(default_factory=dict)
-    # Model and environment version counters: never go back, as the SQL counters.
+    # Model, environment and dataset version counters: never go back, as the SQL counters.
     counters: dict[tuple[str, str], int] = field(default_factory=dict)
     datastores: dict[str, tuple[DatastoreRecord, str]] = field(default_factory=dict)
     compute_targets: dict[str, tuple[ComputeTargetRecord, str]] = field(default_factory=dict)
     environments: dict[tuple[str, int], tuple[EnvironmentRecord, str]] = field(default_factory=dict)
     # Web services by name, as column values (documents as JSON text).
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (name, version) -> (record, definition JSON, tags JSON)
+    datasets: dict[tuple[str, int], tuple[DatasetRecord, str, str]] = field(default_factory=dict)
     # Row keys (creation order, as SQL's autoincrement ids) and the metric sequence.
     last_key: int = 0
     last_seq: int = 0

@@ -6,6 +6,7 @@ growing one class.
 """
 
 from runyard.tracking.ports.catalogue import CatalogueStore
+from runyard.tracking.ports.datasets import DatasetRegistryStore
 from runyard.tracking.ports.experiments import ExperimentStore
 from runyard.tracking.ports.metrics import MetricStore
 from runyard.tracking.ports.models import ModelRegistryStore
@@ -14,6 +15,7 @@ from runyard.tracking.ports.services import ServiceStore
 
 __all__ = [
     "CatalogueStore",
+    "DatasetRegistryStore",
     "ExperimentStore",
     "MetricStore",
     "ModelRegistryStore",

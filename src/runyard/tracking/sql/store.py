@@ -25,9 +25,10 @@ from runyard.entities import (
     RunRecord,
     RunStatus,
 )
+from runyard.entities.dataset import DatasetRecord
 from runyard.entities.service import ServiceRecord
 from runyard.tracking.paging import check_read_limits
-from runyard.tracking.sql import catalogue, experiments, models, runs, services
+from runyard.tracking.sql import catalogue, datasets, experiments, models, runs, services
 from runyard.tracking.sql import metrics as metric_log  # "metrics" is an argument name below
 from runyard.tracking.sql.database import Database
 from runyard.tracking.sql.migrations import upgrade_to_head
@@ -352,6 +353,38 @@ class SqlTrackingStore(TrackingStore):
     def list_environments(self) -> list[EnvironmentRecord]:
         with self._db.read() as conn:
             return catalogue.list_environments(conn)
+
+    # -- datasets ----------------------------------------------------------------
+    def register_dataset_version(
+        self,
+        name: str,
+        *,
+        kind: str,
+        definition: dict[str, Any],
+        fingerprint: str,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        create_new_version: bool = False,
+    ) -> DatasetRecord:
+        with self._db.write() as conn:
+            return datasets.register_dataset_version(
+                conn,
+                name,
+                kind=kind,
+                definition=definition,
+                fingerprint=fingerprint,
+                description=description,
+                tags=tags,
+                create_new_version=create_new_version,
+            )
+
+    def get_dataset(self, name: str, version: int | None = None) -> DatasetRecord:
+        with self._db.read() as conn:
+            return datasets.get_dataset(conn, name, version)
+
+    def list_datasets(self) -> list[DatasetRecord]:
+        with self._db.read() as conn:
+            return datasets.list_datasets(conn)
 
     # -- web services ------------------------------------------------------------
     def create_service(self, record: ServiceRecord, *, overwrite: bool = False) -> ServiceRecord:

@@ -176,6 +176,21 @@ environments = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
 )
 
+# Registered dataset versions (migration 0003): the definition is the JSON of
+# ``runyard.entities.dataset`` (pinned files, tabular settings), never changed once written.
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+
 # Web services (ServiceStore): one row per name; models, config, tags, properties and the
 # error are JSON documents (services are few: filters run on the loaded records).
 services = sa.Table(

@@ -42,6 +42,7 @@ from runyard.train.hyperdrive.policy import (
     NoTerminationPolicy,
     TruncationSelectionPolicy,
 )
+from runyard.train.hyperdrive.run import HyperDriveRun
 from runyard.train.hyperdrive.runconfig import (
     HyperDriveConfig,
     HyperDriveRunConfig,
@@ -62,6 +63,7 @@ __all__ = [
     "GridParameterSampling",
     "HyperDriveConfig",
     "HyperDriveConfigException",
+    "HyperDriveRun",
     "HyperDriveRunConfig",
     "HyperDriveScenarioNotSupportedException",
     "HyperParameterSampling",

@@ -286,6 +286,13 @@ class HyperDriveConfig:
                 stacklevel=3,
             )
 
+    def _submit(self, experiment: Any, tags: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        """What ``experiment.submit(hdc)`` calls: start the sweep, return its HyperDriveRun
+        (see :mod:`runyard.train.hyperdrive.submission`)."""
+        from runyard.train.hyperdrive.submission import submit_hyperdrive
+
+        return submit_hyperdrive(self, experiment, tags=tags, **kwargs)
+
     # -- outputs -----------------------------------------------------------------------
     @property
     def source_directory(self) -> str:

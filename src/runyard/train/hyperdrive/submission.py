@@ -1,0 +1,127 @@
+"""Submitting a HyperDriveConfig: ``exp.submit(hdc)`` records the parent run and starts its
+controller, and returns a :class:`~runyard.train.hyperdrive.run.HyperDriveRun` at once.
+
+The parent (run type ``hyperdrive``, Queued) keeps v1's tags (``generator_config``,
+``primary_metric_config``...), the trial script's run definition with its snapshot (taken
+once here, shared by every child) and the initial study state (seed and start time fixed
+now). Its controller, a detached process (``python -m runyard.sweep``), does the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from runyard.entities.run import RunErrorCode, RunStatus
+from runyard.entities.run_details import RUN_DEFINITION, TUNING_STATE
+from runyard.entities.validation import check_display_name, check_key, check_tag_value
+from runyard.errors import InvalidArgument, RunyardError
+from runyard.train.hyperdrive.exceptions import HyperDriveScenarioNotSupportedException
+from runyard.tuning.records import TrialRecord, TrialStatus
+from runyard.tuning.study import StudyState
+
+if TYPE_CHECKING:
+    from runyard.core.experiment import Experiment
+    from runyard.train.hyperdrive.run import HyperDriveRun
+    from runyard.train.hyperdrive.runconfig import HyperDriveConfig
+
+
+def _inherited(config: HyperDriveConfig) -> list[TrialRecord]:
+    """The finished trials of the ``resume_from`` runs, for warm start and the policy."""
+    from runyard.sweep.ranking import study_of
+
+    trials = []
+    for parent in config.resume_from:
+        record = parent.workspace.resources.store.get_run(parent.id)
+        for trial in study_of(record).trials:
+            if not trial.status.active:
+                trials.append(
+                    TrialRecord(
+                        trial.number,
+                        trial.params,
+                        status=TrialStatus(trial.status),
+                        run_id=trial.run_id,
+                        reports=trial.reports,
+                        source=record.run_id,
+                    )
+                )
+    return trials
+
+
+def submit_hyperdrive(
+    config: HyperDriveConfig,
+    experiment: Experiment,
+    tags: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> HyperDriveRun:
+    """Record ``config``'s HyperDrive run in ``experiment`` and start its controller.
+
+    Raises:
+        HyperDriveScenarioNotSupportedException: ``resume_child_runs`` was given.
+        NotFound: the source directory, the script or the compute target is missing.
+        InvalidArgument: a bad argument (the message says which).
+        BackendError: the controller could not be started (the run is then Failed).
+    """
+    from runyard.artifacts.snapshots import take_snapshot
+    from runyard.compute.registry import backend_for
+    from runyard.core.experiment import _new_run_id
+    from runyard.core.submission import build_definition
+    from runyard.sweep.launch import launch_controller
+    from runyard.train.hyperdrive.run import HyperDriveRun
+
+    unknown = sorted(set(kwargs) - {"display_name"})
+    if unknown:
+        raise InvalidArgument(
+            f"Experiment.submit() of a HyperDriveConfig got unexpected arguments: "
+            f"{', '.join(unknown)}."
+        )
+    if config.resume_child_runs:
+        raise HyperDriveScenarioNotSupportedException(
+            "resume_child_runs is not supported by Runyard yet: submit without it (the "
+            "children start from scratch), or warm-start with resume_from=."
+        )
+    src = config.run_config if config.run_config is not None else None
+    if src is None:
+        src = config.estimator._to_script_run_config()
+    definition, target_record = build_definition(experiment, src)
+    resources = experiment.workspace.resources
+    backend_for(resources, target_record).close()  # an unknown kind or missing extra: now
+    snapshot_id = take_snapshot(
+        resources.artifacts,
+        definition.source_directory,
+        limit_bytes=resources.settings.snapshot_limit_bytes,
+    )
+    definition = definition.with_snapshot(snapshot_id)
+    state = StudyState.new(config.to_tuning_spec(), time.time(), _inherited(config))
+    all_tags = dict(config.parent_tags())
+    all_tags.update(
+        {check_key("Tag", k): check_tag_value("Tag", k, v) for k, v in (tags or {}).items()}
+    )
+    properties = {}
+    if config.resume_from:
+        properties["resume_from"] = ",".join(p.id for p in config.resume_from)
+    record = resources.store.create_run(
+        experiment.name,
+        run_id=_new_run_id(experiment.name),
+        status=RunStatus.QUEUED,
+        run_type="hyperdrive",
+        target=definition.target,
+        display_name=check_display_name(kwargs.get("display_name")),
+        tags=all_tags,
+        properties=properties,
+        details={RUN_DEFINITION: definition.to_dict(), TUNING_STATE: state.to_json()},
+    )
+    try:
+        launch_controller(resources, record.run_id)
+    except BaseException as exc:
+        reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+        resources.store.set_run_status(
+            record.run_id,
+            RunStatus.FAILED,
+            error={
+                "code": RunErrorCode.LAUNCH_FAILED.value,
+                "message": f"The tuning controller could not be started: {reason}",
+            },
+        )
+        raise
+    return HyperDriveRun(experiment, record.run_id, hyperdrive_config=config)
