@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 
 import pytest
 
@@ -17,7 +18,8 @@ def _echo(method, path, headers, body):
 
 
 @pytest.fixture
-def port():
+def served():
+    """``(port, stop)`` of a server running on a thread of its own."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -28,13 +30,22 @@ def port():
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     assert ready.wait(10)
-    yield listener.getsockname()[1]
-    loop.call_soon_threadsafe(task.cancel)
+    yield listener.getsockname()[1], lambda: loop.call_soon_threadsafe(server.stop)
+    loop.call_soon_threadsafe(server.stop)
+    deadline = time.monotonic() + 10
+    while not task.done():
+        assert time.monotonic() < deadline, "the server did not stop"
+        time.sleep(0.01)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
     loop.run_until_complete(asyncio.sleep(0))
     loop.close()
     listener.close()
+
+
+@pytest.fixture
+def port(served):
+    return served[0]
 
 
 def _exchange(port, data, size=65536):
@@ -77,3 +88,17 @@ def test_bad_requests_get_their_status_and_the_connection_closes(port, request_b
 
 def test_http_1_0_closes_unless_asked_to_keep_alive(port):
     assert _exchange(port, b"GET / HTTP/1.0\r\n\r\n").endswith(b"GET / 0")
+
+
+def test_stopping_closes_idle_connections_and_answers_one_just_accepted(served):
+    port, stop = served
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+        idle.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        assert idle.recv(1000).startswith(b"HTTP/1.1 200")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as fresh:
+            time.sleep(0.2)  # accepted by the server, its request not sent yet
+            stop()
+            assert idle.recv(1000) == b""  # closed: it was idle
+            fresh.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            answer = fresh.recv(1000)
+            assert answer.startswith(b"HTTP/1.1 200") and b"Connection: close" in answer

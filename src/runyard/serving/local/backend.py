@@ -14,11 +14,13 @@ import contextlib
 import errno
 import os
 import posixpath
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from runyard.entities.service import (
@@ -68,8 +70,12 @@ class LocalServingBackend(ServingBackend):
         self, definition: ServiceDefinition, *, auth_enabled: bool, keys: tuple[str, str]
     ) -> ServiceStatus:
         folder = self.folder(definition.name)
+        before = layout.read_json(layout.status_file(folder)) or {}
         self._stop(folder)
-        sock = _bind(definition.port)
+        # The port this service had is freed by processes that were just stopped: give
+        # the system a moment to release it before calling it taken.
+        again = definition.port != 0 and before.get("port") == definition.port
+        sock = _bind(definition.port, wait_s=5.0 if again else 0.0)
         try:
             port = sock.getsockname()[1]
             shutil.rmtree(folder, ignore_errors=True)
@@ -257,7 +263,40 @@ class LocalServingBackend(ServingBackend):
             processes.kill_process_group(gone)
 
 
-def _bind(port: int) -> socket.socket:
+def _stable_ports() -> range:
+    """Ports to pick a service's from: below the system's ephemeral range, so that no
+    outgoing connection takes the port while the service restarts (its URI stays)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(20000, low) if low > 21000 else range(0)
+
+
+def _bind(port: int, wait_s: float = 0.0) -> socket.socket:
+    """A listening socket on ``port`` of 127.0.0.1 (0: a free port from
+    :func:`_stable_ports`), retrying for ``wait_s`` while the port is in use.
+
+    Raises:
+        InvalidState: the port is in use.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return _bind_once(port)
+        except InvalidState:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _bind_once(port: int) -> socket.socket:
+    if port == 0:
+        candidates = _stable_ports()
+        for chosen in random.Random().sample(candidates, min(64, len(candidates))):
+            with contextlib.suppress(InvalidState):
+                return _bind_once(chosen)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

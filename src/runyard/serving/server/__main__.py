@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 import traceback
@@ -50,7 +51,13 @@ def main(argv: list[str]) -> int:
         os.close(ready_fd)
         print(f"Scoring server of {definition.name} ready (pid {os.getpid()}).", flush=True)
 
-    asyncio.run(server.serve(sock, started))
+    async def serve() -> None:
+        # SIGTERM (a reload, a redeploy, delete) stops gracefully: no request under way is
+        # cut, and connections still queued go to the next server.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.stop)
+        await server.serve(sock, started)
+
+    asyncio.run(serve())
     return 0
 
 

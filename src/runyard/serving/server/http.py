@@ -22,6 +22,8 @@ Handler = Callable[[str, str, dict[str, str], bytes], Response]
 
 #: The largest request line plus headers.
 MAX_HEAD_BYTES = 64 * 1024
+#: How long a stopping server waits for a connection it accepted to send its request.
+STOP_GRACE_S = 2.0
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 
 
@@ -55,16 +57,20 @@ class _Request:
 class _Connection(asyncio.Protocol):
     """One client connection: parses requests as bytes arrive and answers each in turn."""
 
-    def __init__(self, handler: Handler, max_body: int) -> None:
+    def __init__(self, handler: Handler, max_body: int, live: set[_Connection]) -> None:
         self._handler = handler
         self._max_body = max_body
+        self._live = live
         self._buffer = bytearray()
         self._request: _Request | None = None
         self._transport: asyncio.Transport | None = None
+        self._served = 0
+        self._closing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._live.add(self)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             # Small responses go out at once instead of waiting for Nagle's timer.
@@ -72,6 +78,18 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        self._live.discard(self)
+
+    def close_when_idle(self) -> None:
+        """Stop after the request under way: at once if idle after serving requests;
+        a connection just accepted is answered first (its client is sending)."""
+        self._closing = True
+        if self._transport is not None and self._served and not self._buffer:
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -94,10 +112,12 @@ class _Connection(asyncio.Protocol):
             del self._buffer[: request.length]
             self._request = None
             response = self._handler(request.method, request.path, request.headers, body)
+            self._served += 1
             if self._transport is None:  # the client left while run() ran
                 return
-            self._transport.write(encode(response, request.keep_alive))
-            if not request.keep_alive:
+            keep_alive = request.keep_alive and not self._closing
+            self._transport.write(encode(response, keep_alive))
+            if not keep_alive:
                 self._transport.close()
                 return
 
@@ -143,7 +163,7 @@ class _Connection(asyncio.Protocol):
 
 
 class HttpServer:
-    """Serves ``handler`` on a listening socket.
+    """Serves ``handler`` on a listening socket until :meth:`stop`.
 
     Args:
         handler: ``(method, path, headers, body) -> Response``; header names lower-case.
@@ -153,13 +173,33 @@ class HttpServer:
     def __init__(self, handler: Handler, max_body_bytes: int) -> None:
         self._handler = handler
         self._max_body = max_body_bytes
+        self._live: set[_Connection] = set()
+        self._stop: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        """Stop gracefully (call on the server's loop, e.g. from a SIGTERM handler)."""
+        if self._stop is not None:
+            self._stop.set()
 
     async def serve(self, sock: socket.socket, started: Callable[[], None]) -> None:
-        """Serve on ``sock`` until cancelled; ``started`` is called once it accepts."""
+        """Serve on ``sock`` until :meth:`stop`; ``started`` is called once it accepts.
+
+        Stopping stops accepting (connections still queued on the socket wait for whoever
+        else holds it: the next scoring server), answers the requests under way with
+        ``Connection: close`` and closes idle connections, within :data:`STOP_GRACE_S`.
+        """
         loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
         server = await loop.create_server(
-            lambda: _Connection(self._handler, self._max_body), sock=sock
+            lambda: _Connection(self._handler, self._max_body, self._live), sock=sock
         )
         started()
-        async with server:
-            await server.serve_forever()
+        await self._stop.wait()
+        server.close()
+        for connection in list(self._live):
+            connection.close_when_idle()
+        deadline = loop.time() + STOP_GRACE_S
+        while self._live and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for connection in list(self._live):
+            connection.abort()
