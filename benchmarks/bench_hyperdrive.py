@@ -123,22 +123,43 @@ def main() -> None:
     ws.close()
     latency = statistics.median(latencies) if latencies else float("nan")
     rows = [
-        row("Child start (Queued → first line), median", start.median, None, "", "s"),
+        row(
+            "Child start (Queued → first line), median",
+            start.median,
+            None,
+            "",
+            "s",
+            target="≤ 1 s",
+            met=start.median <= 1.0,
+        ),
         row(f"{args.trials} trials of 5 logs, concurrency 2: wall", wall, None, "", "s"),
         row("…ideal (sum of script times / 2)", ideal, None, "", "s"),
-        row("…wall / ideal", wall / ideal, None, "", "×"),
+        row(
+            "…wall / ideal",
+            wall / ideal,
+            None,
+            "",
+            "×",
+            target="≤ 1.15×",
+            met=wall / ideal <= 1.15,
+        ),
         row(
             f"Policy latency (value logged → child gone), median of {len(latencies)}",
             latency,
             None,
             "",
             "s",
+            target="≤ 1 s",
+            met=latency <= 1.0,
         ),
     ]
     notes = (
         "Local compute, the submitting interpreter as the environment (no build). The "
         "controller polls every 0.25 s; a child's start is dominated by its executor's "
-        "and script's Python imports."
+        "and script's Python imports. Throughput misses its target: each child is a fresh "
+        "executor and script process (~0.5 s of interpreter start and imports against "
+        "scripts of ~0.4 s); a warm worker pool for trials is the open work. Ray Tune is "
+        "not measured side by side yet."
     )
     path = write_result(
         "hyperdrive",

@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         # starts at once); say so, and how to stop it, rather than leave it unnoticed.
         config = os.path.relpath(WORKSPACE_DIR)
         print(
-            "\nThe compute target 'gpucluster' (a Ray head on this machine) stays up for the "
-            "next run. Stop it with:\n"
+            "\nThe compute target 'gpucluster' is a Ray head on this machine (1-2 GB of "
+            "memory). It stays up for the next run and stops itself after 30 minutes "
+            "without runs (idle_seconds_before_scaledown); the next submit starts it again. "
+            "Stop it now with:\n"
             f"  {os.path.join(os.path.dirname(sys.executable), 'runyard')} -w {config} "
             "compute delete gpucluster --yes"
         )

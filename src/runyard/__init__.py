@@ -1,5 +1,5 @@
-"""Runyard: train, track, tune, register and deploy ML models on your own hardware, with the
-Azure ML SDK v1 object model.
+"""Runyard: train, track, tune and register ML models on your own hardware, with the Azure
+ML SDK v1 object model.
 
     from runyard.core import Workspace, Experiment, Run
 """

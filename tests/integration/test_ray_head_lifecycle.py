@@ -74,3 +74,42 @@ def test_head_that_fails_to_start_says_why_and_leaves_no_folder():
         start_local_head(folder, num_cpus=-1)
     assert not os.path.exists(folder)
     os.rmdir(os.path.dirname(folder))
+
+
+def test_an_idle_head_stops_itself_and_the_next_submit_starts_it_again(
+    ws, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
+    config = AmlCompute.provisioning_configuration(
+        "cpu-1", max_nodes=1, idle_seconds_before_scaledown=3
+    )
+    target = ComputeTarget.create(ws, "idle", config)
+    target.wait_for_completion(show_output=True)
+    assert "The Ray head stops itself after 3 s" in capsys.readouterr().out
+    first = _head(target)
+    try:
+        deadline = time.monotonic() + 90
+        while processes.group_alive(first.pgid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not processes.group_alive(first.pgid)
+        status = ComputeTarget(ws, "idle").get_status()
+        assert status.state == "Succeeded"
+        assert "starts again on the next submit" in status.details["head"]
+        from runyard.cli.compute import describe  # what `runyard compute show` says
+
+        notes = describe(ComputeTarget(ws, "idle"))["notes"]
+        assert any("stops itself after 3 s" in n for n in notes)
+        assert any(n.startswith("Ray head: stopped after 3 s") for n in notes)
+        (tmp_path / "src").mkdir()
+        (tmp_path / "src" / "train.py").write_text("print('after the idle stop')\n")
+        env = Environment("current")
+        env.python.user_managed_dependencies = True
+        config = ScriptRunConfig(
+            str(tmp_path / "src"), "train.py", compute_target="idle", environment=env
+        )
+        run = Experiment(ws, "idle").submit(config)
+        assert run.wait_for_completion(timeout_seconds=180)["status"] == "Completed"
+        second = _head(ComputeTarget(ws, "idle"))
+        assert second.pgid != first.pgid
+    finally:
+        ComputeTarget(ws, "idle").delete()

@@ -112,6 +112,33 @@ def test_crashing_script_fails_with_exit_code_and_traceback_keeping_its_metrics(
     assert "ValueError" in _driver_log(run)
 
 
+def test_show_output_prints_a_failing_scripts_traceback_once_and_phases_in_order(
+    exp, here, tmp_path, capsys
+):
+    src = _source(tmp_path, 'print("hello")\nraise ValueError("boom once")\n')
+    run = exp.submit(ScriptRunConfig(src, "train.py", environment=here))
+    with pytest.raises(RunFailed) as err:
+        run.wait_for_completion(show_output=True)
+    text = capsys.readouterr().out
+    assert text.count("Traceback (most recent call last)") == 1, text
+    assert "ValueError: boom once (its output is above)" in text
+    assert "Traceback" not in str(err.value) and "ValueError: boom once" in str(err.value)
+    # The monitor's own status lines, in phase order, each after what the log said before
+    # that phase: Running after the environment, Failed after the script's output.
+    lines = text.splitlines()
+    statuses = [line.removeprefix("Status: ") for line in lines if line.startswith("Status: ")]
+    order = ["Queued", "Preparing", "Starting", "Running", "Failed"]
+    assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses)
+    assert statuses[-2:] == ["Failed", "Failed"]  # the last phase, then the summary's
+    first_failed = lines.index("Status: Failed")
+    assert lines.index("hello") < lines.index("Traceback (most recent call last):")
+    assert lines.index("ValueError: boom once") < first_failed
+    if "Status: Running" in lines:
+        assert lines.index("Status: Running") > max(
+            i for i, line in enumerate(lines) if "Environment ready" in line
+        )
+
+
 def test_bad_argument_fails_with_the_argparse_error(exp, here, tmp_path):
     src = _source(
         tmp_path,
@@ -234,6 +261,7 @@ def test_get_details_with_logs_and_get_all_logs(exp, here, tmp_path):
     assert sorted(os.path.relpath(p, tmp_path / "all-logs") for p in written) == [
         "logs/a.txt",
         "runyard-logs/driver.txt",
+        "runyard-logs/environment.txt",
         "runyard-logs/executor.txt",
     ]
     restored = run.restore_snapshot(path=str(tmp_path / "restored"))
@@ -255,6 +283,12 @@ def test_environment_with_a_pip_package_is_built_then_taken_from_cache(exp, tmp_
     assert second_details["environment"]["cache_hit"] is True
     assert second_details["environment"]["packages"]["six"] == "1.16.0"
     assert "six 1.16.0" in _driver_log(second)
+    # One summary line in the log; the package list whole in a run file.
+    executor_log = first._read_file("runyard-logs/executor.txt").decode()
+    assert "six==" not in executor_log
+    assert "packages; the list: runyard-logs/environment.txt" in executor_log
+    listing = first._read_file("runyard-logs/environment.txt").decode()
+    assert "six==1.16.0" in listing.splitlines()
     assert json.dumps(first_details["environment"]["packages"]) == json.dumps(
         second_details["environment"]["packages"]
     )

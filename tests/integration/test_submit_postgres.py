@@ -45,7 +45,7 @@ def pg_ws(tmp_path):
         yield ws
     finally:
         ws.close()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(ADMIN_URL.replace("+psycopg", ""), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -21,6 +21,7 @@ TARGET_KEYS = {
     "queuedRuns",
     "config",
     "warnings",
+    "notes",
 }
 
 

@@ -10,7 +10,13 @@ import sys
 import pytest
 
 from runyard.artifacts.store import FsspecArtifactStore
-from runyard.node.streaming import FolderMirror, LogSink, PipePump, recover_from_spool
+from runyard.node.streaming import (
+    FolderMirror,
+    LogSink,
+    OutputPump,
+    PipePump,
+    recover_from_spool,
+)
 
 
 @pytest.fixture
@@ -42,6 +48,24 @@ def test_pipe_pump_copies_everything_and_keeps_the_tail(store):
     lines = store.read_bytes("out.txt").decode().split()
     assert lines == [str(i) for i in range(2000)]
     assert pump.tail_text(max_lines=3) == "1997\n1998\n1999"
+
+
+def test_output_pump_keeps_a_line_printed_before_a_traceback_before_it(store):
+    script = "print('hello')\nraise ValueError('boom')"
+    for attempt in range(5):  # two pumps, one a pipe, got this order wrong now and then
+        sink = LogSink(store, f"out{attempt}.txt", flush_seconds=60).start()
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        pump = OutputPump(proc.stdout, proc.stderr, sink).start()
+        proc.wait()
+        pump.join(10)
+        sink.close()
+        text = store.read_bytes(f"out{attempt}.txt").decode()
+        assert text.startswith("hello\nTraceback"), text
+        assert pump.tail_text().endswith("ValueError: boom")
+        assert "hello" not in pump.tail_text()  # the tail is stderr's alone
 
 
 def test_mirror_uploads_new_and_changed_files_only(store, tmp_path):

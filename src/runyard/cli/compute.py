@@ -23,8 +23,12 @@ def compute() -> None:
 
 def describe(target: ComputeTarget) -> dict[str, Any]:
     """The JSON of one target: {"name", "type", "state", "nodesBusy", "nodesIdle",
-    "runningRuns", "queuedRuns", "config", "warnings"}."""
+    "runningRuns", "queuedRuns", "config", "warnings", "notes"}."""
     status = target.get_status()
+    provisioning = target.config.get("provisioning") or {}
+    notes = [str(n) for n in provisioning.get("notes") or []]
+    if status.details.get("head"):  # a Ray head Runyard owns, stopped when idle
+        notes.append(f"Ray head: {status.details['head']}")
     return {
         "name": target.name,
         "type": target.type,
@@ -36,6 +40,8 @@ def describe(target: ComputeTarget) -> dict[str, Any]:
         "config": target.config,
         # What provisioning could not give as asked (a cluster bigger than this machine).
         "warnings": list(getattr(target, "provisioning_configuration_warnings", None) or []),
+        # What a head Runyard owns does when idle, and whether it is stopped now.
+        "notes": notes,
     }
 
 
@@ -105,6 +111,7 @@ def show(state: CliState, name: str) -> None:
             # One row per setting that is set, so that nested ones (a Ray head) stay legible.
             *((f"  {k}", v) for k, v in data["config"].items() if v not in (None, {}, [], "")),
             *(("Warning", w) for w in data["warnings"]),
+            *(("Note", n) for n in data["notes"]),
         ],
         title=f"Compute target {name}",
     )

@@ -121,7 +121,7 @@ class RunyardGroup(click.Group):
 @click.version_option(__version__, "-V", "--version", prog_name="runyard")
 @click.pass_context
 def cli(ctx: click.Context, workspace_path: str | None, json_output: bool, debug: bool) -> None:
-    """Runyard: track, train, register and deploy ML models on your own machines.
+    """Runyard: track, train, tune and register ML models on your own machines.
 
     Works on the workspace that config.json describes (see --workspace). Listing and show
     commands print tables, or JSON with --json (before or after the command).

@@ -130,7 +130,10 @@ def failure_message(run: Run, record: RunRecord) -> str:
     error = record.error or {}
     message = f"Run {run.id} failed: {error.get('message') or 'no reason recorded'}"
     tail = log_tail(run)
-    if tail and tail.strip() not in message:
+    # The script's stderr is in the error already when its last line is: the log's tail
+    # would repeat its traceback.
+    last = tail.strip().splitlines()[-1] if tail.strip() else ""
+    if tail and tail.strip() not in message and last not in message:
         message += f"\n--- last lines of its log ---\n{tail}"
     return message
 
@@ -176,12 +179,21 @@ def wait_for_completion(
     while True:
         record = _refresh(run)
         if show_output:
-            if record.status != last_status:
-                say(f"Status: {record.status.value}\n")
-                last_status = record.status
             wanted = EXECUTOR_LOG if record.status in _BEFORE_RUNNING else DRIVER_LOG
             if record.run_type != "submitted":
                 wanted = ""
+            if record.status != last_status:
+                # The log up to this phase first: it was written before the phase began
+                # (the executor flushes its log before it moves the run on).
+                if current:
+                    _print(say, followers[current].read_new())
+                if record.is_terminal and wanted and wanted != current:
+                    # It ended before we saw it run: its output before its end.
+                    say(f"\nStreaming {wanted}\n{'=' * (10 + len(wanted))}\n\n")
+                    current = wanted
+                    _print(say, followers[current].read_new())
+                say(f"Status: {record.status.value}\n")
+                last_status = record.status
             if wanted and wanted != current:
                 if current == EXECUTOR_LOG:
                     _print(say, followers[EXECUTOR_LOG].read_new())
@@ -205,11 +217,27 @@ def wait_for_completion(
         say("\nExecution Summary\n=================\n")
         say(f"RunId: {run.id}\nStatus: {record.status.value}\n")
         if record.error:
-            say(f"Error: {record.error.get('message')}\n")
+            say(f"Error: {_summary_error(record.error, shown=current == DRIVER_LOG)}\n")
         say(f"Web View: {_web_view(run)}\n\n")
     if record.status == RunStatus.FAILED and raise_on_error:
-        raise RunFailed(failure_message(run, record), run_id=run.id, error=record.error)
+        if show_output and current == DRIVER_LOG:  # its output is on the screen already
+            message = f"Run {run.id} failed: {_summary_error(record.error or {}, shown=True)}"
+        else:
+            message = failure_message(run, record)
+        raise RunFailed(message, run_id=run.id, error=record.error)
     return run.get_details()
+
+
+def _summary_error(error: dict[str, Any], shown: bool) -> str:
+    """The error for the summary: when the script's output was streamed (``shown``), its
+    first line and the last line of the script's stderr (the exception), as the traceback
+    is printed above already."""
+    message = str(error.get("message") or "no reason recorded")
+    tail = str(error.get("stderrTail") or "").strip()
+    if not shown or not tail or tail not in message:
+        return message
+    head = message.replace(tail, "").strip()
+    return f"{head} {tail.splitlines()[-1].strip()} (its output is above)"
 
 
 def _print(say: Any, text: str) -> None:

@@ -110,6 +110,9 @@ class Executor:
         """Move the run to the next phase, or raise _Stop when it was canceled meanwhile."""
         if self.stop.is_set():
             raise _Stop
+        # What the last phase said reaches the log before the store shows the new phase,
+        # so that someone following both prints them in order.
+        self.log.flush()
         try:
             self.store.set_run_status(self.run_id, status, expected=[self.status])
         except InvalidState:
@@ -120,6 +123,7 @@ class Executor:
         self.log.flush()  # a follower sees each phase as it starts
 
     def _end(self, status: RunStatus, error: dict[str, Any] | None = None) -> None:
+        self.log.flush()
         try:
             record = self.store.set_run_status(self.run_id, status, error=error)
             self.status = record.status
@@ -127,7 +131,9 @@ class Executor:
             self.status = self.store.get_run(self.run_id).status
             self.say(f"The run is {self.status.value} already; not marked {status.value}.")
             return
-        self.say(f"Status: {status.value}" + (f": {error['message']}" if error else ""))
+        # The error's first line: the rest (a script's stderr) is in the driver log already.
+        first = str(error.get("message") or "").split("\n", 1)[0] if error else ""
+        self.say(f"Status: {status.value}" + (f": {first}" if first else ""))
 
     # -- the heartbeat ----------------------------------------------------------------
     def _beat(self) -> None:
@@ -264,9 +270,12 @@ class Executor:
         return workdir
 
     def _build_environment(self, definition: RunDefinition) -> BuiltEnvironment:
-        from runyard.node.prepare import build_environment
+        from runyard.node.prepare import ENVIRONMENT_FILE, build_environment, environment_file_text
 
         built = build_environment(self.resources, definition, self.say)
+        self.artifacts.put_bytes(
+            environment_file_text(built).encode(), f"{self.files_prefix}/{ENVIRONMENT_FILE}"
+        )
         summary: dict[str, Any] = {
             "name": definition.environment.name,
             "version": definition.environment.version,

@@ -9,6 +9,7 @@ references resolved to local paths).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,12 +63,52 @@ def build_environment(
     # The script reports to this workspace: its environment gets what reaching the
     # workspace's stores needs (the PostgreSQL driver, an object store's file system).
     host = RunyardHost(extras=resources.required_extras)
-    built = UvEnvironmentBuilder(cache_dir=cache, host=host).build(spec, log=say)
+    log = PackageListFilter(say)
+    built = UvEnvironmentBuilder(cache_dir=cache, host=host).build(spec, log=log)
     say(
         f"Environment ready in {built.seconds:.2f} s "
-        f"({'cache hit' if built.cache_hit else 'built'}): {built.python}"
+        f"({'cache hit' if built.cache_hit else 'built'}, {len(built.packages)} packages; "
+        f"the list: {ENVIRONMENT_FILE}): {built.python}"
     )
     return built
+
+
+#: The run file with the environment's full package list (the log has one summary line).
+ENVIRONMENT_FILE = "runyard-logs/environment.txt"
+
+# uv lists what it installed one package a line (" + numpy==2.0.1"); a fresh environment
+# is dozens of such lines, which bury the log's other lines. The list is kept whole in
+# ENVIRONMENT_FILE and in the run's details instead.
+_PACKAGE_LINE = re.compile(r"^ [-+~] \S+(==| @ )")
+
+
+class PackageListFilter:
+    """A log function that passes everything on but uv's package-per-line listing.
+
+    Args:
+        say: where the other lines go.
+    """
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self._say = say
+        self.skipped = 0
+
+    def __call__(self, line: str) -> None:
+        if _PACKAGE_LINE.match(line):
+            self.skipped += 1
+            return
+        self._say(line)
+
+
+def environment_file_text(built: BuiltEnvironment) -> str:
+    """The content of ``ENVIRONMENT_FILE``: where the environment is and what it holds."""
+    lines = [
+        f"# Environment {built.spec_hash} ({'cache hit' if built.cache_hit else 'built'})",
+        f"# python: {built.python}",
+        f"# {len(built.packages)} packages:",
+    ]
+    lines += [f"{name}=={version}" for name, version in sorted(built.packages.items())]
+    return "\n".join(lines) + "\n"
 
 
 def script_launch(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runyard.node import processes
-from runyard.node.streaming import FolderMirror, LogSink, PipePump
+from runyard.node.streaming import FolderMirror, LogSink, OutputPump
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
@@ -102,8 +102,7 @@ class ScriptProcess:
         """Stream the script's output until it ends, is stopped, or runs too long."""
         proc = self._proc
         assert proc is not None and proc.stdout is not None and proc.stderr is not None
-        out = PipePump(proc.stdout, self._driver).start()
-        err = PipePump(proc.stderr, self._driver, keep_tail=True).start()
+        output = OutputPump(proc.stdout, proc.stderr, self._driver).start()
         started = time.monotonic()
         next_sync = started + LOGS_SYNC_SECONDS
         stopped = timed_out = False
@@ -127,14 +126,13 @@ class ScriptProcess:
         if processes.group_alive(proc.pid):
             processes.kill_process_group(proc.pid, grace_seconds=2.0)
         self._stop_strays()
-        out.join(timeout=10)
-        err.join(timeout=10)
+        output.join(timeout=10)
         self._mirror.sync()
         return ScriptOutcome(
             exit_code=code,
             stopped=stopped,
             timed_out=timed_out,
-            stderr_tail=err.tail_text(),
+            stderr_tail=output.tail_text(),
             seconds=time.monotonic() - started,
         )
 

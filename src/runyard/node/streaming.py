@@ -4,7 +4,8 @@
   (``runyard-logs/driver.txt``, ``runyard-logs/executor.txt``), so a reader follows the log
   while the script runs, with one store write per interval rather than per line.
 - :class:`PipePump` reads a pipe in a thread into a sink, keeping the last bytes (the tail
-  of stderr goes into the error of a failed run).
+  of stderr goes into the error of a failed run); :class:`OutputPump` reads a process's
+  stdout and stderr in one thread, in the order they come.
 - :class:`FolderMirror` uploads the files of a local folder (``./logs``) that are new or
   changed since the last call.
 """
@@ -161,6 +162,70 @@ class PipePump:
 
     def tail_text(self, max_lines: int = 40, max_chars: int = 4000) -> str:
         """The last lines read, decoded."""
+        text = bytes(self.tail[-TAIL_BYTES:]).decode("utf-8", errors="replace")
+        lines = text.rstrip().splitlines()[-max_lines:]
+        return "\n".join(lines)[-max_chars:]
+
+
+class OutputPump:
+    """Copies a process's stdout and stderr into one sink in one thread, keeping stderr's
+    last :data:`TAIL_BYTES`.
+
+    One thread, because two (one a pipe) race: a line the script printed just before its
+    traceback could land after it. When both pipes have something at once, stdout's goes
+    first. (Where pipes cannot be waited on together, Windows, it is two PipePumps.)
+    """
+
+    def __init__(self, stdout: IO[bytes], stderr: IO[bytes], sink: LogSink) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+        self._sink = sink
+        self.tail = bytearray()
+        self._thread = threading.Thread(target=self._loop, name="runyard-output", daemon=True)
+        self._pumps: list[PipePump] = []
+
+    def start(self) -> OutputPump:
+        if os.name == "nt":
+            err = PipePump(self._stderr, self._sink, keep_tail=True)
+            self._pumps = [PipePump(self._stdout, self._sink).start(), err.start()]
+            self.tail = err.tail
+        else:
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        import selectors
+
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._stdout.fileno(), selectors.EVENT_READ, 0)
+            selector.register(self._stderr.fileno(), selectors.EVENT_READ, 1)
+            while selector.get_map():
+                ready = sorted(selector.select(), key=lambda pair: int(pair[0].data))
+                for key, _events in ready:
+                    try:
+                        chunk = os.read(key.fd, 65536)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        selector.unregister(key.fd)
+                        continue
+                    self._sink.write(chunk)
+                    if key.data == 1:
+                        self.tail += chunk
+                        if len(self.tail) > 2 * TAIL_BYTES:
+                            del self.tail[:-TAIL_BYTES]
+        for pipe in (self._stdout, self._stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def join(self, timeout: float | None = None) -> None:
+        for pump in self._pumps:
+            pump.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def tail_text(self, max_lines: int = 40, max_chars: int = 4000) -> str:
+        """The last lines read from stderr, decoded."""
         text = bytes(self.tail[-TAIL_BYTES:]).decode("utf-8", errors="replace")
         lines = text.rstrip().splitlines()[-max_lines:]
         return "\n".join(lines)[-max_chars:]

@@ -2,12 +2,13 @@
 
 "Each time the training script logs the primary metric counts as one interval." A policy
 is applied at every multiple of ``evaluation_interval`` that is ``>= delay_evaluation``. A
-running trial whose latest report is interval ``L`` is judged at its latest evaluation
-point ``N`` (the largest such multiple ``<= L``), against the *peers* at ``N``: every
-trial, itself included, that has reported interval ``N`` — running, finished, stopped or
-inherited from a resumed study alike. A trial that is first to reach ``N`` is therefore
-only compared with itself and survives; it is judged again once others have caught up,
-because :meth:`Policy.evaluate` looks at every running trial each time it is called.
+running trial whose latest report is interval ``L`` is judged at the evaluation point
+``N``, the largest such multiple ``<= min(L, M)`` where ``M`` is the furthest interval any
+other trial has reported, against the *peers* at ``N``: every trial, itself included,
+that has reported interval ``N`` — running, finished, stopped or inherited from a resumed
+study alike. A trial ahead of all others is thus judged where they are (its values up to
+that point), and again as they catch up, because :meth:`Policy.evaluate` looks at every
+running trial each time it is called; a trial can never outrun the policy.
 
 * **Bandit**: cancel when the trial's best value up to ``N`` is worse than the threshold,
   ``best / (1 + slack_factor)`` or ``best - slack_amount`` for MAXIMIZE, where ``best`` is
@@ -81,9 +82,18 @@ class Policy:
         # ranking) is computed once per point, not once per judged trial.
         order: dict[int, int] = {}
         by_point: dict[int, list[int]] = {}
+        # The two furthest trials: a trial ahead of every peer is judged at the furthest
+        # point another trial has reached, so it cannot outrun the policy.
+        furthest = sorted(
+            ((r[-1][0], key) for key, r in series.items() if r), key=lambda x: x[0], reverse=True
+        )[:2]
         for trial in running:
             reports = series.get(trial)
-            point = self.evaluation_point(reports[-1][0]) if reports else None
+            if not reports:
+                continue
+            others = [latest for latest, key in furthest if key != trial]
+            reach = min(reports[-1][0], others[0]) if others else reports[-1][0]
+            point = self.evaluation_point(reach)
             if point is not None:
                 order[trial] = len(order)
                 by_point.setdefault(point, []).append(trial)

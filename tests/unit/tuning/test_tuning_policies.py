@@ -78,12 +78,16 @@ def test_bandit_compares_each_runs_best_so_far_not_its_last_value():
     assert stopped(policy, series) == {}
 
 
-def test_bandit_only_compares_with_runs_that_reached_the_interval():
+def test_bandit_judges_a_trial_ahead_of_the_others_where_they_are():
     policy = BanditPolicy(slack_factor=0.1, evaluation_interval=1)
-    # Trial 1 is first to interval 3; trial 0 (at 0.9) has not reached it, so it is no
-    # peer yet and trial 1 is compared only with itself.
+    # Trial 1 is first to interval 3; trial 0 has only reached interval 1 (at 0.9), so
+    # trial 1 is judged at interval 1, on its values up to there: it cannot outrun the
+    # policy by reporting faster than the others.
     series = {0: [(1, 0.9)], 1: [(1, 0.2), (2, 0.2), (3, 0.2)]}
-    assert stopped(policy, series, running=[1]) == {}
+    verdict = stopped(policy, series, running=[1])[1]
+    assert (verdict.interval, verdict.value) == (1, 0.2)
+    # Alone (no other trial has reported), a trial is compared only with itself.
+    assert stopped(policy, {1: [(1, 0.2), (2, 0.2)]}, running=[1]) == {}
 
 
 def test_bandit_for_minimize_is_the_mirror_image():

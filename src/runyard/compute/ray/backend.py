@@ -31,6 +31,7 @@ from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatu
 from runyard.compute.layout import Layout, layout_of
 from runyard.compute.ray.dispatcher import dispatcher_job_id, ensure_dispatcher
 from runyard.compute.ray.gang import GANG_ENV
+from runyard.compute.ray.idle import STOPPED_IDLE_AT
 from runyard.compute.ray.jobs import RayJobsClient, RayNode, end_run, job_id_of
 from runyard.compute.ray.placement import (
     Placement,
@@ -296,6 +297,16 @@ class RayComputeBackend(ComputeBackend):
         queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
         if settings.mode != ATTACHED and settings.head is None:
             return TargetStatus("Creating", queued_runs=queued, details=details)
+        stopped_at = self._record.config.get(STOPPED_IDLE_AT)
+        if settings.head is not None and stopped_at and not settings.head.processes_alive():
+            details["head"] = (
+                f"stopped after {settings.idle_seconds:g} s without runs; it starts again "
+                "on the next submit"
+            )
+            details["headStoppedIdleAt"] = stopped_at
+            return TargetStatus(
+                "Succeeded", queued_runs=queued, running_runs=len(runs) - queued, details=details
+            )
         try:
             client = self._client()
             details["address"] = client.address

@@ -25,6 +25,7 @@ from filelock import FileLock
 
 from runyard.compute.ray import head as heads
 from runyard.compute.ray.autoscaling import fake_multinode_config
+from runyard.compute.ray.idle import STOPPED_IDLE_AT, start_idle_watch
 from runyard.compute.ray.jobs import RayJobsClient
 from runyard.compute.ray.placement import local_head_limits, local_node_share, machine_shape
 from runyard.compute.ray.settings import (
@@ -71,12 +72,25 @@ def provision(resources: WorkspaceResources, record: ComputeTargetRecord) -> Com
         if importlib.util.find_spec("ray") is None:  # a head needs Ray here; attaching does not
             raise missing_extra("ray", "ray")
         info, provisioning = start_head(resources, record.name, settings)
+        provisioning["notes"] = [idle_note(settings.idle_seconds)]
         config["head"] = info.to_dict()
         config["provisioning"] = provisioning
+        config.pop(STOPPED_IDLE_AT, None)
     record.config = config
     record.state = "Succeeded"
     resources.store.save_compute_target(record, overwrite=True)
+    if settings.mode != ATTACHED:
+        start_idle_watch(resources, record.name, heads.HeadInfo.from_dict(config["head"]))
     return record
+
+
+def idle_note(idle_seconds: float) -> str:
+    """What a head Runyard owns does when idle, in words (shown at provisioning)."""
+    return (
+        f"The Ray head stops itself after {idle_seconds:g} s (idle_seconds_before_scaledown) "
+        "without runs of this target, and starts again on the next submit; "
+        "target.delete() stops it now."
+    )
 
 
 def start_head(
@@ -141,9 +155,11 @@ def ensure_head(resources: WorkspaceResources, record: ComputeTargetRecord) -> C
         BackendError: the head runs on another machine, or could not be started.
     """
     settings = ClusterSettings.from_config(record.name, record.config)
-    if settings.mode == ATTACHED or (settings.head and settings.head.processes_alive()):
+    if settings.mode == ATTACHED:
         return record
     if settings.head is not None and settings.head.host != processes.hostname():
+        if settings.head.processes_alive():  # not knowable from here: taken as running
+            return record
         raise BackendError(
             f"The Ray head of target {record.name!r} runs on {settings.head.host!r}; submit "
             "from that machine, or attach to it with an address."
@@ -152,11 +168,15 @@ def ensure_head(resources: WorkspaceResources, record: ComputeTargetRecord) -> C
         resources.settings, resources.config.resolved_tracking_uri, record.name
     )
     os.makedirs(folder, mode=0o700, exist_ok=True)
+    # Also when the head runs: the idle watch stops it under this lock after looking for
+    # runs, so a run submitted now (Queued already) either keeps it up or finds it stopped.
     with FileLock(f"{folder.rstrip(os.sep)}.lock"):  # removed with the folder by delete()
         fresh = resources.store.get_compute_target(record.name)
         settings = ClusterSettings.from_config(fresh.name, fresh.config)
         if settings.head is not None and settings.head.processes_alive():
-            return fresh  # another process restarted it meanwhile
+            known = ClusterSettings.from_config(record.name, record.config).head
+            # another process restarted it meanwhile: the caller needs the new record
+            return record if known and known.pgid == settings.head.pgid else fresh
         return provision(resources, fresh)
 
 

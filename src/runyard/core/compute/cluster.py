@@ -198,6 +198,8 @@ class ClusterCompute(ComputeTarget):
         if show_output:
             for warning in self.provisioning_configuration_warnings:
                 print(f"Warning: {warning}", flush=True)
+            for note in (self._record.config.get("provisioning") or {}).get("notes") or []:
+                print(f"Note: {note}", flush=True)
         if min_node_count is not None:
             config = self._record.config
             most = 1 if not (config.get("address") or config.get("simulated_nodes")) else None
