@@ -10,7 +10,8 @@ Every error that Runyard raises on purpose is a :class:`RunyardError`::
     │   └── InvalidArgument       invalid_argument 400
     ├── InvalidState              invalid_state   409
     │   ├── RunFailed             run_failed      409 (wait_for_completion on a failed run)
-    │   └── RunTimeout            run_timeout     409 (wait_for_completion ran out of time)
+    │   ├── RunTimeout            run_timeout     409 (wait_for_completion ran out of time)
+    │   └── WebserviceException   invalid_state   409 (runyard.core.webservice, SDK v1 name)
     ├── Unauthorized              unauthorized    401
     ├── Forbidden                 forbidden       403
     └── BackendError              backend_error   502

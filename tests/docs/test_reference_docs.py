@@ -62,6 +62,9 @@ def test_nothing_promises_deployment_outside_the_roadmap() -> None:
     outside_roadmap = [
         paragraph for paragraph in readme.split("\n\n") if not paragraph.startswith("**Roadmap**")
     ]
-    assert not re.search(r"deploy", help_text, re.I)
+    # Deployment exists on the command line now (runyard service, docs/deploy.md); the
+    # README and the package description still say what they say until they are updated.
+    assert re.search(r"^\s+service\s+Deploy", help_text, re.M)
+    assert (ROOT / "docs" / "deploy.md").exists()
     assert not re.search(r"deploy", description.group(1), re.I)
     assert not any(re.search(r"deploy|web ?service", p, re.I) for p in outside_roadmap)

@@ -8,7 +8,16 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module_name", ["runyard", "runyard.core", "runyard.train.hyperdrive"])
+@pytest.mark.parametrize(
+    "module_name",
+    [
+        "runyard",
+        "runyard.core",
+        "runyard.train.hyperdrive",
+        "runyard.core.webservice",
+        "runyard.core.image",
+    ],
+)
 def test_every_name_in_all_is_importable(module_name):
     module = importlib.import_module(module_name)
     for name in module.__all__:
@@ -47,6 +56,7 @@ EXPECTED_CORE = [
     "Model",
     "Run",
     "ScriptRunConfig",
+    "Webservice",
     "VERSION",
     "Workspace",
 ]

@@ -12,6 +12,7 @@ from runyard.tracking.ports import (
     MetricStore,
     ModelRegistryStore,
     RunStore,
+    ServiceStore,
 )
 from runyard.tracking.store import TrackingStore
 
@@ -21,6 +22,7 @@ PORTS = (
     MetricStore,
     ModelRegistryStore,
     CatalogueStore,
+    ServiceStore,
     DatasetRegistryStore,
 )
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from runyard.core.model import Model
     from runyard.core.run import Run
     from runyard.core.script_run_config import ScriptRunConfig
+    from runyard.core.webservice import Webservice
     from runyard.core.workspace import Workspace
 
 _LAZY = {
@@ -35,6 +36,7 @@ _LAZY = {
     "Datastore": "runyard.core.datastore",
     "Environment": "runyard.core.environment",
     "ScriptRunConfig": "runyard.core.script_run_config",
+    "Webservice": "runyard.core.webservice",
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Model",
     "Run",
     "ScriptRunConfig",
+    "Webservice",
     "Workspace",
 ]
 

@@ -18,7 +18,9 @@ from runyard.entities.validation import (
 from runyard.errors import AlreadyExists, InvalidArgument, NotFound
 
 if TYPE_CHECKING:
+    from runyard.core.inference_config import InferenceConfig
     from runyard.core.run import Run
+    from runyard.core.webservice.webservice import DeploymentConfiguration, Webservice
     from runyard.core.workspace import Workspace
     from runyard.entities.model import ModelRecord
 
@@ -247,6 +249,42 @@ class Model:
         )
         return model.download(cache, exist_ok=True)
 
+    @staticmethod
+    def deploy(
+        workspace: Workspace,
+        name: str,
+        models: builtins.list[Model],
+        inference_config: InferenceConfig | None = None,
+        deployment_config: DeploymentConfiguration | None = None,
+        deployment_target: Any = None,
+        overwrite: bool = False,
+        show_output: bool = False,
+    ) -> Webservice:
+        """Deploy registered models as web service ``name`` and return it (Transitioning:
+        call ``wait_for_deployment``). The service's class follows ``deployment_config``:
+        ``AciWebservice`` (the default) or ``LocalWebservice``.
+
+        Raises:
+            InvalidArgument: ``name`` is not 3-32 lowercase letters, digits and dashes.
+            WebserviceException: the name is in use (pass ``overwrite=True``), no
+                inference config or model was given, or the service could not start.
+        """
+        from runyard.core.webservice.deploy import deploy
+        from runyard.core.webservice.errors import WebserviceException
+
+        if inference_config is None:
+            raise WebserviceException(
+                "Model.deploy needs inference_config=InferenceConfig(entry_script=...)."
+            )
+        if deployment_target is not None:
+            raise WebserviceException(
+                "deployment_target is for AKS clusters, which Runyard does not have; leave "
+                "it out to deploy on this machine."
+            )
+        return deploy(
+            workspace, name, models, inference_config, deployment_config, overwrite, show_output
+        )
+
     # -- reading ------------------------------------------------------------------------
     @property
     def name(self) -> str:
@@ -439,3 +477,13 @@ def _current_workspace() -> Workspace:
     run = Run.get_context()
     workspace = getattr(run, "_workspace", None)
     return workspace if workspace is not None else Workspace.from_config()
+
+
+def __getattr__(name: str) -> Any:
+    # ``from runyard.core.model import InferenceConfig`` (v1's path), loaded on first use so
+    # that training scripts importing Model do not load the deployment code.
+    if name == "InferenceConfig":
+        from runyard.core.inference_config import InferenceConfig
+
+        return InferenceConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

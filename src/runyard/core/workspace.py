@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from runyard.core.experiment import Experiment
     from runyard.core.model import Model
     from runyard.core.run import Run
+    from runyard.core.webservice import Webservice
 
 WORKSPACE_MARKER = "workspace.json"
 #: Held while a workspace is created in its folder (see ``Workspace._create_embedded``).
@@ -367,6 +368,13 @@ class Workspace:
         from runyard.core.model import Model
 
         return {m.name: m for m in Model.list(self, latest=True)}
+
+    @property
+    def webservices(self) -> dict[str, Webservice]:
+        """The deployed web services, by name."""
+        from runyard.core.webservice import Webservice
+
+        return {s.name: s for s in Webservice.list(self)}
 
     @property
     def datasets(self) -> dict[str, FileDataset]:

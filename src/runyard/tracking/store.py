@@ -1,9 +1,9 @@
 """The TrackingStore port: what every run-history backend provides.
 
 ``TrackingStore`` is the composition of small per-capability ports (``tracking/ports/``):
-experiments, runs, metrics, the model registry and the workspace catalogue. Each port's
-contract is written in its class docstring and checked by ``tests/contract/`` on every
-adapter. What holds for all of them:
+experiments, runs, metrics, the model registry, the workspace catalogue and web
+services. Each port's contract is written in its class docstring and checked by
+``tests/contract/`` on every adapter. What holds for all of them:
 
 - Names are validated by the caller (``runyard.entities.validation``); the store checks
   existence and state and raises ``NotFound``, ``AlreadyExists`` or ``InvalidState``.
@@ -19,6 +19,7 @@ from runyard.tracking.ports import (
     MetricStore,
     ModelRegistryStore,
     RunStore,
+    ServiceStore,
 )
 
 
@@ -29,9 +30,10 @@ class TrackingStore(
     ModelRegistryStore,
     CatalogueStore,
     DatasetRegistryStore,
+    ServiceStore,
 ):
-    """Run history, model registry, dataset registry and workspace catalogue
-    (datastores, targets, environments) of one workspace."""
+    """Run history, model registry, dataset registry, workspace catalogue (datastores,
+    targets, environments) and web services of one workspace."""
 
     def close(self) -> None:  # optional: adapters without resources keep this no-op
         """Release connections."""
@@ -44,5 +46,6 @@ __all__ = [
     "MetricStore",
     "ModelRegistryStore",
     "RunStore",
+    "ServiceStore",
     "TrackingStore",
 ]

@@ -76,6 +76,8 @@ class MemoryState:
     datastores: dict[str, tuple[DatastoreRecord, str]] = field(default_factory=dict)
     compute_targets: dict[str, tuple[ComputeTargetRecord, str]] = field(default_factory=dict)
     environments: dict[tuple[str, int], tuple[EnvironmentRecord, str]] = field(default_factory=dict)
+    # Web services by name, as column values (documents as JSON text).
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (name, version) -> (record, definition JSON, tags JSON)
     datasets: dict[tuple[str, int], tuple[DatasetRecord, str, str]] = field(default_factory=dict)
     # Row keys (creation order, as SQL's autoincrement ids) and the metric sequence.

@@ -5,11 +5,14 @@ from __future__ import annotations
 from runyard.tracking.memory.datasets import MemoryDatasets
 from runyard.tracking.memory.registry import MemoryRegistry
 from runyard.tracking.memory.runs import MemoryRuns
+from runyard.tracking.memory.services import MemoryServices
 from runyard.tracking.memory.state import MemoryState
 from runyard.tracking.store import TrackingStore
 
 
-class MemoryTrackingStore(MemoryRuns, MemoryRegistry, MemoryDatasets, TrackingStore):
+class MemoryTrackingStore(
+    MemoryRuns, MemoryRegistry, MemoryDatasets, MemoryServices, TrackingStore
+):
     """A tracking store that lives as long as this object: nothing is written to disk.
 
     Safe to share between threads (one lock guards all of it). Each store is separate:

@@ -11,6 +11,7 @@ from runyard.tracking.ports.experiments import ExperimentStore
 from runyard.tracking.ports.metrics import MetricStore
 from runyard.tracking.ports.models import ModelRegistryStore
 from runyard.tracking.ports.runs import RunStore
+from runyard.tracking.ports.services import ServiceStore
 
 __all__ = [
     "CatalogueStore",
@@ -19,4 +20,5 @@ __all__ = [
     "MetricStore",
     "ModelRegistryStore",
     "RunStore",
+    "ServiceStore",
 ]

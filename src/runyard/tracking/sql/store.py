@@ -26,8 +26,9 @@ from runyard.entities import (
     RunStatus,
 )
 from runyard.entities.dataset import DatasetRecord
+from runyard.entities.service import ServiceRecord
 from runyard.tracking.paging import check_read_limits
-from runyard.tracking.sql import catalogue, datasets, experiments, models, runs
+from runyard.tracking.sql import catalogue, datasets, experiments, models, runs, services
 from runyard.tracking.sql import metrics as metric_log  # "metrics" is an argument name below
 from runyard.tracking.sql.database import Database
 from runyard.tracking.sql.migrations import upgrade_to_head
@@ -384,6 +385,29 @@ class SqlTrackingStore(TrackingStore):
     def list_datasets(self) -> list[DatasetRecord]:
         with self._db.read() as conn:
             return datasets.list_datasets(conn)
+
+    # -- web services ------------------------------------------------------------
+    def create_service(self, record: ServiceRecord, *, overwrite: bool = False) -> ServiceRecord:
+        with self._db.write() as conn:
+            return services.create(conn, record, overwrite=overwrite)
+
+    def get_service(self, name: str) -> ServiceRecord:
+        with self._db.read() as conn:
+            return services.get(conn, name)
+
+    def list_services(
+        self, *, model_name: str | None = None, compute_type: str | None = None
+    ) -> list[ServiceRecord]:
+        with self._db.read() as conn:
+            return services.list_all(conn, model_name, compute_type)
+
+    def update_service(self, record: ServiceRecord) -> ServiceRecord:
+        with self._db.write() as conn:
+            return services.update(conn, record)
+
+    def delete_service(self, name: str) -> None:
+        with self._db.write() as conn:
+            services.delete(conn, name)
 
     # -- lifecycle ---------------------------------------------------------------
     def close(self) -> None:

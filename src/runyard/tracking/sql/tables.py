@@ -190,3 +190,25 @@ datasets = sa.Table(
     sa.Column("tags", sa.Text, nullable=False),
     sa.Column("created_at", sa.Double, nullable=False),
 )
+
+# Web services (ServiceStore): one row per name; models, config, tags, properties and the
+# error are JSON documents (services are few: filters run on the loaded records).
+services = sa.Table(
+    "services",
+    metadata,
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("compute_type", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("models", sa.Text, nullable=False),
+    sa.Column("scoring_uri", sa.Text, nullable=True),
+    sa.Column("auth_enabled", sa.Boolean, nullable=False),
+    sa.Column("primary_key", sa.Text, nullable=False),
+    sa.Column("secondary_key", sa.Text, nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("properties", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+)

@@ -1,0 +1,8 @@
+"""Serving models as web services: the ServingBackend port and its adapters.
+
+``backend.py`` is the port (deploy, status, logs, delete); ``local/`` serves on this
+machine, a detached supervisor per service; ``server/`` is the scoring server process that
+runs a service's ``score.py``. Nothing here imports the SDK: the SDK front
+(``runyard.core.webservice``) drives the port, and the scoring server gets everything from
+a :class:`runyard.entities.service.ServiceDefinition`.
+"""

@@ -1,0 +1,20 @@
+"""The serving backend of a workspace, imported on first use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runyard.resources import WorkspaceResources
+    from runyard.serving.local.backend import LocalServingBackend
+
+
+def local_backend(resources: WorkspaceResources) -> LocalServingBackend:
+    """The backend that serves ``resources``' web services on this machine.
+
+    Every service type (``Local`` and ``ACI``) runs here: one scoring server per service,
+    on 127.0.0.1.
+    """
+    from runyard.serving.local.backend import LocalServingBackend
+
+    return LocalServingBackend(resources)
