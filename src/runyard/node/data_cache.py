@@ -62,7 +62,7 @@ def cached_copy(
     with FileLock(entry_dir + ".lock"):
         if not os.path.isdir(version):
             _remove_partials(entry_dir)
-            tmp = f"{version}.partial-{uuid.uuid4().hex[:8]}"
+            tmp = f"{version}.ry~tmp-{uuid.uuid4().hex[:8]}"
             try:
                 _download(store, entries, path, is_file, tmp, ds.name)
                 _make_read_only(tmp)
@@ -97,7 +97,7 @@ def copy_writable(source: str, dest: str) -> str:
     source's modes; ``dest`` appears whole or not at all."""
     if os.path.lexists(dest):
         _remove(dest)
-    tmp = f"{dest}.partial-{uuid.uuid4().hex[:8]}"
+    tmp = f"{dest}.ry~tmp-{uuid.uuid4().hex[:8]}"
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     try:
         if os.path.isdir(source):
@@ -144,5 +144,5 @@ def _remove(path: str) -> None:
 def _remove_partials(entry_dir: str) -> None:
     """Partial downloads left by a killed process (the caller holds the entry's lock)."""
     for name in os.listdir(entry_dir):
-        if ".partial-" in name:
+        if ".ry~tmp-" in name:
             _force_rmtree(os.path.join(entry_dir, name))

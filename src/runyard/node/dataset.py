@@ -89,7 +89,7 @@ def cached_dataset(
     with FileLock(folder + ".lock"):
         if os.path.isdir(folder):
             return folder
-        tmp = f"{folder}.partial-{uuid.uuid4().hex[:8]}"
+        tmp = f"{folder}.ry~tmp-{uuid.uuid4().hex[:8]}"
         try:
             fetch_files(resources, files, tmp, what=what)
             _make_read_only(tmp)
@@ -126,7 +126,7 @@ def fetch_files(
                     f"{what}: {dest} exists already; pass overwrite=True to replace it."
                 )
             os.makedirs(os.path.dirname(dest), exist_ok=True)
-            tmp = f"{dest}.partial-{uuid.uuid4().hex[:8]}"
+            tmp = f"{dest}.ry~tmp-{uuid.uuid4().hex[:8]}"
             try:
                 _fetch(resources, stores, file, tmp)
                 digest, size = sha256_of(tmp)
