@@ -15,8 +15,8 @@ import time
 import pytest
 from cli_helpers import invoke
 
+from runyard.artifacts.layout import DRIVER_LOG
 from runyard.cli import logs as cli_logs
-from runyard.cli.logs import DRIVER_LOG
 from runyard.core import Experiment, Run, Workspace
 
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from runyard.artifacts.layout import DRIVER_LOG
+from runyard.artifacts.tail import LogTail
 from runyard.core.run_monitor import QueueKeeper
 from runyard.entities.run import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from runyard.core.run import Run
 
-#: The run file holding the script's output.
-DRIVER_LOG = "runyard-logs/driver.txt"
 
 #: How often a followed run is looked at. Short enough to feel live, long enough that the
 #: store is not polled hard (one status read and one file read per tick).
@@ -30,39 +30,9 @@ POLL_SECONDS = 0.5
 _TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
 
 
-class LogTail:
-    """Reads what was appended to a run file since the last read.
-
-    On a local artifact store the file is read from the last offset; elsewhere (object
-    stores have no ranged append) the whole object is read and the known part skipped.
-    """
-
-    def __init__(self, run: Run, name: str = DRIVER_LOG) -> None:
-        self._artifacts = run._artifacts
-        self._key = run._file_key(name)
-        self._offset = 0
-
-    def read_new(self) -> bytes:
-        """The bytes appended since the last call (empty when none, or no file yet)."""
-        local = self._artifacts.local_path(self._key)
-        if local is not None:
-            try:
-                with open(local, "rb") as fh:
-                    fh.seek(self._offset)
-                    data = fh.read()
-            except FileNotFoundError:
-                return b""
-        else:
-            if not self._artifacts.exists(self._key):
-                return b""
-            data = self._artifacts.read_bytes(self._key)[self._offset :]
-        self._offset += len(data)
-        return data
-
-
 def read_log(run: Run, name: str = DRIVER_LOG) -> bytes | None:
     """The whole log so far, or None when the run has none (yet)."""
-    data = LogTail(run, name).read_new()
+    data = LogTail(run._artifacts, run._file_key(name)).read_new()
     if data:
         return data
     return b"" if run._artifacts.exists(run._file_key(name)) else None
@@ -80,7 +50,7 @@ def follow_run(run: Run, *, echo_output: bool = True, poll_seconds: float | None
         The run's final status (Completed, Failed or Canceled).
     """
     pause = POLL_SECONDS if poll_seconds is None else poll_seconds
-    tail = LogTail(run)
+    tail = LogTail(run._artifacts, run._file_key(DRIVER_LOG))
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     last_status = None
     queue = QueueKeeper(run)

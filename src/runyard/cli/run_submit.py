@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runyard.artifacts.layout import DRIVER_LOG
 from runyard.cli.context import CliState, json_option, pass_state
 from runyard.cli.errors import EXIT_INTERRUPTED, CommandFailed
-from runyard.cli.logs import DRIVER_LOG, follow_run, read_log
+from runyard.cli.logs import follow_run, read_log
 from runyard.cli.parsing import parse_pairs
 from runyard.entities.run import TERMINAL_STATUSES
 from runyard.errors import InvalidArgument, NotFound

@@ -25,14 +25,14 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any
 
+from runyard.artifacts.layout import DRIVER_LOG, EXECUTOR_LOG
+from runyard.artifacts.tail import LogTail
 from runyard.entities.run import RunRecord, RunStatus
 from runyard.errors import NotFound, RunFailed, RunTimeout
 
 if TYPE_CHECKING:
     from runyard.core.run import Run
 
-DRIVER_LOG = "runyard-logs/driver.txt"
-EXECUTOR_LOG = "runyard-logs/executor.txt"
 POLL_SECONDS = 0.2
 DISPATCH_CHECK_SECONDS = 15.0
 _BEFORE_RUNNING = (RunStatus.NOT_STARTED, RunStatus.QUEUED, RunStatus.PREPARING, RunStatus.STARTING)
@@ -47,31 +47,13 @@ class LogFollower:
     """
 
     def __init__(self, run: Run, name: str) -> None:
-        self._run = run
         self.name = name
-        self._offset = 0
+        self._tail = LogTail(run._artifacts, run._file_key(name))
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def read_new(self) -> str:
         """The text appended since the last call ("" when none, or no file yet)."""
-        key = self._run._file_key(self.name)
-        store = self._run._artifacts
-        local = store.local_path(key)
-        data: bytes
-        if local is not None:
-            try:
-                with open(local, "rb") as fh:
-                    fh.seek(self._offset)
-                    data = fh.read()
-            except FileNotFoundError:
-                return ""
-        else:
-            try:
-                data = store.read_bytes(key)[self._offset :]
-            except NotFound:
-                return ""
-        self._offset += len(data)
-        return self._decoder.decode(data)
+        return self._decoder.decode(self._tail.read_new())
 
 
 class QueueKeeper:
