@@ -14,8 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from runyard.compute.local.backend import spawn_detached
-from runyard.entities.run_details import EXECUTOR, ExecutorInfo
+from runyard.compute.local.backend import launch_recorded
 from runyard.node import local_record, processes
 from runyard.node.liveness import last_sign_of_life
 from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
@@ -42,21 +41,11 @@ def launch_controller(resources: WorkspaceResources, run_id: str) -> int:
     env.update(settings.to_env())
     env[ENV_WORKSPACE] = resources.config.to_json()
     env["RUNYARD_EXECUTOR_OUT"] = output
-    launched_at = time.time()
-    pid = spawn_detached([sys.executable, "-m", "runyard.sweep", run_id], env, output)
-    start = processes.process_start_time(pid)
-    local_record.update(settings.scratch_dir, run_id, executor_pid=pid, executor_start=start)
-    info = ExecutorInfo(
-        host=processes.hostname(),
-        pid=pid,
-        pid_start=start,
-        backend="local",
-        launched_at=launched_at,
-        output=output,
-    )
     # The launch is a sign of life: an old controller's stale beat must not make the new
     # one look dead before its first beat.
-    resources.store.update_run(run_id, details={EXECUTOR: info.to_dict()}, heartbeat_at=launched_at)
+    pid = launch_recorded(
+        resources, run_id, [sys.executable, "-m", "runyard.sweep", run_id], env, output, beat=True
+    )
     return pid
 
 

@@ -74,19 +74,7 @@ class LocalComputeBackend(ComputeBackend):
             )
             env[slots.SLOTS_ENV] = slots.encode(self.max_concurrent_runs, folder)
         command = [sys.executable, "-m", "runyard.node", run_id]
-        launched_at = time.time()
-        pid = spawn_detached(command, env, output)
-        start = processes.process_start_time(pid)
-        local_record.update(settings.scratch_dir, run_id, executor_pid=pid, executor_start=start)
-        info = ExecutorInfo(
-            host=processes.hostname(),
-            pid=pid,
-            pid_start=start,
-            backend="local",
-            launched_at=launched_at,
-            output=output,
-        )
-        self._resources.store.update_run(run_id, details={EXECUTOR: info.to_dict()})
+        launch_recorded(self._resources, run_id, command, env, output)
 
     def cancel(self, run_id: str) -> None:
         """Ask the executor to stop (SIGTERM: it stops the script's process group and marks
@@ -138,6 +126,45 @@ class LocalComputeBackend(ComputeBackend):
             running_runs=running,
             details=details,
         )
+
+
+def launch_recorded(
+    resources: WorkspaceResources,
+    run_id: str,
+    command: list[str],
+    env: dict[str, str],
+    output: str,
+    *,
+    beat: bool = False,
+) -> int:
+    """Start the process that carries ``run_id`` (an executor, a tuning controller) detached,
+    and record it: in this node's own record (the only pid it will ever signal) and as the
+    run's executor info. With ``beat``, the launch also counts as the run's latest sign of
+    life. Returns the pid.
+
+    Raises:
+        BackendError: the process could not be started.
+    """
+    launched_at = time.time()
+    pid = spawn_detached(command, env, output)
+    start = processes.process_start_time(pid)
+    local_record.update(
+        resources.settings.scratch_dir, run_id, executor_pid=pid, executor_start=start
+    )
+    info = ExecutorInfo(
+        host=processes.hostname(),
+        pid=pid,
+        pid_start=start,
+        backend="local",
+        launched_at=launched_at,
+        output=output,
+    )
+    resources.store.update_run(
+        run_id,
+        details={EXECUTOR: info.to_dict()},
+        heartbeat_at=launched_at if beat else None,
+    )
+    return pid
 
 
 def spawn_detached(command: list[str], env: dict[str, str], output: str) -> int:
