@@ -4,6 +4,10 @@ A ``config.json`` names the workspace and where it keeps things. Either an embed
 
     {"workspace_name": "demo", "path": "/home/me/.runyard/demo"}
 
+or a team server (``runyard server start``), reached over HTTP with a token::
+
+    {"workspace_name": "team", "server": "https://runyard.example.com"}
+
 or a database and an artifact location::
 
     {"workspace_name": "team", "tracking_uri": "postgresql+psycopg://host/db",
@@ -28,6 +32,7 @@ from typing import Any
 from runyard.config_trust import (
     check_artifact_uri,
     check_found_config_trusted,
+    check_server_url,
     check_tracking_uri,
 )
 from runyard.errors import InvalidArgument, NotFound
@@ -52,13 +57,21 @@ class WorkspaceConfig:
     tracking_uri: str | None = None
     artifact_uri: str | None = None
     storage_options: dict[str, Any] = field(default_factory=dict)
+    server: str | None = None
     # SDK v1's Azure coordinates: labels only, shown by ws.subscription_id and the like.
     subscription_id: str | None = None
     resource_group: str | None = None
     location: str | None = None
 
     def __post_init__(self) -> None:
-        for key in ("workspace_name", "path", "tracking_uri", "artifact_uri", *CLOUD_KEYS):
+        for key in (
+            "workspace_name",
+            "path",
+            "tracking_uri",
+            "artifact_uri",
+            "server",
+            *CLOUD_KEYS,
+        ):
             value = getattr(self, key)
             if not (value is None or isinstance(value, str)) or (
                 key == "workspace_name" and not value
@@ -77,6 +90,15 @@ class WorkspaceConfig:
             check_tracking_uri(self.tracking_uri)
         if self.artifact_uri:
             check_artifact_uri(self.artifact_uri)
+        if self.server:
+            check_server_url(self.server)
+            if self.path or self.tracking_uri or self.artifact_uri:
+                raise InvalidArgument(
+                    f"Workspace {self.workspace_name!r} names a 'server' and also 'path', "
+                    "'tracking_uri' or 'artifact_uri': a server workspace keeps everything "
+                    "on its server; keep only 'server'."
+                )
+            return
         if not self.path and not self.tracking_uri:
             raise InvalidArgument(
                 f"Workspace {self.workspace_name!r} config names neither 'path' (an embedded "
@@ -90,6 +112,8 @@ class WorkspaceConfig:
 
     @property
     def resolved_tracking_uri(self) -> str:
+        if self.server:
+            return self.server.rstrip("/")
         if self.tracking_uri:
             return self.tracking_uri
         assert self.path is not None
@@ -97,6 +121,8 @@ class WorkspaceConfig:
 
     @property
     def resolved_artifact_uri(self) -> str:
+        if self.server:
+            return self.server.rstrip("/")
         if self.artifact_uri:
             return self.artifact_uri
         assert self.path is not None
@@ -139,6 +165,7 @@ class WorkspaceConfig:
                 tracking_uri=data.get("tracking_uri"),
                 artifact_uri=data.get("artifact_uri"),
                 storage_options=data.get("storage_options") or {},
+                server=data.get("server"),
                 **{key: data.get(key) or None for key in CLOUD_KEYS},
             )
         except InvalidArgument as exc:
@@ -198,3 +225,27 @@ def find_config_file(path: str | os.PathLike[str] | None = None) -> str:
         "Create one with 'runyard workspace create NAME' (writes .runyard/config.json here), "
         "or in Python: Workspace.create('NAME').write_config()."
     )
+
+
+def load_workspace_config(path: str | os.PathLike[str] | None = None) -> WorkspaceConfig:
+    """The config of the workspace ``path`` names: an embedded workspace's folder (the
+    one holding ``workspace.json``), a ``config.json``, or a folder to search for one
+    (:func:`find_config_file`; without ``path``, from the current folder up).
+
+    Raises:
+        NotFound: nothing there; InvalidArgument: a config that is not valid.
+    """
+    if path is not None:
+        marker = os.path.join(os.fspath(path), WORKSPACE_MARKER)
+        if os.path.isfile(marker):
+            try:
+                with open(marker, encoding="utf-8") as fh:
+                    data = json.load(fh)
+            except (OSError, json.JSONDecodeError) as exc:
+                raise InvalidArgument(f"{marker} is not a workspace marker: {exc}") from exc
+            if not isinstance(data, dict):
+                raise InvalidArgument(f"{marker} is not a workspace marker.")
+            return WorkspaceConfig.from_dict(
+                {**data, "path": os.path.abspath(os.fspath(path))}, source=marker
+            )
+    return WorkspaceConfig.load(find_config_file(path))

@@ -176,3 +176,39 @@ def check_found_config_trusted(file: str) -> None:
         f"you trust it, pass it explicitly (runyard --workspace {file}, or "
         f"Workspace.from_config({file!r})) or add {folder} to {SAFE_DIRECTORIES_ENV}."
     )
+
+
+def check_server_url(url: str, key: str = "server") -> str:
+    """Return ``url`` if it names a team server Runyard may send its token to: ``https``,
+    or ``http`` only to this machine (a token sent in clear over a network is a leak).
+
+    Raises:
+        InvalidArgument: another scheme, plain http to another host, or a URL with a
+            path, query, user or password (the server's address only).
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise InvalidArgument(f"{key} {url!r} is not a URL: {exc}.") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(
+            f"{key} {url!r} is not a server address; give https://host[:port] "
+            "(http://127.0.0.1:PORT for a server on this machine)."
+        )
+    if (
+        parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+        or (parts.path not in ("", "/"))
+    ):
+        raise InvalidArgument(
+            f"{key} {url!r} must be the server's address only (scheme, host, port): no path, "
+            "query or credentials. Give the token with 'runyard login' or RUNYARD_TOKEN."
+        )
+    if parts.scheme == "http":
+        _http_allowed(url, key)
+    return url

@@ -27,6 +27,7 @@ from runyard.cli.errors import (
 from runyard.cli.experiment import experiment
 from runyard.cli.model import model
 from runyard.cli.run import run
+from runyard.cli.server import server
 from runyard.cli.service import service
 from runyard.cli.tune import tune
 from runyard.cli.workspace import workspace
@@ -138,6 +139,7 @@ cli.add_command(run)
 cli.add_command(model)
 cli.add_command(compute)
 cli.add_command(service)
+cli.add_command(server)
 cli.add_command(tune)
 
 

@@ -1,0 +1,48 @@
+"""How errors leave the server: one JSON body per error, with the status the one table
+in :mod:`runyard.errors` gives. No traceback, path or token ever goes into a body."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runyard.errors import HTTP_STATUS, RunyardError
+from runyard.tracking.wire import error_body
+
+log = logging.getLogger("runyard.server")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Turn Runyard errors, validation errors and anything unexpected into error bodies."""
+
+    @app.exception_handler(RunyardError)
+    async def runyard_error(request: Request, exc: RunyardError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), HTTP_STATUS.get(exc.code, 500))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()[:5]
+        )
+        return JSONResponse(error_body("invalid_argument", f"Bad request: {problems}"), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid_argument"}
+        return JSONResponse(
+            error_body(code.get(exc.status_code, "runyard_error"), str(exc.detail)),
+            exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("Unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("runyard_error", "Internal server error; the server's log has details."),
+            500,
+        )

@@ -1,0 +1,68 @@
+"""Serving the app with uvicorn: what ``runyard server start`` runs."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from runyard.errors import InvalidArgument
+from runyard.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+#: Where a server's worker processes find the settings they were started with.
+ENV_SERVER_SETTINGS = "RUNYARD_SERVER_SETTINGS"
+
+
+def serve(settings: ServerSettings) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM end it gracefully: requests in flight are
+    answered, then the stores are closed)."""
+    import uvicorn
+
+    if settings.workers > 1:
+        # Worker processes build their own app from the settings in the environment.
+        os.environ[ENV_SERVER_SETTINGS] = settings_to_json(settings)
+        uvicorn.run(
+            "runyard.server.serve:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="info",
+        )
+        return
+    from runyard.server.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def settings_to_json(settings: ServerSettings) -> str:
+    import dataclasses
+    import json
+
+    data = dataclasses.asdict(settings)
+    data["workspace"] = settings.workspace.to_dict()
+    return json.dumps(data)
+
+
+def settings_from_json(text: str) -> ServerSettings:
+    import json
+
+    from runyard.config import WorkspaceConfig
+
+    try:
+        data = json.loads(text)
+        data["workspace"] = WorkspaceConfig.from_dict(data["workspace"], source=ENV_SERVER_SETTINGS)
+        return ServerSettings(**data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidArgument(
+            f"{ENV_SERVER_SETTINGS} does not hold server settings: {exc}"
+        ) from exc
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process (uvicorn's factory when there are several)."""
+    from runyard.server.app import create_app
+
+    return create_app(settings_from_json(os.environ[ENV_SERVER_SETTINGS]))

@@ -1,0 +1,55 @@
+"""The server's settings: declared once here, read by ``runyard server start``."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from runyard.config import WorkspaceConfig
+from runyard.errors import InvalidArgument
+
+#: The port ``runyard server start`` listens on unless told otherwise.
+DEFAULT_PORT = 8765
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How one server runs.
+
+    Attributes:
+        workspace: the workspace it serves (an embedded folder's config, or a database
+            URL with an artifact location).
+        host: the address to bind; 127.0.0.1 unless told otherwise.
+        port: the TCP port.
+        workers: uvicorn worker processes.
+        max_body_mb: the largest request body a JSON route accepts, in MB (file uploads
+            are sent in chunks of at most this size).
+    """
+
+    workspace: WorkspaceConfig
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    workers: int = 1
+    max_body_mb: float = 32.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise InvalidArgument(f"Port {self.port} is not a TCP port (0-65535).")
+        if self.workers < 1:
+            raise InvalidArgument(f"workers must be at least 1, got {self.workers}.")
+        if not self.max_body_mb > 0:
+            raise InvalidArgument(f"max_body_mb must be positive, got {self.max_body_mb}.")
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when the server binds an address only this machine can reach."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False

@@ -1,0 +1,2 @@
+"""The REST adapters: the TrackingStore and ArtifactStore ports over a Runyard server's
+API (``/api/v1``), for workspaces whose config names a ``server``."""

@@ -1,0 +1,97 @@
+"""A real Runyard server in a child process, for tests that go over HTTP.
+
+``start_server(workspace_folder)`` runs ``python -m runyard.cli server start`` on a free port,
+waits for ``/health/ready`` and answers a :class:`ServerProcess`; ``stop()`` ends it with
+SIGTERM (then SIGKILL) and keeps its log for failure messages.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """A started server: its URL, process and log file."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: str
+    args: list[str] = field(default_factory=list)
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 15.0) -> int:
+        """End the server (``sig`` first, SIGKILL after ``timeout_s``); its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+
+def start_server(
+    workspace: str,
+    *,
+    log_dir: str,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    ready_timeout_s: float = 30.0,
+) -> ServerProcess:
+    """Start ``runyard server start`` for ``workspace`` (a folder or config.json) on a
+    free port of 127.0.0.1 and wait until it is ready.
+
+    Raises:
+        RuntimeError: the server exited or was not ready in time (with its log).
+    """
+    port = free_port()
+    log_path = os.path.join(log_dir, f"server-{port}.log")
+    args = [
+        sys.executable,
+        "-m",
+        "runyard.cli",
+        "-w",
+        workspace,
+        "server",
+        "start",
+        "--port",
+        str(port),
+        *(extra_args or []),
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, args)
+    deadline = time.monotonic() + ready_timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(server.url + "/health/ready", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"The server was not ready in {ready_timeout_s} s:\n{server.log()}")
