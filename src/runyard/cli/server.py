@@ -26,28 +26,57 @@ def server() -> None:
     help="A workspace config.json to serve (default: the --workspace folder or config, or "
     "the config found from the current folder).",
 )
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="The folder for workspaces created through the API (default: $RUNYARD_HOME/server, "
+    "i.e. ~/.runyard/server).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
 @click.option("--port", type=int, default=None, help="The TCP port (default 8765).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 @pass_state
 def start(
-    state: CliState, config_file: str | None, host: str, port: int | None, workers: int
+    state: CliState,
+    config_file: str | None,
+    home: str | None,
+    host: str,
+    port: int | None,
+    workers: int,
 ) -> None:
-    """Serve the workspace until interrupted (Ctrl+C or SIGTERM stop it gracefully).
+    """Serve workspaces until interrupted (Ctrl+C or SIGTERM stop it gracefully).
 
-    The workspace's database is migrated to the current schema before the first request.
+    Serves the workspace that --workspace or --config names (or the config found from the
+    current folder, if any) and the workspaces in --home. Databases are migrated to the
+    current schema before the first request.
     """
+    import os
+
     from runyard.config import WorkspaceConfig, load_workspace_config
+    from runyard.errors import NotFound
     from runyard.server.serve import serve
     from runyard.server.settings import DEFAULT_PORT, ServerSettings
+    from runyard.settings import Settings
 
-    config = (
-        WorkspaceConfig.load(config_file)
-        if config_file
-        else load_workspace_config(state.workspace_path)
-    )
+    config: WorkspaceConfig | None
+    if config_file:
+        config = WorkspaceConfig.load(config_file)
+    else:
+        try:
+            config = load_workspace_config(state.workspace_path)
+        except NotFound:
+            if state.workspace_path:
+                raise
+            config = None  # no config here: serve the home folder's workspaces
     settings = ServerSettings(
-        workspace=config, host=host, port=DEFAULT_PORT if port is None else port, workers=workers
+        workspace=config,
+        home=home or os.path.join(Settings.from_env().home_dir, "server"),
+        host=host,
+        port=DEFAULT_PORT if port is None else port,
+        workers=workers,
     )
-    click.echo(f"Serving workspace {config.workspace_name!r} on http://{host}:{settings.port}")
+    served = f"workspace {config.workspace_name!r} and " if config else ""
+    click.echo(
+        f"Serving {served}the workspaces in {settings.home} on http://{host}:{settings.port}"
+    )
     serve(settings)

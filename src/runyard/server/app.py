@@ -9,32 +9,35 @@ from fastapi import FastAPI, Request
 
 from runyard import __version__
 from runyard.errors import Unauthorized
-from runyard.resources import WorkspaceResources
 from runyard.server.auth import Principal, Role
 from runyard.server.errors import install_error_handlers
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
+from runyard.server.workspaces import WorkspaceRegistry
+from runyard.settings import Settings
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
-    """The server for ``settings.workspace``: its REST API under ``/api/v1``, health probes
-    under ``/health``, and the OpenAPI document at ``/api/v1/openapi.json``.
+    """The server for ``settings``: its REST API under ``/api/v1`` (one workspace's routes
+    under ``/api/v1/workspaces/{workspace}``), health probes under ``/health``, and the
+    OpenAPI document at ``/api/v1/openapi.json``.
 
-    The workspace's stores are opened when the app starts (which applies pending schema
+    The workspaces' stores are opened when the app starts (which applies pending schema
     migrations) and closed when it stops.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources = WorkspaceResources(settings.workspace)
-        resources.store  # noqa: B018 - open now: migrations run before the first request
-        app.state.resources = resources
+        registry = WorkspaceRegistry(settings.workspace, settings.home, Settings.from_env())
+        for name in registry.names():  # open now: migrations run before the first request
+            registry.get(name).store  # noqa: B018
+        app.state.workspaces = registry
         try:
             yield
         finally:
-            resources.close()
+            registry.close()
 
     app = FastAPI(
         title="Runyard",

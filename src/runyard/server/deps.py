@@ -1,4 +1,8 @@
-"""What routes take from the app: the served workspace's stores."""
+"""What routes take from the app: the stores of the workspace a path names.
+
+Routes of one workspace live under ``/api/v1/workspaces/{workspace}/...`` and take
+``Depends(workspace_store)`` or ``Depends(workspace_artifacts)``.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,15 @@ from runyard.resources import WorkspaceResources
 from runyard.tracking.store import TrackingStore
 
 
-def resources(request: Request) -> WorkspaceResources:
-    """The served workspace's resources (opened by ``create_app``'s lifespan)."""
-    served: WorkspaceResources = request.app.state.resources
-    return served
+def workspace_resources(workspace: str, request: Request) -> WorkspaceResources:
+    """The resources of the workspace the path names (NotFound when not served)."""
+    resources: WorkspaceResources = request.app.state.workspaces.get(workspace)
+    return resources
 
 
-def tracking_store(request: Request) -> TrackingStore:
-    return resources(request).store
+def workspace_store(workspace: str, request: Request) -> TrackingStore:
+    return workspace_resources(workspace, request).store
 
 
-def artifact_store(request: Request) -> ArtifactStore:
-    return resources(request).artifacts
+def workspace_artifacts(workspace: str, request: Request) -> ArtifactStore:
+    return workspace_resources(workspace, request).artifacts

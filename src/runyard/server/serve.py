@@ -42,7 +42,7 @@ def settings_to_json(settings: ServerSettings) -> str:
     import json
 
     data = dataclasses.asdict(settings)
-    data["workspace"] = settings.workspace.to_dict()
+    data["workspace"] = settings.workspace.to_dict() if settings.workspace else None
     return json.dumps(data)
 
 
@@ -53,7 +53,10 @@ def settings_from_json(text: str) -> ServerSettings:
 
     try:
         data = json.loads(text)
-        data["workspace"] = WorkspaceConfig.from_dict(data["workspace"], source=ENV_SERVER_SETTINGS)
+        if data["workspace"] is not None:
+            data["workspace"] = WorkspaceConfig.from_dict(
+                data["workspace"], source=ENV_SERVER_SETTINGS
+            )
         return ServerSettings(**data)
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidArgument(

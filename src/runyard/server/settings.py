@@ -17,8 +17,9 @@ class ServerSettings:
     """How one server runs.
 
     Attributes:
-        workspace: the workspace it serves (an embedded folder's config, or a database
-            URL with an artifact location).
+        workspace: a workspace it serves besides those in ``home`` (an embedded folder's
+            config, or a database URL with an artifact location); None: only ``home``'s.
+        home: the folder holding the workspaces created through the API (``NAME/``).
         host: the address to bind; 127.0.0.1 unless told otherwise.
         port: the TCP port.
         workers: uvicorn worker processes.
@@ -26,7 +27,8 @@ class ServerSettings:
             are sent in chunks of at most this size).
     """
 
-    workspace: WorkspaceConfig
+    workspace: WorkspaceConfig | None
+    home: str
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     workers: int = 1

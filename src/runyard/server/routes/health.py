@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from runyard import __version__
+from runyard.errors import NotFound
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +21,10 @@ async def live() -> dict[str, Any]:
 
 @router.get("/health/ready")
 def ready(request: Request) -> dict[str, Any]:
-    """The workspace's store answers (the database is reachable, migrations applied)."""
-    resources = request.app.state.resources
-    resources.store.list_experiments()
-    return {"status": "ok", "version": __version__, "workspace": resources.name}
+    """Every served workspace's store answers (databases reachable, migrations applied)."""
+    registry = request.app.state.workspaces
+    names = registry.names()
+    for name in names:
+        with contextlib.suppress(NotFound):  # one cheap indexed read
+            registry.get(name).store.get_run("-readiness-")
+    return {"status": "ok", "version": __version__, "workspaces": names}
