@@ -23,12 +23,16 @@ import sqlalchemy as sa
 
 from runyard.entities import MetricKind, MetricPage, MetricRecord
 from runyard.tracking import documents, messages
+from runyard.tracking.paging import keep_in_buckets
 from runyard.tracking.sql import counters, summaries
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import metric_series, metrics, runs
+from runyard.tracking.sql.tables import run_metric_summaries as summaries_table
 
 _SCALAR = MetricKind.SCALAR.value
+# read_many buckets a series in Python when it has at most this many times max_points values.
+_IN_PYTHON = 8
 _KINDS = frozenset(kind.value for kind in MetricKind)
 _CHUNK = 500
 
@@ -258,14 +262,66 @@ def read_many(
         return pages
     owner_of = {series_id: owners[run_key] for series_id, run_key, _ in found}
     kinds = {series_id: MetricKind(kind) for series_id, _, kind in found}
+    short: set[int] = set()
+    thin: set[int] = set()  # of the short ones, those to bucket here
+    runs_of = {series_id: run_key for series_id, run_key, _ in found}
+    if max_points is not None:
+        # A scalar series of at most _IN_PYTHON x max_points values is read plainly (an
+        # index range scan) and, if longer than max_points, bucketed here by the reference
+        # itself: one pass costs less than the three window sorts, and the database sends
+        # at most a few times the rows it would send anyway. Longer series are bucketed by
+        # the window functions, in the database.
+        counts = dict(
+            conn.execute(
+                sa.select(summaries_table.c.run_key, summaries_table.c.count).where(
+                    summaries_table.c.run_key.in_(list(owners)), summaries_table.c.name == name
+                )
+            ).all()
+        )
+        short = {
+            series_id
+            for series_id, run_key, kind in found
+            if kind == MetricKind.SCALAR.value and counts.get(run_key, 0) <= _IN_PYTHON * max_points
+        }
+        thin = {i for i in short if counts.get(runs_of[i], 0) > max_points}
     selected = metrics.c.series_id.in_(list(kinds))
     by_run: dict[str, list[sa.Row[Any]]] = {}
-    for row in _selected_rows(conn, selected, kinds, max_points):
-        by_run.setdefault(owner_of[row.series_id], []).append(row)
+    for row in _selected_rows(conn, selected, kinds, max_points, short):
+        by_run.setdefault(owner_of[row[0]], []).append(row)  # row[0]: the series id
     names = {series_id: (name, kind) for series_id, kind in kinds.items()}
     for run_id, rows in by_run.items():
-        pages[run_id] = MetricPage(_to_records(run_id, names, rows), int(rows[-1].seq))
+        last_seq = int(rows[-1].seq)
+        if thin:
+            assert max_points is not None
+            rows = _bucketed(rows, thin, max_points)
+        pages[run_id] = MetricPage(_to_records(run_id, names, rows), last_seq)
     return pages
+
+
+def _bucketed(rows: list[sa.Row[Any]], series_ids: set[int], max_points: int) -> list[sa.Row[Any]]:
+    """``rows`` (in logging order) with each series of ``series_ids`` cut to the values
+    ``paging.keep_in_buckets`` keeps; the rows of other series as they are."""
+    mine: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row[0] in series_ids:
+            mine.setdefault(row[0], []).append(index)
+    dropped: set[int] = set()
+    for indexes in mine.values():
+        if len(indexes) <= max_points:
+            continue
+        values = [_number(rows[i]) for i in indexes]
+        kept = set(keep_in_buckets(values, max_points))
+        dropped.update(index for n, index in enumerate(indexes) if n not in kept)
+    if not dropped:
+        return rows
+    return [row for index, row in enumerate(rows) if index not in dropped]
+
+
+def _number(row: sa.Row[Any]) -> float:
+    """A scalar row's value: NULL is NaN, or -0.0 when the payload says so."""
+    if row.value is not None:
+        return float(row.value)
+    return math.nan if row.payload is None else float(row.payload)
 
 
 def _selected_rows(
@@ -273,13 +329,15 @@ def _selected_rows(
     selected: sa.ColumnElement[bool],
     kinds: dict[int, MetricKind],
     max_points: int | None,
-) -> list[sa.Row[Any]]:
+    short: set[int] | frozenset[int] = frozenset(),
+) -> list[Any]:
     """The rows of the series in ``kinds`` that ``selected`` picks, in logging order,
-    scalar series downsampled to ``max_points`` (None: all)."""
-    if max_points is None:
+    scalar series downsampled to ``max_points`` (None: all) unless they are ``short``
+    (known to need no downsampling)."""
+    scalar_ids = [i for i, kind in kinds.items() if kind is MetricKind.SCALAR and i not in short]
+    if max_points is None or not scalar_ids:
         query = sa.select(*_COLUMNS, metrics.c.seq).where(selected).order_by(metrics.c.seq)
     else:
-        scalar_ids = [i for i, kind in kinds.items() if kind is MetricKind.SCALAR]
         other_ids = [i for i in kinds if i not in scalar_ids]
         whole = (
             sa.select(*_COLUMNS, metrics.c.seq)
@@ -289,7 +347,8 @@ def _selected_rows(
         kept = _downsampled(selected, scalar_ids, max_points)
         both = sa.union_all(sa.select(*whole.c), sa.select(*kept.c)).subquery()
         query = sa.select(*both.c).order_by(both.c.seq)
-    return list(conn.execute(query))
+    rows: list[Any] = [*conn.execute(query).all()]
+    return rows
 
 
 def _downsampled(
