@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from runyard.entities.run import RunRecord, RunStatus
 from runyard.errors import InvalidArgument
@@ -339,3 +339,111 @@ def _name(value: object, what: str) -> None:
 def _text(value: object, what: str) -> None:
     if not isinstance(value, str):
         raise InvalidArgument(f"The {what} must be text, got {value!r}.")
+
+
+# -- JSON (the REST API's body) ----------------------------------------------------------
+def filter_to_json(item: RunFilter) -> dict[str, Any]:
+    """``item`` as the JSON object :func:`filter_from_json` reads."""
+    if isinstance(item, StatusIn):
+        return {"type": "status", "in": [s.value for s in item.statuses]}
+    if isinstance(item, TagEquals):
+        return {"type": "tag", "name": item.name, "value": item.value}
+    if isinstance(item, TagExists):
+        return {"type": "tag", "name": item.name}
+    if isinstance(item, PropertyEquals):
+        return {"type": "property", "name": item.name, "value": item.value}
+    if isinstance(item, MetricCompare):
+        return {
+            "type": "metric",
+            "name": item.name,
+            "op": item.op.value,
+            "value": item.value,
+            "aggregate": item.aggregate.value,
+        }
+    if isinstance(item, DisplayNameContains):
+        return {"type": "display_name", "contains": item.text}
+    return {"type": "parent", "run_id": item.run_id}
+
+
+def filter_from_json(data: object) -> RunFilter:
+    """The filter a JSON object describes: ``{"type": "status", "in": [...]}``, ``{"type":
+    "tag", "name": ..., "value": ...}`` (no value: the tag exists), ``{"type": "property",
+    "name", "value"}``, ``{"type": "metric", "name", "op", "value", "aggregate"?}``,
+    ``{"type": "display_name", "contains": ...}``, ``{"type": "parent", "run_id": ...}``.
+
+    Raises:
+        InvalidArgument: any other shape.
+    """
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"A filter must be a JSON object, got {data!r}.")
+    kind = data.get("type")
+    fields = {k: v for k, v in data.items() if k != "type"}
+    shapes: dict[str, tuple[set[str], set[str]]] = {  # required, optional keys
+        "status": ({"in"}, set()),
+        "tag": ({"name"}, {"value"}),
+        "property": ({"name", "value"}, set()),
+        "metric": ({"name", "op", "value"}, {"aggregate"}),
+        "display_name": ({"contains"}, set()),
+        "parent": ({"run_id"}, set()),
+    }
+    if kind not in shapes:
+        known = ", ".join(repr(k) for k in shapes)
+        raise InvalidArgument(f"Filter type {kind!r} is not known. Known: {known}.")
+    required, optional = shapes[str(kind)]
+    if not required <= fields.keys() <= required | optional:
+        raise InvalidArgument(
+            f"A {kind!r} filter takes {sorted(required)} (and optionally {sorted(optional)}), "
+            f"got {sorted(fields)}."
+        )
+    if kind == "status":
+        statuses = fields["in"]
+        if not isinstance(statuses, list):
+            raise InvalidArgument(f"A status filter's 'in' must be a list, got {statuses!r}.")
+        return StatusIn(tuple(statuses))
+    if kind == "tag":
+        if "value" in fields:
+            return TagEquals(fields["name"], fields["value"])
+        return TagExists(fields["name"])
+    if kind == "property":
+        return PropertyEquals(fields["name"], fields["value"])
+    if kind == "metric":
+        value = fields["value"]
+        if isinstance(value, str):  # the wire's NaN and infinities
+            value = {"Infinity": math.inf, "-Infinity": -math.inf}.get(value, value)
+        aggregate = fields.get("aggregate", MetricAggregate.LAST.value)
+        return MetricCompare(fields["name"], fields["op"], value, aggregate)
+    if kind == "display_name":
+        return DisplayNameContains(fields["contains"])
+    return ParentIs(fields["run_id"])
+
+
+def order_to_json(order: RunOrder) -> dict[str, Any]:
+    """``order`` as the JSON object :func:`order_from_json` reads."""
+    return {
+        "kind": order.kind.value,
+        "name": order.name,
+        "descending": order.descending,
+        "aggregate": order.aggregate.value,
+    }
+
+
+def order_from_json(data: object) -> RunOrder:
+    """The order ``{"kind": "attribute"|"metric"|"tag"|"property", "name": ...,
+    "descending"?: bool, "aggregate"?: "last"|"min"|"max"}`` describes (InvalidArgument
+    otherwise)."""
+    if not isinstance(data, dict) or not {"kind", "name"} <= data.keys() <= {
+        "kind",
+        "name",
+        "descending",
+        "aggregate",
+    }:
+        raise InvalidArgument(
+            "order_by must be an object with 'kind' and 'name' (and optionally 'descending' "
+            f"and 'aggregate'), got {data!r}."
+        )
+    return RunOrder(
+        data["kind"],
+        data["name"],
+        data.get("descending", False),
+        data.get("aggregate", MetricAggregate.LAST.value),
+    )
