@@ -175,7 +175,10 @@ class FsspecArtifactStore(ArtifactStore):
             self.put_bytes(self.read_bytes(source), target)
         else:
             self._drop_parts(self._path(target))
-            self._fs.copy(self._path(source), self._path(target))
+            try:
+                self._fs.copy(self._path(source), self._path(target))
+            except FileNotFoundError as exc:
+                raise NotFound(f"No file {source!r} to copy in {self._url}.") from exc
 
     def put_bytes(self, data: bytes, name: str) -> None:
         target = self._path(name)
