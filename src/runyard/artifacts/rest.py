@@ -316,7 +316,7 @@ class RestArtifactStore(ArtifactStore):
                         received, total = 0, size
                         continue
                     total = size
-                    for piece in response.iter_bytes(self.chunk_bytes):
+                    for piece in response.iter_bytes():  # as it arrives: resumes lose little
                         sink(piece)
                         received += len(piece)
                         if progress is not None:

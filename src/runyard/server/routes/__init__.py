@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runyard.server.routes import artifacts, health, workspaces
+from runyard.server.routes import artifacts, health, uploads, workspaces
 
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
-    return [health.router, workspaces.router, artifacts.router]
+    return [health.router, workspaces.router, artifacts.router, uploads.router]

@@ -29,118 +29,34 @@ the server's own page).
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 import re
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 
 from runyard.artifacts.paths import check_relpath
 from runyard.artifacts.store import ArtifactStore
-from runyard.artifacts.uploads import ChunkWriter, Uploads
 from runyard.entities.paths import folder_arg
-from runyard.errors import BackendError, InvalidArgument, NotFound
+from runyard.errors import NotFound
 from runyard.server.auth import Principal, Role, requires
 from runyard.server.deps import workspace_artifacts
+from runyard.server.routes.artifact_requests import (
+    PIECE_BYTES,
+    TooLarge,
+    read_body,
+    told_safely,
+    too_large,
+    workspace_uploads,
+)
 from runyard.tracking.wire import error_body
 
 router = APIRouter(prefix="/workspaces/{workspace}/artifacts", tags=["artifacts"])
-log = logging.getLogger("runyard.server.artifacts")
 
-#: Bytes read from the store per piece of a download (and written per piece of an upload).
-PIECE_BYTES = 1024 * 1024
-#: The header a refused chunk's answer carries: where the upload stands.
-UPLOAD_OFFSET = "Upload-Offset"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-
-
-class _TooLarge(Exception):
-    """A body over the server's limit (answered 413)."""
-
-
-@contextlib.contextmanager
-def _told_safely(name: str) -> Iterator[None]:
-    """The store's errors as the client may see them: its messages name the server's
-    folders and URLs, which stay in the server's log."""
-    try:
-        yield
-    except NotFound as exc:
-        raise NotFound(f"No file {name!r} in this workspace.") from exc
-    except InvalidArgument as exc:
-        log.warning("Refused %r: %s", name, exc)
-        raise InvalidArgument(
-            f"The file name {name!r} leads outside this workspace's files."
-        ) from exc
-    except BackendError as exc:
-        log.error("Storage failed for %r: %s", name, exc)
-        raise BackendError(
-            f"The server's storage failed for {name!r}; its log has details."
-        ) from exc
-
-
-def _limit(request: Request) -> int:
-    limit: int = request.app.state.settings.max_body_bytes
-    return limit
-
-
-def _uploads(workspace: str, request: Request, store: ArtifactStore) -> Uploads:
-    staging = os.path.join(request.app.state.settings.home, ".ry~uploads", workspace)
-    return Uploads(store, staging)
-
-
-def _too_large(request: Request) -> JSONResponse:
-    limit = _limit(request)
-    return JSONResponse(
-        error_body(
-            "invalid_argument",
-            f"The body is larger than this server's limit of {limit} bytes per request; "
-            "send a large file as a resumable upload in chunks of at most that size.",
-        ),
-        413,
-    )
-
-
-def _check_declared_length(request: Request) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > _limit(request):
-        raise _TooLarge
-
-
-async def _receive_into(request: Request, writer: ChunkWriter) -> int:
-    """Write the request's body through ``writer`` in pieces; the bytes written."""
-    _check_declared_length(request)
-    limit = _limit(request)
-    buffer = bytearray()
-    received = 0
-    async for piece in request.stream():
-        received += len(piece)
-        if received > limit:
-            raise _TooLarge
-        buffer += piece
-        if len(buffer) >= PIECE_BYTES:
-            await run_in_threadpool(writer.write, bytes(buffer))
-            buffer.clear()
-    if buffer:
-        await run_in_threadpool(writer.write, bytes(buffer))
-    return received
-
-
-async def _read_body(request: Request) -> bytes:
-    _check_declared_length(request)
-    limit = _limit(request)
-    body = bytearray()
-    async for piece in request.stream():
-        body += piece
-        if len(body) > limit:
-            raise _TooLarge
-    return bytes(body)
 
 
 @router.get("")
@@ -151,7 +67,7 @@ def list_files(
 ) -> dict[str, Any]:
     """The files under ``prefix`` (a folder or one file; empty: all), sorted."""
     folder = folder_arg(prefix, "prefix")
-    with _told_safely(folder):
+    with told_safely(folder):
         return {"files": store.list(folder)}
 
 
@@ -163,7 +79,7 @@ def file_info(
 ) -> Response:
     """200 with the file's size in ``Content-Length`` (404 when there is none)."""
     name = check_relpath(path)
-    with _told_safely(name):
+    with told_safely(name):
         size = store.size(name)
     return Response(headers={"Content-Length": str(size), "Accept-Ranges": "bytes"})
 
@@ -181,11 +97,11 @@ async def download(
     ``bytes=-N``). With ``upload_id``: that upload's state instead."""
     name = check_relpath(path)
     if upload_id is not None:
-        uploads = _uploads(workspace, request, store)
-        with _told_safely(name):
+        uploads = workspace_uploads(workspace, request, store)
+        with told_safely(name):
             state = await run_in_threadpool(uploads.state, name, upload_id)
         return JSONResponse({"name": state.name, "upload_id": upload_id, "offset": state.offset})
-    with _told_safely(name):
+    with told_safely(name):
         size = await run_in_threadpool(store.size, name)
     headers = {
         "Accept-Ranges": "bytes",
@@ -213,7 +129,7 @@ async def download(
     piece = PIECE_BYTES if store.local_path("") is not None else 8 * PIECE_BYTES
     # The first piece is read before answering, so a file that cannot be read (a folder,
     # gone since its size was read) gets its error status, not a broken 200.
-    with _told_safely(name):
+    with told_safely(name):
         first = await run_in_threadpool(store.read_range, name, start, min(piece, end - start))
 
     async def body() -> AsyncIterator[bytes]:
@@ -250,122 +166,6 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
-@router.put("/{path:path}", status_code=201)
-async def put_file(
-    path: str,
-    request: Request,
-    workspace: str,
-    upload_id: str | None = None,
-    offset: int | None = None,
-    store: ArtifactStore = Depends(workspace_artifacts),
-    principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-) -> Response:
-    """The whole file in the body; with ``upload_id`` and ``offset``: the next chunk of
-    that upload (answered with where the upload stands)."""
-    name = check_relpath(path)
-    uploads = _uploads(workspace, request, store)
-    if upload_id is not None:
-        if offset is None or offset < 0:
-            raise InvalidArgument("A chunk needs offset=N: where it starts in the file.")
-        with _told_safely(name):
-            return await _put_chunk(request, uploads, name, upload_id, offset)
-    if offset is not None:
-        raise InvalidArgument("offset goes with upload_id; a whole file needs neither.")
-    try:
-        _check_declared_length(request)
-    except _TooLarge:
-        return _too_large(request)
-    with _told_safely(name):
-        state = await run_in_threadpool(uploads.begin, name)
-        try:
-            with uploads.chunk(name, state.upload_id, 0) as writer:
-                size = await _receive_into(request, writer)
-            await run_in_threadpool(uploads.commit, name, state.upload_id, size)
-        except _TooLarge:
-            return _too_large(request)
-        except ClientDisconnect:  # nobody to answer; nothing was stored
-            return Response(status_code=400)
-        finally:
-            await run_in_threadpool(uploads.abort, name, state.upload_id)  # none once committed
-    return JSONResponse({"name": name, "size": size}, 201)
-
-
-async def _put_chunk(
-    request: Request, uploads: Uploads, name: str, upload_id: str, offset: int
-) -> Response:
-    try:
-        with uploads.chunk(name, upload_id, offset) as writer:
-            try:
-                await _receive_into(request, writer)
-            except _TooLarge:
-                writer.undo()
-                raise
-            at = writer.offset
-    except _TooLarge:
-        return _too_large(request)
-    except ClientDisconnect:  # what arrived is kept: the sender asks where to go on
-        return Response(status_code=400)
-    return JSONResponse(
-        {"name": name, "upload_id": upload_id, "offset": at},
-        200,
-        headers={UPLOAD_OFFSET: str(at)},
-    )
-
-
-@router.post("/{path:path}/uploads", status_code=201)
-def begin_upload(
-    path: str,
-    request: Request,
-    workspace: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
-    principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-) -> dict[str, Any]:
-    """Start a resumable upload of ``path``; nothing is visible under it until the commit.
-    ``max_chunk_bytes`` is the largest chunk this server takes."""
-    name = check_relpath(path)
-    with _told_safely(name):
-        state = _uploads(workspace, request, store).begin(name)
-    return {
-        "name": state.name,
-        "upload_id": state.upload_id,
-        "offset": 0,
-        "max_chunk_bytes": _limit(request),
-    }
-
-
-@router.post("/{path:path}/commit")
-def commit_upload(
-    path: str,
-    request: Request,
-    workspace: str,
-    upload_id: str,
-    size: int,
-    store: ArtifactStore = Depends(workspace_artifacts),
-    principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-) -> dict[str, Any]:
-    """Move a whole upload in place (409 when it does not hold ``size`` bytes)."""
-    name = check_relpath(path)
-    with _told_safely(name):
-        stored = _uploads(workspace, request, store).commit(name, upload_id, size)
-    return {"name": name, "size": stored}
-
-
-@router.post("/{path:path}/abort", status_code=204)
-def abort_upload(
-    path: str,
-    request: Request,
-    workspace: str,
-    upload_id: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
-    principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-) -> Response:
-    """Drop an upload and what it holds."""
-    name = check_relpath(path)
-    with _told_safely(name):
-        _uploads(workspace, request, store).abort(name, upload_id)
-    return Response(status_code=204)
-
-
 @router.post("/{path:path}/append", status_code=204)
 async def append(
     path: str,
@@ -376,10 +176,10 @@ async def append(
     """Add the body at the end of the file, creating it (a run's logs as they grow)."""
     name = check_relpath(path)
     try:
-        data = await _read_body(request)
-    except _TooLarge:
-        return _too_large(request)
-    with _told_safely(name):
+        data = await read_body(request)
+    except TooLarge:
+        return too_large(request)
+    with told_safely(name):
         await run_in_threadpool(store.append_bytes, data, name)
     return Response(status_code=204)
 
@@ -394,7 +194,7 @@ def copy(
     """Copy the file ``source`` of this workspace to ``path``."""
     target = check_relpath(path)
     origin = check_relpath(source, what="source")
-    with _told_safely(origin):
+    with told_safely(origin):
         if not store.exists(origin):
             raise NotFound(origin)
         store.copy(origin, target)
@@ -409,6 +209,6 @@ def delete(
 ) -> Response:
     """Delete a file, or a folder with everything in it (missing is fine)."""
     name = check_relpath(path)
-    with _told_safely(name):
+    with told_safely(name):
         store.delete(name)
     return Response(status_code=204)
