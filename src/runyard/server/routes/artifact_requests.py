@@ -79,18 +79,20 @@ async def receive_into(request: Request, writer: ChunkWriter) -> int:
     """Write the request's body through ``writer`` in pieces; the bytes written."""
     check_declared_length(request)
     limit = body_limit(request)
-    buffer = bytearray()
+    pieces: list[bytes] = []  # handed to the writer as they came: no joining copies
+    waiting = 0
     received = 0
     async for piece in request.stream():
         received += len(piece)
         if received > limit:
             raise TooLarge
-        buffer += piece
-        if len(buffer) >= PIECE_BYTES:
-            await run_in_threadpool(writer.write, bytes(buffer))
-            buffer.clear()
-    if buffer:
-        await run_in_threadpool(writer.write, bytes(buffer))
+        pieces.append(piece)
+        waiting += len(piece)
+        if waiting >= PIECE_BYTES:
+            await run_in_threadpool(writer.write_pieces, pieces)
+            pieces, waiting = [], 0
+    if pieces:
+        await run_in_threadpool(writer.write_pieces, pieces)
     return received
 
 
