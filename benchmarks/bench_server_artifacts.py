@@ -167,6 +167,31 @@ def timed(fn: Any, *args: Any) -> float:
     return (time.perf_counter_ns() - start) / 1e9
 
 
+def make_notes(
+    size_mb: int, repeats: int, samples: dict[str, list[float]], load: float, load_after: float
+) -> str:
+    """What each side did, and the slowest transfer of each server side (medians hide it)."""
+    slowest = ", ".join(
+        f"{key.replace('_', ' ')} {max(samples[key]):.1f} s"
+        for key in ("runyard_up", "runyard_down", "mlflow_up", "mlflow_down")
+    )
+    return (
+        f"One {size_mb} MB file of random bytes, {repeats} repeats per side, alternating "
+        "(Runyard, MLflow, direct copy, embedded store); medians. Both servers run one "
+        "worker on 127.0.0.1 and keep files on the same disk as the source. Runyard: "
+        "`RestArtifactStore.put_file` (begin, 8 MB chunks at confirmed offsets, commit = "
+        "rename in place) and `get_file` (one streamed GET into a temporary, renamed). "
+        "MLflow: `MlflowClient.log_artifact` and `mlflow.artifacts.download_artifacts` on a "
+        "run whose artifact URI is `mlflow-artifacts:/`, so its bytes also go through its "
+        "server; MLflow's child process pays its import before the timed calls. Every "
+        "stored and downloaded copy is checked by sha256. The copy rows are the floor: "
+        f"what the disk does with no HTTP. Slowest single transfer: {slowest} (the first "
+        "large transfer of each server was the slow one). Load average before/after: "
+        f"{load:.1f}/{load_after:.1f} on {os.cpu_count()} cores: the machine was shared "
+        "with other work, so compare ratios, not absolute rates."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=200)
@@ -312,19 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             "MB",
         ),
     ]
-    notes = (
-        f"One {size_mb} MB file of random bytes, {repeats} repeats per side, alternating "
-        "(Runyard, MLflow, direct copy, embedded store); medians. Both servers run one "
-        "worker on 127.0.0.1 and keep files on the same disk as the source. Runyard: "
-        "`RestArtifactStore.put_file` (begin, 8 MB chunks at confirmed offsets, commit = "
-        "rename in place) and `get_file` (one streamed GET into a temporary, renamed). "
-        "MLflow: `MlflowClient.log_artifact` and `mlflow.artifacts.download_artifacts` on a "
-        "run whose artifact URI is `mlflow-artifacts:/`, so its bytes also go through its "
-        "server; MLflow's child process pays its import before the timed calls. Every "
-        "stored and downloaded copy is checked by sha256. The copy rows are the floor: "
-        "what the disk does with no HTTP. Load average before/after: "
-        f"{load:.1f}/{load_after:.1f} on {os.cpu_count()} cores."
-    )
+    notes = make_notes(size_mb, repeats, samples, load, load_after)
     raw = {"size_mb": size_mb, "repeats": repeats, "seconds": samples}
     path = write_result(
         "server_artifacts",
