@@ -115,7 +115,14 @@ class WorkspaceResources:
         """Run files, logs, snapshots, models and the default datastore's files."""
         if self._artifacts is None:
             with self._lock:
-                if self._artifacts is None:
+                if self._artifacts is None and self.config.server:
+                    # Through the server: this process needs no storage credentials.
+                    from runyard.artifacts.rest import RestArtifactStore
+
+                    self._artifacts = RestArtifactStore(
+                        self.config.server, self.config.workspace_name
+                    )
+                elif self._artifacts is None:
                     from runyard.artifacts.store import FsspecArtifactStore
 
                     self._artifacts = FsspecArtifactStore(

@@ -35,6 +35,13 @@ def server() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
 @click.option("--port", type=int, default=None, help="The TCP port (default 8765).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--max-body-mb",
+    type=float,
+    default=32.0,
+    show_default=True,
+    help="The largest request body, in MB: a file upload's chunk, an append, a JSON body.",
+)
 @pass_state
 def start(
     state: CliState,
@@ -43,6 +50,7 @@ def start(
     host: str,
     port: int | None,
     workers: int,
+    max_body_mb: float,
 ) -> None:
     """Serve workspaces until interrupted (Ctrl+C or SIGTERM stop it gracefully).
 
@@ -74,6 +82,7 @@ def start(
         host=host,
         port=DEFAULT_PORT if port is None else port,
         workers=workers,
+        max_body_mb=max_body_mb,
     )
     served = f"workspace {config.workspace_name!r} and " if config else ""
     click.echo(

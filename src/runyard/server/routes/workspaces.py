@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from runyard.server.auth import Principal, Role, requires
 
@@ -13,6 +13,12 @@ router = APIRouter(tags=["workspaces"])
 
 
 class WorkspaceCreate(BaseModel):
+    """A workspace to create: only its name. Where its files and database live is the
+    server's choice (its home folder), so a caller cannot point a workspace at the
+    server's own files or at an internal URL; any other field is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
     name: str
 
 
