@@ -64,10 +64,11 @@ function extent(values) {
   return lo <= hi ? [lo, hi] : null;
 }
 
-function ticks(lo, hi, count = 4) {
+function ticks(lo, hi, count = 4, whole = false) {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((k) => k * mag).find((k) => k >= raw) || raw;
+  let step = [1, 2, 5, 10].map((k) => k * mag).find((k) => k >= raw) || raw;
+  if (whole) step = Math.max(1, Math.round(step));
   const out = [];
   for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
   return out;
@@ -106,7 +107,8 @@ export function lineChart(title, lines, xLabel, subtitle = "") {
     label.textContent = fmt(t);
     svg.append(label);
   }
-  for (const t of ticks(xe[0], xe[1])) {
+  const whole = lines.every((l) => l.x.every(Number.isInteger));
+  for (const t of ticks(xe[0], xe[1], 4, whole)) {
     const label = s("text", { x: sx(t), y: H - B + 13, "text-anchor": "middle", class: "ry-tick" });
     label.textContent = fmt(t);
     svg.append(label);
@@ -134,7 +136,11 @@ function drawHeader(box, header, done, problem) {
   const parts = [
     status,
     h("strong", { text: header.display_name || header.run_id }),
-    h("span", { class: "ry-muted", text: `${header.run_type} run ${header.run_id} · experiment ${header.experiment}` }),
+    h("span", {
+      class: "ry-muted",
+      text: `${header.run_type} run${header.display_name && header.display_name !== header.run_id ? ` ${header.run_id}` : ""}` +
+        ` · experiment ${header.experiment}`,
+    }),
   ];
   if (header.target) parts.push(h("span", { class: "ry-muted", text: `on ${header.target}` }));
   const took = duration(header);
@@ -192,7 +198,7 @@ function drawTable(tuning) {
 export function parallelChart(parallel, goal) {
   const axes = parallel.axes, n = axes.length;
   const W = Math.max(360, 130 * n), H = 250, T = 34, B = 24, L = 50, R = 50;
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "ry-parallel", role: "img" });
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "ry-parallel", role: "img" });
   svg.setAttribute("aria-label", "parallel coordinates");
   const xs = axes.map((_, i) => (n === 1 ? W / 2 : L + (i * (W - L - R)) / (n - 1)));
   const ys = axes.map((axis) => {
