@@ -80,7 +80,7 @@ class RunDetails:
             out: where the text view goes (default stdout).
 
         Raises:
-            NotFound: the run does not exist.
+            NotFound: the run does not exist (the text view; the widget says so instead).
             MissingDependency: the widget's front end is missing from the installation.
         """
         if in_jupyter_kernel() and anywidget_installed():
