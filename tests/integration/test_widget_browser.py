@@ -76,6 +76,7 @@ function drawn(el) {
     })),
     axes: [...el.querySelectorAll("svg.ry-parallel > text.ry-title")].map((t) => t.textContent),
     log: el.querySelector("pre.ry-log")?.textContent,
+    text: el.textContent,
   };
 }
 const out = {};
@@ -109,6 +110,7 @@ def widget_state(view) -> dict:
         "series": [s.to_json() for s in view.series],
         "log": view.log.to_json(),
         "tuning": {} if view.tuning is None else view.tuning.to_json(),
+        "loaded": True,
         "done": view.header.is_terminal,
         "problem": "",
     }
@@ -175,7 +177,8 @@ def states(ws):
     later = widget_state(watcher.poll())
     parent = make_sweep(ws)
     tuning = widget_state(RunWatcher(ws.resources, parent).poll())
-    return {"cases": {"run": first, "tuning": tuning}, "later": later}
+    reading = {**first, "loaded": False, "series": [], "log": {}}  # before the first look
+    return {"cases": {"run": first, "tuning": tuning, "reading": reading}, "later": later}
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -235,6 +238,10 @@ def test_the_front_end_draws_the_kernels_data_in_chromium(states, tmp_path):
     (acc,) = charts["acc"]
     assert acc["count"] == 3 and [p[0] for p in acc["points"]] == ["M", "M", "L"]  # NaN: a gap
     assert run["log"] == "epoch 1\nepoch 2"
+
+    reading = page["reading"]  # the header at once; the charts say they are coming
+    assert reading["status"] == "Running" and reading["charts"] == []
+    assert reading["log"] == "(nothing yet)" and "Reading the run's metrics" in reading["text"]
 
     later = page["later"]  # after the traitlets changed: redrawn, not appended to
     assert later["status"] == "Completed" and "ended" in later["header"]

@@ -3,10 +3,11 @@
 A thread in the kernel looks at the run every ``REFRESH_SECONDS`` (with
 :class:`runyard.widgets.watcher.RunWatcher`) and sets the traitlets that changed, in one
 message; ipywidgets carries them to the browser over the kernel's comm channel, so the
-browser draws what the kernel read and never reaches a server. The thread stops when the
-run ends (after the look that saw the end, which holds everything the run logged) or
-when the widget is closed. It keeps going while a cell blocks the kernel (such as
-``run.wait_for_completion()``), as SDK v1's widget did.
+browser draws what the kernel read and never reaches a server. ``show()`` returns at once
+with the run's header; the thread takes the first full look (which may read a long
+history) right away. The thread stops when the run ends (after the look that saw the end,
+which holds everything the run logged) or when the widget is closed. It keeps going while
+a cell blocks the kernel (such as ``run.wait_for_completion()``), as SDK v1's widget did.
 
 The front end is ``static/run_details.js`` (plain ES module, anywidget's
 ``render({model, el})``, no third-party code) with ``static/run_details.css``.
@@ -58,9 +59,10 @@ class RunDetailsWidget(anywidget.AnyWidget):
     """The widget ``RunDetails(run).show()`` displays in a notebook.
 
     Traitlets (kept in sync with the browser): ``header``, ``series``, ``log``,
-    ``tuning`` (see :mod:`runyard.widgets.records` for their JSON), ``done`` (the run
-    ended and the widget stopped following it) and ``problem`` (why the last look
-    failed; "" when it did not).
+    ``tuning`` (see :mod:`runyard.widgets.records` for their JSON; ``tuning`` is ``{}``
+    for a run that is not a HyperDrive run), ``loaded`` (the first full look is in),
+    ``done`` (the run ended and the widget stopped following it) and ``problem`` (why
+    the last look failed; "" when it did not).
 
     Args:
         watcher: what looks at the run.
@@ -74,6 +76,7 @@ class RunDetailsWidget(anywidget.AnyWidget):
     series = traitlets.List(traitlets.Dict()).tag(sync=True)
     log = traitlets.Dict().tag(sync=True)
     tuning = traitlets.Dict().tag(sync=True)  # {} for a run that is not a HyperDrive run
+    loaded = traitlets.Bool(False).tag(sync=True)
     done = traitlets.Bool(False).tag(sync=True)
     problem = traitlets.Unicode("").tag(sync=True)
 
@@ -85,12 +88,21 @@ class RunDetailsWidget(anywidget.AnyWidget):
         self._thread: threading.Thread | None = None
 
     def start(self) -> RunDetailsWidget:
-        """Take the first look now and follow the run from a thread; returns the widget."""
-        if self._thread is None and self._look():
-            self._thread = threading.Thread(
-                target=self._follow, name=f"runyard-widget-{self._watcher.run_id}", daemon=True
-            )
-            self._thread.start()
+        """Show the run's header now and follow the run from a thread, whose first look
+        (the run's metrics so far, its log) is taken at once; returns the widget."""
+        if self._thread is not None:
+            return self
+        try:
+            self.header = self._watcher.header().to_json()
+        except NotFound as exc:  # nothing to follow
+            self.problem = describe(exc)
+            return self
+        except Exception as exc:  # out of reach for now: the thread tries again
+            self.problem = describe(exc)
+        self._thread = threading.Thread(
+            target=self._follow, name=f"runyard-widget-{self._watcher.run_id}", daemon=True
+        )
+        self._thread.start()
         return self
 
     @property
@@ -118,6 +130,7 @@ class RunDetailsWidget(anywidget.AnyWidget):
             self.log = view.log.to_json()
             self.tuning = {} if view.tuning is None else view.tuning.to_json()
             self.problem = ""
+            self.loaded = True
             if view.header.is_terminal:
                 self.done = True
 
@@ -135,11 +148,10 @@ class RunDetailsWidget(anywidget.AnyWidget):
         return not view.header.is_terminal
 
     def _follow(self) -> None:
-        while not self._stop.wait(self._refresh_seconds):
-            if not self._look():
-                return
+        while self._look() and not self._stop.wait(self._refresh_seconds):
+            pass
 
 
 def live_widget(watcher: RunWatcher, **options: Any) -> RunDetailsWidget:
-    """A widget following ``watcher``'s run, started (first look taken)."""
+    """A widget following ``watcher``'s run, started (see :meth:`RunDetailsWidget.start`)."""
     return RunDetailsWidget(watcher, **options).start()

@@ -98,8 +98,8 @@ class RunDetails:
         stream.flush()
 
     def live_widget(self, **options: Any) -> RunDetailsWidget:
-        """A new live widget following the run, its first look taken (needs
-        ``runyard[widgets]``).
+        """A new live widget following the run: its header read, its thread started
+        (needs ``runyard[widgets]``).
 
         Args:
             options: ``refresh_seconds``, the seconds between two looks (default 1).

@@ -66,6 +66,15 @@ class RunWatcher:
         self._log = LogFollower(resources.artifacts, run_id, max_lines=log_lines)
         self._children: ChildFollower | None = None
 
+    def header(self) -> RunHeader:
+        """The run's header alone: one read of its record, for a widget to show at once
+        while its first full look (which may read a long history) is taken.
+
+        Raises:
+            NotFound: the run does not exist.
+        """
+        return header_of(self._resources.store.get_run(self.run_id), self._page_url)
+
     def poll(self) -> RunView:
         """Look at the run now.
 

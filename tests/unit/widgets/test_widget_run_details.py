@@ -98,8 +98,10 @@ def test_a_finished_run_is_shown_once_and_not_followed(ws, run):
     run.log("acc", 0.9)
     run.complete()
     widget = RunDetails(run).live_widget()
-    assert widget.done and not widget.following
-    assert widget.series[0]["y"] == [0.9] and widget.header["status"] == "Completed"
+    assert widget.header["status"] == "Completed"  # at once, before the first full look
+    wait_until(lambda: not widget.following, "the one look")
+    assert widget.done and widget.loaded
+    assert widget.series[0]["y"] == [0.9]
     widget.close()
 
 
@@ -110,6 +112,9 @@ class FlakyWatcher:
         self.run_id = real.run_id
         self._real = real
         self.failures = failures
+
+    def header(self):
+        return self._real.header()
 
     def poll(self):
         if self.failures:
@@ -122,8 +127,9 @@ def test_a_look_that_fails_is_shown_and_the_widget_keeps_looking(ws, run):
     watcher = FlakyWatcher(RunWatcher(ws.resources, run.id), failures=3)
     widget = RunDetailsWidget(watcher, refresh_seconds=0.05).start()
     try:
-        assert "not answering" in widget.problem and widget.following
-        wait_until(lambda: widget.header.get("status") == "Running", "a look that works")
+        assert widget.header["status"] == "Running" and widget.following
+        wait_until(lambda: "not answering" in widget.problem, "the failed look to show")
+        wait_until(lambda: widget.loaded, "a look that works")
         assert widget.problem == ""
     finally:
         widget.close()
@@ -133,12 +139,25 @@ def test_a_look_that_fails_is_shown_and_the_widget_keeps_looking(ws, run):
 def test_a_run_that_is_gone_stops_the_widget_with_the_reason(ws, run):
     class Gone:
         run_id = run.id
+        polls = 0
+
+        def header(self):
+            return RunWatcher(ws.resources, run.id).header()
 
         def poll(self):
+            self.polls += 1
             raise NotFound(f"Run {run.id} not found.")
 
-    widget = RunDetailsWidget(Gone()).start()
-    assert "not found" in widget.problem and not widget.following
+    gone = Gone()
+    widget = RunDetailsWidget(gone, refresh_seconds=0.01).start()
+    wait_until(lambda: not widget.following, "the widget to stop")
+    assert "not found" in widget.problem and gone.polls == 1
+    widget.close()
+
+
+def test_a_run_that_does_not_exist_is_not_followed(ws, run):
+    widget = RunDetailsWidget(RunWatcher(ws.resources, "no_such_run")).start()
+    assert "not found" in widget.problem.lower() and not widget.following
     widget.close()
 
 

@@ -1,6 +1,6 @@
 // RunDetails: the front end of Runyard's notebook widget (anywidget's render({model, el})).
 // It draws what the kernel puts in the widget's traitlets (header, series, log, tuning,
-// done, problem) and never calls a server. Plain ES module, no dependencies: the charts
+// loaded, done, problem) and never calls a server. Plain ES module, no dependencies: the charts
 // are SVG drawn here.
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -152,8 +152,12 @@ function drawHeader(box, header, done, problem) {
   if (problem) box.append(h("div", { class: "ry-problem", text: `Cannot read the run: ${problem}` }));
 }
 
-function drawCharts(box, series, tuning) {
+function drawCharts(box, series, tuning, loaded) {
   box.replaceChildren();
+  if (!loaded) {
+    box.append(h("div", { class: "ry-muted", text: "Reading the run's metrics…" }));
+    return;
+  }
   const charts = [];
   if (tuning && tuning.child_series) {
     const lines = Object.entries(tuning.child_series).map(([runId, one], i) => ({
@@ -269,12 +273,13 @@ function render({ model, el }) {
   const header = h("div"), charts = h("div"), tuning = h("div"), log = h("div");
   el.append(h("div", { class: "runyard-run-details" }, header, charts, tuning, log));
   const redrawHeader = () => drawHeader(header, model.get("header"), model.get("done"), model.get("problem"));
-  const redrawCharts = () => drawCharts(charts, model.get("series"), model.get("tuning"));
+  const redrawCharts = () =>
+    drawCharts(charts, model.get("series"), model.get("tuning"), model.get("loaded"));
   const redrawTuning = () => drawTuning(tuning, model.get("tuning"));
   const redrawLog = () => drawLog(log, model.get("log"));
   const handlers = [
     ["change:header change:done change:problem", redrawHeader],
-    ["change:series", redrawCharts],
+    ["change:series change:loaded", redrawCharts],
     ["change:tuning", () => { redrawCharts(); redrawTuning(); }],
     ["change:log", redrawLog],
   ];
