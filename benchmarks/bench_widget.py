@@ -107,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 5 if args.quick else args.repeat
     values = 100_000 if args.quick else 1_000_000
-    wait_for_quiet(max_load=1.5, max_wait_s=120)
+    load = wait_for_quiet(max_load=1.5, max_wait_s=120)
 
     from runyard.core import Workspace
 
@@ -154,7 +154,9 @@ def main() -> None:
     notes = (
         f"Over {repeat} values logged at random moments; the widget looks every 1 s. "
         "SDK v1's RunDetails refreshed every 10–15 s (Azure only, not measured here). "
-        "No other tool has a live notebook widget to compare with."
+        "No other tool has a live notebook widget to compare with. The first full look's "
+        "time is the SQL store's downsampling of the million values (read_metrics with "
+        f"max_points). Load average when measuring began: {load:.1f}."
     )
     raw = {"delays_s": delays, "show_s": shown, "first_look_s": first, "later_look_s": incremental}
     path = write_result(
