@@ -162,7 +162,9 @@ def _worker(folder):
         return json.load(fh)["worker_pid"]
 
 
-def test_init_raising_fails_the_deployment_with_its_traceback(workspace, model, tmp_path, here):
+def test_init_raising_fails_the_deployment_with_its_traceback(
+    workspace, model, tmp_path, here, capsys
+):
     source = tmp_path / "bad"
     source.mkdir()
     (source / "score.py").write_text(
@@ -175,18 +177,23 @@ def test_init_raising_fails_the_deployment_with_its_traceback(workspace, model, 
         workspace, "bad-svc", [model], inference, LocalWebservice.deploy_configuration()
     )
     with pytest.raises(WebserviceException, match="no model here"):
-        service.wait_for_deployment()
+        service.wait_for_deployment(show_output=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "Running" and printed[-1] == "Failed"
+    assert any(line.endswith("RuntimeError: no model here") for line in printed)
     assert service.state == "failed"
     assert "RuntimeError: no model here" in service.get_logs()
 
 
 def test_a_local_service_without_auth_reloads_an_edited_score_py_and_needs_overwrite(
-    workspace, model, inference, tmp_path, here
+    workspace, model, inference, tmp_path, here, capsys
 ):
     service = Model.deploy(
         workspace, "local-svc", [model], inference, LocalWebservice.deploy_configuration()
     )
-    service.wait_for_deployment()
+    service.wait_for_deployment(show_output=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == f"Local webservice is running at {service.scoring_uri}"
     assert service.state == "running"
     assert _post(service.scoring_uri, ROWS) == (200, b"[0, 2]")
     with pytest.raises(WebserviceException, match="overwrite=True"):
@@ -208,7 +215,7 @@ def test_a_local_service_without_auth_reloads_an_edited_score_py_and_needs_overw
 
 
 def test_the_2019_form_builds_the_conda_environment_and_warns_deprecated(
-    workspace, model, tmp_path, monkeypatch
+    workspace, model, tmp_path, monkeypatch, capsys
 ):
     from runyard.core.image import ContainerImage
 
@@ -234,7 +241,20 @@ def test_the_2019_form_builds_the_conda_environment_and_warns_deprecated(
             models=[model],
             image_config=image,
         )
+    capsys.readouterr()
     service.wait_for_deployment(show_output=True)
+    printed = capsys.readouterr().out.splitlines()
+    # v1's shape: Running, the operation's lines as they come, Succeeded, the last line.
+    assert printed[0] == "Running"
+    assert printed[-2:] == [
+        "Succeeded",
+        'ACI service creation operation finished, operation "Succeeded"',
+    ]
+    streamed = [line.split(" ", 2)[2] for line in printed[1:-2] if "+00:00 " in line]
+    assert streamed[0] == "Service keras-mnist-svc: preparing its environment."
+    assert any(line.startswith("Building environment") for line in streamed)
+    assert any(line.startswith("model dir") and "iris-clf" in line for line in streamed)
+    assert streamed[-1].startswith("Scoring server of keras-mnist-svc ready")
     assert service.state == "Healthy"
     assert service.run('{"data": [1]}') == {"data": [1]}
     logs = service.get_logs()

@@ -205,6 +205,22 @@ class LocalServingBackend(ServingBackend):
         lines = data.decode("utf-8", errors="replace").splitlines()
         return "\n".join(lines[-num_lines:]) if num_lines > 0 else ""
 
+    def log_since(self, name: str, offset: int) -> tuple[str, int]:
+        path = layout.log_file(self.folder(name))
+        try:
+            with open(path, "rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                if offset < 0:
+                    return "", size
+                if size < offset:  # a redeploy started the log afresh
+                    offset = 0
+                fh.seek(offset)
+                data = fh.read(size - offset)
+        except OSError:
+            return "", max(offset, 0)
+        end = data.rfind(b"\n") + 1  # a line still being written waits for its end
+        return data[:end].decode("utf-8", errors="replace"), offset + end
+
     # -- changing -----------------------------------------------------------------------
     def set_keys(self, name: str, *, auth_enabled: bool, keys: tuple[str, str]) -> None:
         folder = self.folder(name)
