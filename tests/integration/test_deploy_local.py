@@ -289,3 +289,52 @@ def test_a_server_that_keeps_crashing_ends_failed(workspace, model, tmp_path, he
         time.sleep(0.05)
     assert "crashed 5 times" in service.error["message"]
     assert "exited with status 7; restarting" in service.get_logs()
+
+
+HUNGRY = textwrap.dedent(
+    """
+    import json, os, time
+
+    def init():
+        if os.path.exists("hungry-init"):
+            hold = bytearray(400 * 2**20)  # zero-filled: resident at once
+            time.sleep(5)
+
+    def run(raw_data):
+        mb = json.loads(raw_data)["mb"]
+        hold = bytearray(mb * 2**20)
+        time.sleep(1 if mb > 100 else 0)  # long enough for the watch to see it
+        return {"threads": os.environ.get("OMP_NUM_THREADS"), "pid": os.getpid()}
+    """
+)
+
+
+def test_cpu_cores_and_memory_gb_are_enforced_on_the_scoring_server(
+    workspace, model, tmp_path, here
+):
+    source = tmp_path / "hungry"
+    source.mkdir()
+    (source / "score.py").write_text(HUNGRY)
+    inference = InferenceConfig("score.py", source_directory=str(source), environment=here)
+    config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=0.25)
+    service = Model.deploy(workspace, "hungry-svc", [model], inference, config)
+    service.wait_for_deployment()
+    first = service.run(json.dumps({"mb": 20}))
+    assert first["threads"] == "1"
+    assert len(os.sched_getaffinity(first["pid"])) == 1
+
+    with pytest.raises(WebserviceException):
+        service.run(json.dumps({"mb": 400}))  # killed while it holds 400 MiB
+    assert "over the service's memory_gb=0.25" in service.get_logs()
+    deadline = time.monotonic() + 30
+    while service.state != "Healthy":
+        assert time.monotonic() < deadline, service.get_logs()
+        time.sleep(0.1)
+    again = service.run(json.dumps({"mb": 20}))
+    assert again["pid"] != first["pid"]  # restarted, as a container after an OOM kill
+
+    (source / "hungry-init").write_text("")  # init() now needs more than the limit
+    service.update(inference_config=inference)
+    with pytest.raises(WebserviceException, match="memory_gb=0.25"):
+        service.wait_for_deployment()
+    assert service.state == "Failed"

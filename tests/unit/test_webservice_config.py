@@ -46,9 +46,47 @@ def test_aci_keys_given_are_kept_and_checked():
 def test_aci_sizes_must_be_positive_and_cloud_settings_are_noted():
     with pytest.raises(InvalidArgument, match="cpu_cores"):
         AciWebservice.deploy_configuration(cpu_cores=0)
-    config = AciWebservice.deploy_configuration(cpu_cores=2, memory_gb=2, ssl_enabled=True)
+    config = AciWebservice.deploy_configuration(cpu_cores=1.5, memory_gb=2, ssl_enabled=True)
     notes = config.notes()
-    assert len(notes) == 2 and "cloud sizes" in notes[0] and "ssl_enabled" in notes[1]
+    assert len(notes) == 3
+    assert "runs on 2 CPU(s)" in notes[0] and "memory_gb=2" in notes[1]
+    assert "ssl_enabled" in notes[2]
+
+
+def test_only_the_sizes_given_are_enforced_not_v1s_defaults():
+    assert AciWebservice.deploy_configuration().limits() == (None, None)
+    assert AciWebservice.deploy_configuration(memory_gb=1).limits() == (None, 1.0)
+    assert AciWebservice.deploy_configuration(cpu_cores=0.5).limits() == (0.5, None)
+    assert LocalWebservice.deploy_configuration().limits() == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("cores", "allowed", "count"),
+    [(0.1, {0, 1}, 1), (1, {0, 1, 2, 3}, 1), (1.01, {0, 1, 2, 3}, 2), (8, {2, 5}, 2)],
+)
+def test_a_service_gets_whole_cpus_from_those_allowed(cores, allowed, count):
+    from runyard.serving.local.limits import cpu_set
+
+    cpus = cpu_set("svc", cores, allowed)
+    assert len(cpus) == count and cpus <= allowed
+    assert cpu_set("svc", cores, allowed) == cpus  # the same for the same name
+
+
+def test_services_spread_over_the_cpus_by_name():
+    from runyard.serving.local.limits import cpu_set
+
+    picked = {min(cpu_set(f"svc-{i}", 1, set(range(8)))) for i in range(40)}
+    assert len(picked) > 4
+
+
+def test_a_definition_keeps_its_limits_and_refuses_bad_ones():
+    from runyard.entities.service import ServiceDefinition
+
+    definition = ServiceDefinition("s", "score.py", "/src", cpu_cores=1.5, memory_gb=0.25)
+    again = ServiceDefinition.from_dict(definition.to_dict())
+    assert (again.cpu_cores, again.memory_gb) == (1.5, 0.25)
+    with pytest.raises(InvalidArgument, match="Not a service definition"):
+        ServiceDefinition.from_dict({**definition.to_dict(), "memory_gb": -1})
 
 
 @pytest.mark.parametrize("port", [0, 70000, "80", True])

@@ -39,18 +39,21 @@ def definition_for(
     name: str,
     models: tuple[DeployedModel, ...],
     inference_config: InferenceConfig,
-    port: int,
+    config: DeploymentConfiguration,
 ) -> ServiceDefinition:
     """The definition a node serves ``name`` from."""
     source, entry, files = inference_config.shipped()
+    cpu_cores, memory_gb = config.limits()
     return ServiceDefinition(
         name=name,
         entry_script=entry,
         source_directory=source,
         environment=inference_config.environment_spec().to_dict(),
         models=models,
-        port=port,
+        port=config.port,
         files=files,
+        cpu_cores=cpu_cores,
+        memory_gb=memory_gb,
     )
 
 
@@ -78,7 +81,7 @@ def deploy(
     for line in [*inference_config.notes(), *config.notes()]:
         print(f"Note: {line}")
     deployed = deployed_models(models)
-    definition = definition_for(name, deployed, inference_config, config.port)
+    definition = definition_for(name, deployed, inference_config, config)
     keys = config.keys()
     record = ServiceRecord(
         name=name,

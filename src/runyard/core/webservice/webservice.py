@@ -41,6 +41,10 @@ class DeploymentConfiguration:
         """One line per setting given that is not used on this machine."""
         return []
 
+    def limits(self) -> tuple[float | None, float | None]:
+        """``(cpu_cores, memory_gb)`` to enforce on the scoring server (None: none)."""
+        return None, None
+
     def serialize(self) -> dict[str, Any]:
         """The configuration as a JSON-able dict."""
         return {"computeType": self.compute_type}
