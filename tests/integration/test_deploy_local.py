@@ -335,6 +335,6 @@ def test_cpu_cores_and_memory_gb_are_enforced_on_the_scoring_server(
 
     (source / "hungry-init").write_text("")  # init() now needs more than the limit
     service.update(inference_config=inference)
-    with pytest.raises(WebserviceException, match="memory_gb=0.25"):
+    with pytest.raises(WebserviceException, match=r"memory_gb=0\.25"):
         service.wait_for_deployment()
     assert service.state == "Failed"
