@@ -338,3 +338,62 @@ def test_cpu_cores_and_memory_gb_are_enforced_on_the_scoring_server(
     with pytest.raises(WebserviceException, match=r"memory_gb=0\.25"):
         service.wait_for_deployment()
     assert service.state == "Failed"
+
+
+def test_services_come_back_when_the_workspace_is_opened_after_their_processes_died(
+    workspace, model, inference, capfd
+):
+    config = AciWebservice.deploy_configuration(auth_enabled=True)
+    service = Model.deploy(workspace, "reboot-svc", [model], inference, config)
+    service.wait_for_deployment()
+    uri, (primary, _) = service.scoring_uri, service.get_keys()
+    folder = os.path.join(workspace.resources.settings.scratch_dir, ".services", "serve-ws")
+    with open(os.path.join(folder, "reboot-svc", "node.json")) as fh:
+        supervisor = json.load(fh)["supervisor_pid"]
+    os.killpg(supervisor, signal.SIGKILL)  # the server and its supervisor: as a reboot
+    deadline = time.monotonic() + 10
+    while service.state != "Unhealthy":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    with pytest.raises(WebserviceException, match="Cannot reach"):
+        service.run(ROWS)
+
+    capfd.readouterr()
+    opened = Workspace.get("serve-ws", path=workspace.config.path)
+    assert "restarting it at " + uri in capfd.readouterr().err
+    again = Webservice(opened, "reboot-svc")
+    again.wait_for_deployment()
+    assert again.state == "Healthy" and again.scoring_uri == uri
+    assert _post(uri, ROWS, primary) == (200, b"[0, 2]")  # same port, same keys
+    assert "restarting" in again.get_logs()
+    capfd.readouterr()
+    Workspace.get("serve-ws", path=workspace.config.path)  # running: nothing to do
+    assert "reboot-svc" not in capfd.readouterr().err
+    opened.close()
+
+
+def test_a_failed_or_forgotten_service_is_not_brought_back(
+    workspace, model, inference, tmp_path, here
+):
+    source = tmp_path / "bad"
+    source.mkdir()
+    (source / "score.py").write_text("def init():\n    raise RuntimeError('no')\n")
+    bad = InferenceConfig("score.py", source_directory=str(source), environment=here)
+    failed = Model.deploy(workspace, "failed-svc", [model], bad)
+    with pytest.raises(WebserviceException):
+        failed.wait_for_deployment()
+    from runyard.core.webservice.revive import revive_services
+
+    assert revive_services(workspace) == []
+    assert failed.state == "Failed"
+
+    # Files left by a service the workspace no longer lists: left alone.
+    gone = Model.deploy(workspace, "gone-svc", [model], inference)
+    gone.wait_for_deployment()
+    folder = os.path.join(workspace.resources.settings.scratch_dir, ".services", "serve-ws")
+    with open(os.path.join(folder, "gone-svc", "node.json")) as fh:
+        os.killpg(json.load(fh)["supervisor_pid"], signal.SIGKILL)
+    workspace.resources.store.delete_service("gone-svc")
+    assert revive_services(workspace) == []
+    with pytest.raises(WebserviceException, match="Cannot reach"):
+        gone.run(ROWS)

@@ -11,16 +11,15 @@ this node's own ``node.json`` names it and its start time matches, as for runs
 from __future__ import annotations
 
 import contextlib
-import errno
+import fcntl
 import os
 import posixpath
-import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from runyard.entities.service import (
@@ -35,11 +34,11 @@ from runyard.node import processes
 from runyard.serving import layout
 from runyard.serving.backend import ServiceStatus, ServingBackend
 from runyard.serving.keys import write_keys_file
+from runyard.serving.local.ports import HOST, bind
 
 if TYPE_CHECKING:
     from runyard.resources import WorkspaceResources
 
-HOST = "127.0.0.1"
 #: Files never shipped with a service's source folder.
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints")
 _SPAWN = 'exec "$@" </dev/null >>"$RUNYARD_SERVICE_LOG" 2>&1 &\necho $!'
@@ -69,13 +68,19 @@ class LocalServingBackend(ServingBackend):
     def deploy(
         self, definition: ServiceDefinition, *, auth_enabled: bool, keys: tuple[str, str]
     ) -> ServiceStatus:
+        with self._locked(definition.name):
+            return self._deploy(definition, auth_enabled=auth_enabled, keys=keys)
+
+    def _deploy(
+        self, definition: ServiceDefinition, *, auth_enabled: bool, keys: tuple[str, str]
+    ) -> ServiceStatus:
         folder = self.folder(definition.name)
         before = layout.read_json(layout.status_file(folder)) or {}
         self._stop(folder)
         # The port this service had is freed by processes that were just stopped: give
         # the system a moment to release it before calling it taken.
         again = definition.port != 0 and before.get("port") == definition.port
-        sock = _bind(definition.port, wait_s=5.0 if again else 0.0)
+        sock = bind(definition.port, wait_s=5.0 if again else 0.0)
         try:
             port = sock.getsockname()[1]
             shutil.rmtree(folder, ignore_errors=True)
@@ -252,8 +257,71 @@ class LocalServingBackend(ServingBackend):
 
     def delete(self, name: str) -> None:
         folder = self.folder(name)
-        self._stop(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        with self._locked(name):
+            self._stop(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # -- coming back after a restart of the machine -------------------------------------
+    def stranded(self) -> list[str]:
+        """The services of this machine whose supervisor is gone (the machine restarted,
+        or their processes were killed) and which had not failed: those to revive.
+        Reads only files, so it is cheap to ask whenever the workspace is opened."""
+        try:
+            names = sorted(n for n in os.listdir(self._root) if not n.startswith("."))
+        except OSError:
+            return []
+        return [name for name in names if self._stranded(name)]
+
+    def _stranded(self, name: str) -> bool:
+        folder = self.folder(name)
+        status = layout.read_json(layout.status_file(folder)) or {}
+        return (
+            os.path.exists(layout.definition_file(folder))
+            and layout.read_json(layout.node_file(folder)) is not None
+            and status.get("phase") != "failed"
+            and self._supervisor(folder) is None
+        )
+
+    def revive(self, name: str) -> ServiceStatus | None:
+        """Start a stranded service again from its folder as it is (files, keys, port),
+        with a new supervisor; None when it is not stranded any more (someone else
+        revived, redeployed or deleted it meanwhile).
+
+        Raises:
+            InvalidState: its port is taken by another program now.
+        """
+        folder = self.folder(name)
+        with self._locked(name, wait=False) as held:
+            if not held or not self._stranded(name):
+                return None
+            status = layout.read_json(layout.status_file(folder)) or {}
+            port = status.get("port")
+            if not isinstance(port, int) or isinstance(port, bool) or port <= 0:
+                return None
+            self._stop(folder)  # what is left of its process group, holding the port
+            sock = bind(port, wait_s=5.0)
+            try:
+                layout.write_json(layout.status_file(folder), {"phase": "building", "port": port})
+                with open(layout.log_file(folder), "a", encoding="utf-8") as log:
+                    log.write("Its processes were gone (the machine restarted?): restarting.\n")
+                self._start(folder, sock, port)
+            finally:
+                sock.close()
+        return ServiceStatus(TRANSITIONING, scoring_uri(port), "restarting")
+
+    @contextlib.contextmanager
+    def _locked(self, name: str, wait: bool = True) -> Iterator[bool]:
+        """Hold the service's lock (deploy, delete and revive take turns); yields whether
+        it is held (always, with ``wait``)."""
+        locks = os.path.join(self._root, ".locks")
+        os.makedirs(locks, mode=0o700, exist_ok=True)
+        with open(os.path.join(locks, name), "a+b") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
 
     def _stop(self, folder: str) -> None:
         pid = self._supervisor(folder)
@@ -277,57 +345,6 @@ class LocalServingBackend(ServingBackend):
             and processes.group_alive(gone)
         ):
             processes.kill_process_group(gone)
-
-
-def _stable_ports() -> range:
-    """Ports to pick a service's from: below the system's ephemeral range, so that no
-    outgoing connection takes the port while the service restarts (its URI stays)."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
-            low = int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    return range(20000, low) if low > 21000 else range(0)
-
-
-def _bind(port: int, wait_s: float = 0.0) -> socket.socket:
-    """A listening socket on ``port`` of 127.0.0.1 (0: a free port from
-    :func:`_stable_ports`), retrying for ``wait_s`` while the port is in use.
-
-    Raises:
-        InvalidState: the port is in use.
-    """
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return _bind_once(port)
-        except InvalidState:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _bind_once(port: int) -> socket.socket:
-    if port == 0:
-        candidates = _stable_ports()
-        for chosen in random.Random().sample(candidates, min(64, len(candidates))):
-            with contextlib.suppress(InvalidState):
-                return _bind_once(chosen)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise InvalidState(
-                f"Port {port} on {HOST} is in use. Choose another port in "
-                "deploy_configuration(port=...), or leave it out for a free one."
-            ) from exc
-        raise
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _copy_source(source: str, files: tuple[str, ...] | list[str], target: str) -> None:
