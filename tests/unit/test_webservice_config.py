@@ -142,3 +142,64 @@ def test_webservice_exception_has_v1s_import_path():
     from runyard.exceptions import WebserviceException as FromExceptions
 
     assert FromExceptions is WebserviceException
+
+
+def test_aks_defaults_are_v1s_autoscaling_with_keys():
+    from runyard.core.webservice import AksWebservice
+
+    config = AksWebservice.deploy_configuration()
+    assert config.auth and all(config.keys())
+    options = config.replicas.serve_options()
+    scaling = options["autoscaling_config"]
+    assert (scaling["min_replicas"], scaling["max_replicas"]) == (1, 10)
+    assert scaling["target_ongoing_requests"] == 0.7
+    assert options["ray_actor_options"] == {"num_cpus": 0.1, "memory": 2**29}
+
+
+def test_aks_fixed_replicas_turn_autoscaling_off():
+    from runyard.core.webservice import AksWebservice
+
+    options = AksWebservice.deploy_configuration(num_replicas=3).replicas.serve_options()
+    assert options["num_replicas"] == 3 and "autoscaling_config" not in options
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"num_replicas": 0},
+        {"num_replicas": 2, "autoscale_enabled": True},
+        {"autoscale_min_replicas": 4, "autoscale_max_replicas": 2},
+        {"autoscale_target_utilization": 150},
+        {"cpu_cores": -1},
+    ],
+)
+def test_aks_settings_v1_refuses(settings):
+    from runyard.core.webservice import AksWebservice
+
+    with pytest.raises(InvalidArgument):
+        AksWebservice.deploy_configuration(**settings)
+
+
+def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, monkeypatch):
+    from runyard.core import Model, Workspace
+    from runyard.core.webservice import AksWebservice
+
+    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
+    ws = Workspace.create("aks-args", path=tmp_path / "ws")
+    (tmp_path / "m.txt").write_text("m")
+    (tmp_path / "score.py").write_text("def run(raw):\n    return raw\n")
+    model = Model.register(ws, model_path=str(tmp_path / "m.txt"), model_name="m")
+    inference = InferenceConfig("score.py", source_directory=str(tmp_path))
+    with pytest.raises(WebserviceException, match="needs deployment_target"):
+        Model.deploy(ws, "aks-svc", [model], inference, AksWebservice.deploy_configuration())
+    with pytest.raises(WebserviceException, match="for AksWebservice"):
+        Model.deploy(
+            ws,
+            "aci-svc",
+            [model],
+            inference,
+            AciWebservice.deploy_configuration(),
+            deployment_target="cpucluster",
+        )
+    assert ws.webservices == {}
+    ws.close()

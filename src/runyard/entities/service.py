@@ -22,7 +22,7 @@ FAILED = "Failed"
 STATES = (TRANSITIONING, HEALTHY, UNHEALTHY, FAILED)
 
 #: Where a service runs: SDK v1's compute types.
-COMPUTE_TYPES = ("ACI", "Local")
+COMPUTE_TYPES = ("ACI", "AKS", "Local")
 
 # SDK v1's webservice_name_validation: 3-32 characters, lowercase letters, digits and
 # dashes, starting with a letter (and, as Azure's DNS labels, not ending with a dash).
@@ -50,7 +50,7 @@ class ServiceRecord:
 
     Attributes:
         name: The service name (:func:`check_service_name`).
-        compute_type: ``ACI`` or ``Local`` (which SDK class it comes back as).
+        compute_type: ``ACI``, ``AKS`` or ``Local`` (which SDK class it comes back as).
         state: One of :data:`STATES`, as last seen by whoever refreshed it.
         models: The deployed model ids (``name:version``).
         scoring_uri: Where ``POST`` requests go; None until a port is known.

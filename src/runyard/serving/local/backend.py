@@ -97,21 +97,7 @@ class LocalServingBackend(ServingBackend):
         return ServiceStatus(TRANSITIONING, scoring_uri(port), "starting")
 
     def _ship(self, definition: ServiceDefinition, folder: str) -> None:
-        source = definition.source_directory
-        if not os.path.isdir(source):
-            raise InvalidArgument(f"The source directory {source!r} does not exist.")
-        _copy_source(source, definition.files, layout.source_dir(folder))
-        artifacts = self._resources.artifacts
-        for model in definition.models:
-            names = artifacts.list(model.artifact_path)
-            if not names:
-                raise InvalidState(f"Model {model.id} has no files at {model.artifact_path}.")
-            root = posixpath.normpath(model.artifact_path)
-            base = root.rsplit("/", 1)[-1]
-            target = os.path.join(layout.models_dir(folder), model.name, str(model.version), base)
-            for n in names:
-                rel = "" if n == root else posixpath.relpath(n, root)
-                artifacts.get_file(n, os.path.join(target, *rel.split("/")) if rel else target)
+        ship(self._resources, definition, folder)
 
     def _start(self, folder: str, sock: socket.socket, port: int) -> None:
         env = dict(os.environ)
@@ -356,3 +342,27 @@ def _copy_source(source: str, files: tuple[str, ...] | list[str], target: str) -
         destination = os.path.join(target, *rel.split("/"))
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         shutil.copy2(os.path.join(source, *rel.split("/")), destination)
+
+
+def ship(resources: WorkspaceResources, definition: ServiceDefinition, folder: str) -> None:
+    """Copy the service's source files and its models' files into ``folder``.
+
+    Raises:
+        InvalidArgument: the source directory is missing.
+        InvalidState: a model has no files.
+    """
+    source = definition.source_directory
+    if not os.path.isdir(source):
+        raise InvalidArgument(f"The source directory {source!r} does not exist.")
+    _copy_source(source, definition.files, layout.source_dir(folder))
+    artifacts = resources.artifacts
+    for model in definition.models:
+        names = artifacts.list(model.artifact_path)
+        if not names:
+            raise InvalidState(f"Model {model.id} has no files at {model.artifact_path}.")
+        root = posixpath.normpath(model.artifact_path)
+        base = root.rsplit("/", 1)[-1]
+        target = os.path.join(layout.models_dir(folder), model.name, str(model.version), base)
+        for n in names:
+            rel = "" if n == root else posixpath.relpath(n, root)
+            artifacts.get_file(n, os.path.join(target, *rel.split("/")) if rel else target)
