@@ -133,7 +133,10 @@ class RayServeBackend(ServingBackend):
     def deploy(
         self, definition: ServiceDefinition, *, auth_enabled: bool, keys: tuple[str, str]
     ) -> ServiceStatus:
-        raise InvalidState("Deploy a Ray Serve service with deploy_replicas(...).")
+        """One replica (:meth:`deploy_replicas` says how many)."""
+        return self.deploy_replicas(
+            definition, ReplicaSettings(num_replicas=1), auth_enabled=auth_enabled, keys=keys
+        )
 
     def deploy_replicas(
         self,
