@@ -83,6 +83,7 @@ class AksServiceDeploymentConfiguration(DeploymentConfiguration):
         )
         cpu_cores = pick("cpu_cores", None)
         memory_gb = pick("memory_gb", None)
+        self._sized = cpu_cores is not None or memory_gb is not None
         for label, value in (("cpu_cores", cpu_cores), ("memory_gb", memory_gb)):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
@@ -116,11 +117,11 @@ class AksServiceDeploymentConfiguration(DeploymentConfiguration):
         return self._keys
 
     def notes(self) -> list[str]:
-        return [
-            f"Ray Serve: {self.replicas}; cpu_cores and memory_gb reserve Ray resources "
-            "per replica (scheduling, not hard limits).",
-            *cloud_notes(self.cloud),
+        sized = [
+            "cpu_cores and memory_gb reserve Ray resources per replica: Ray schedules by "
+            "them; they are not hard limits."
         ]
+        return [*(sized if self._sized else []), *cloud_notes(self.cloud)]
 
     def serialize(self) -> dict[str, Any]:
         return {
