@@ -1,13 +1,33 @@
-"""The API's routes, one module per capability; :data:`ROUTERS` lists them in the order
+"""The API's routes, one module per capability; :func:`routers` lists them in the order
 ``create_app`` mounts them."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runyard.server.routes import health, workspaces
+from runyard.server.routes import (
+    catalogue,
+    datasets,
+    experiments,
+    health,
+    metrics,
+    models,
+    runs,
+    services,
+    workspaces,
+)
 
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
-    return [health.router, workspaces.router]
+    return [
+        health.router,
+        workspaces.router,
+        experiments.router,
+        runs.router,
+        metrics.router,
+        models.router,
+        datasets.router,
+        catalogue.router,
+        services.router,
+    ]
