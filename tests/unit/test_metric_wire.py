@@ -49,17 +49,35 @@ def test_structured_values_keep_non_finite_floats_and_strings_that_look_like_the
     assert [m.kind for m in back] == [K.LIST, K.ROW, K.TEXT, K.TEXT, K.TABLE]
 
 
+def test_a_batch_names_each_series_once_and_keeps_the_logging_order_across_them():
+    records = [
+        MetricRecord("r", "loss", 0.5, step=1, logged_at=1.0),
+        MetricRecord("r", "acc", 0.9, step=1, logged_at=1.0),
+        MetricRecord("r", "loss", 0.25, step=2, logged_at=2.0),
+        MetricRecord("q", "loss", 0.75, logged_at=2.0),
+    ]
+    wire = encode_records(records)
+    assert wire["series"] == [
+        {"run_id": "r", "name": "loss", "kind": "scalar"},
+        {"run_id": "r", "name": "acc", "kind": "scalar"},
+        {"run_id": "q", "name": "loss", "kind": "scalar"},
+    ]
+    assert [p[0] for p in wire["points"]] == [0, 1, 0, 2]
+    assert _trip(records) == records
+
+
 def test_a_common_structured_value_is_readable_json_on_the_wire():
-    (item,) = encode_records([MetricRecord("r", "c", [0.5, math.nan], K.LIST, logged_at=1.0)])
-    assert item["value"] == [0.5, "NaN"] and "json" not in item
+    wire = encode_records([MetricRecord("r", "c", [0.5, math.nan], K.LIST, logged_at=1.0)])
+    assert wire["points"] == [[0, [0.5, "NaN"], None, 1.0]]
 
 
 def test_a_scalar_that_is_not_a_number_is_refused_naming_the_metric():
     with pytest.raises(InvalidArgument, match="'bad'"):
         encode_records([MetricRecord("r", "bad", "x")])
-    wire = [{"run_id": "r", "name": "bad", "kind": "scalar", "value": "x", "logged_at": 1.0}]
-    with pytest.raises(InvalidArgument, match="'bad'"):
-        decode_records(wire)
+    with pytest.raises(
+        InvalidArgument, match=r"Metric 'm' of run 'r' has value 'x'.*not a number\.$"
+    ):
+        decode_records(_batch("scalar", [0, "x", None, 1.0]))
 
 
 def test_a_value_that_is_not_json_is_refused():
@@ -67,26 +85,25 @@ def test_a_value_that_is_not_json_is_refused():
         encode_records([MetricRecord("r", "t", {"a": object()}, K.TABLE)])
 
 
+def _batch(kind, *points, run_id="r"):
+    return {"series": [{"run_id": run_id, "name": "m", "kind": kind}], "points": list(points)}
+
+
 @pytest.mark.parametrize(
-    ("item", "message"),
+    ("batch", "message"),
     [
-        ({"run_id": "r", "name": "m", "kind": "bogus", "value": 1, "logged_at": 1.0}, "'bogus'"),
-        ({"run_id": "r", "name": "m", "kind": "scalar", "value": 1, "logged_at": None}, "time"),
-        ({"run_id": "r", "name": "m", "kind": "scalar", "value": 1}, "'logged_at'"),
-        ({"run_id": 5, "name": "m", "kind": "scalar", "value": 1, "logged_at": 1.0}, "strings"),
-        (
-            {"run_id": "r", "name": "m", "kind": "scalar", "value": 1, "step": "2", "logged_at": 1},
-            "step",
-        ),
-        ({"run_id": "r", "name": "m", "kind": "list", "json": "[1,", "logged_at": 1.0}, "JSON"),
-        ("not an object", "not an object"),
+        (_batch("bogus", [0, 1, None, 1.0]), "'bogus'"),
+        (_batch("scalar", [0, 1, None, None]), "no time"),
+        (_batch("scalar", [0, 1, None]), "not \\[series, value, step, time\\]"),
+        (_batch("scalar", [1, 1, None, 1.0]), "names no series"),
+        (_batch("scalar", [0, 1, None, 1.0], run_id=5), "strings"),
+        (_batch("scalar", [0, 1, "2", 1.0]), "step"),
+        (_batch("list", [0, "[1,", None, 1.0, 1]), "not JSON"),
+        ({"series": ["x"], "points": []}, "not an object"),
+        ({"series": [], "points": {}}, "needs a list 'points'"),
+        ([], "Expected a batch"),
     ],
 )
-def test_a_malformed_record_is_refused_naming_what_is_wrong(item, message):
+def test_a_malformed_batch_is_refused_naming_what_is_wrong(batch, message):
     with pytest.raises(InvalidArgument, match=message):
-        decode_records([item])
-
-
-def test_a_body_that_is_not_a_list_is_refused():
-    with pytest.raises(InvalidArgument, match="list of metric records"):
-        decode_records({"run_id": "r"})
+        decode_records(batch)

@@ -2,19 +2,21 @@
 ``GET /runs/{run_id}/metrics`` answers, written once for the server and the REST store.
 
 Metrics are the hot path (tens of thousands of values a second), so this codec is written
-out by hand rather than going through :func:`runyard.tracking.wire.from_wire`. One record
-is an object::
+out by hand and compact: a batch names each series once and sends its points as arrays::
 
-    {"run_id": "r", "name": "loss", "kind": "scalar", "value": 0.5, "step": 3,
-     "logged_at": 1700000000.25}
+    {"series": [{"run_id": "r", "name": "loss", "kind": "scalar"}, ...],
+     "points": [[0, 0.5, 3, 1700000000.25], [0, 0.25, 4, 1700000000.5], ...]}
 
-- A ``scalar``'s ``value`` is a number, or ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+A point is ``[series index, value, step or null, logged_at]``, in logging order (which
+the store keeps across series).
+
+- A ``scalar``'s value is a number, or ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 - The other kinds (text, list, row, table, image) carry their value as its JSON would be
   stored (tuples become lists, keys become strings), with non-finite floats named as for
   scalars. When such a value holds a *string* that is one of those three names, the names
-  would be ambiguous: the record then carries ``"json"`` (the value's JSON text, where
-  Python writes ``NaN``/``Infinity``) instead of ``value``. Values come back exactly either
-  way.
+  would be ambiguous: the point then has a fifth element, ``1``, and its value is the
+  value's JSON text (where Python writes ``NaN``/``Infinity``). Values come back exactly
+  either way.
 """
 
 from __future__ import annotations
@@ -34,49 +36,50 @@ _KINDS = {kind.value: kind for kind in MetricKind}
 _SCALAR = MetricKind.SCALAR
 
 
-def encode_records(records: Iterable[MetricRecord]) -> list[dict[str, Any]]:
-    """The wire form of ``records``.
+def encode_records(records: Iterable[MetricRecord]) -> dict[str, Any]:
+    """The wire form of a batch of ``records``.
 
     Raises:
         InvalidArgument: a scalar that is not a number, or a value that is not JSON (the
             same messages as the SQL store's, so callers see one behaviour).
     """
-    out: list[dict[str, Any]] = []
-    append = out.append
+    series: list[dict[str, Any]] = []
+    index: dict[tuple[str, str, Any], int] = {}
+    points: list[list[Any]] = []
+    append = points.append
+    isfinite = math.isfinite
     for record in records:
         run_id, name, value, kind, step, logged_at = record
-        kind_name = kind.value if isinstance(kind, MetricKind) else kind
-        item: dict[str, Any] = {
-            "run_id": run_id,
-            "name": name,
-            "kind": kind_name,
-            "step": step,
-            "logged_at": logged_at,
-        }
-        if kind_name == "scalar":
-            try:
-                number = float(value)
-            except (TypeError, ValueError) as exc:
-                raise messages.bad_metric_value(run_id, name, value, kind_name, exc) from exc
-            item["value"] = number if math.isfinite(number) else encode_float(number)
-        elif kind_name in _KINDS:
-            _put_structured(item, value, f"Metric {name!r}")
+        if not isinstance(kind, str):
+            raise messages.unknown_metric_kind(run_id, name, kind)
+        key = (run_id, name, kind)
+        at = index.get(key)
+        if at is None:
+            at = index[key] = len(series)
+            kind_name = kind.value if isinstance(kind, MetricKind) else kind
+            series.append({"run_id": run_id, "name": name, "kind": kind_name})
+        if kind == "scalar":
+            if type(value) is not float:
+                try:
+                    value = float(value)
+                except (TypeError, ValueError) as exc:
+                    raise messages.bad_metric_value(run_id, name, value, "scalar", exc) from exc
+            append([at, value if isfinite(value) else encode_float(value), step, logged_at])
+        elif kind in _KINDS:
+            append(_structured(at, value, step, logged_at, f"Metric {name!r}"))
         else:  # the receiving store names the kinds there are
-            item["value"] = None
-        append(item)
-    return out
+            append([at, None, step, logged_at])
+    return {"series": series, "points": points}
 
 
-def _put_structured(item: dict[str, Any], value: Any, what: str) -> None:
+def _structured(at: int, value: Any, step: Any, logged_at: Any, what: str) -> list[Any]:
     if isinstance(value, str) and value not in _NAMES:  # text and images: the common case
-        item["value"] = value
-        return
+        return [at, value, step, logged_at]
     text = documents.dumps(value, what)  # the same check (and message) as the SQL store
     normal = json.loads(text)
     if _holds_a_name(normal):
-        item["json"] = text
-    else:
-        item["value"] = _named(normal)
+        return [at, text, step, logged_at, 1]
+    return [at, _named(normal), step, logged_at]
 
 
 def _holds_a_name(value: Any) -> bool:
@@ -112,58 +115,73 @@ def _unnamed(value: Any) -> Any:
 
 
 def decode_records(data: Any) -> list[MetricRecord]:
-    """Records from their wire form (a list of objects), checked field by field.
+    """Records from the wire form of a batch, checked field by field.
 
     Raises:
-        InvalidArgument: ``data`` is not a list of metric objects, a kind is unknown, a
-            scalar is not a number, or a field has the wrong type (the message names the
-            record).
+        InvalidArgument: ``data`` is not a batch, a kind is unknown, a scalar is not a
+            number, or a field has the wrong type (the message names the metric).
     """
-    if not isinstance(data, list):
-        raise InvalidArgument(f"Expected a list of metric records, got {type(data).__name__}.")
+    if not isinstance(data, dict):
+        raise InvalidArgument(
+            f"Expected a batch of metrics ({{'series': [...], 'points': [...]}}), got "
+            f"{type(data).__name__}."
+        )
+    series = [_series(i, item) for i, item in enumerate(_list(data, "series"))]
     records: list[MetricRecord] = []
     append = records.append
-    for index, item in enumerate(data):
-        if not isinstance(item, dict):
-            raise InvalidArgument(f"Metric record {index} is not an object: {item!r:.80}.")
-        try:
-            run_id = item["run_id"]
-            name = item["name"]
-            kind_name = item["kind"]
-            step = item.get("step")
-            logged_at = item["logged_at"]
-        except KeyError as exc:
-            raise InvalidArgument(f"Metric record {index} has no {exc.args[0]!r}.") from exc
-        if type(run_id) is not str or type(name) is not str:
-            raise InvalidArgument(f"Metric record {index}: run_id and name must be strings.")
-        kind = _KINDS.get(kind_name) if type(kind_name) is str else None
-        if kind is None:
-            raise messages.unknown_metric_kind(run_id, name, kind_name)
+    count = len(series)
+    for point in _list(data, "points"):
+        if type(point) is not list or not 4 <= len(point) <= 5:
+            raise InvalidArgument(f"Metric point {point!r:.80} is not [series, value, step, time].")
+        at, value, step, logged_at = point[:4]
+        if type(at) is not int or not 0 <= at < count:
+            raise InvalidArgument(f"Metric point {point!r:.80} names no series of the batch.")
+        run_id, name, kind = series[at]
         if step is not None and type(step) is not int:
             raise InvalidArgument(f"Metric {name!r} of run {run_id!r}: step {step!r} is not int.")
         if type(logged_at) is not float:
             logged_at = _time(run_id, name, logged_at)
         if kind is _SCALAR:
-            value = item.get("value")
             if type(value) is not float:
                 try:
                     value = decode_float(value)
                 except InvalidArgument as exc:
-                    raise messages.bad_metric_value(run_id, name, value, "scalar", exc) from exc
-        elif "json" in item:
-            text = item["json"]
-            if type(text) is not str:
-                raise InvalidArgument(f"Metric {name!r} of run {run_id!r}: json is not text.")
-            try:
-                value = json.loads(text)
-            except ValueError as exc:
-                raise InvalidArgument(
-                    f"Metric {name!r} of run {run_id!r}: json is not JSON: {exc}."
-                ) from exc
+                    reason = ValueError("it is not a number")
+                    raise messages.bad_metric_value(run_id, name, value, "scalar", reason) from exc
+        elif len(point) == 5:
+            value = _from_text(run_id, name, value)
         else:
-            value = _unnamed(item.get("value"))
+            value = _unnamed(value)
         append(MetricRecord(run_id, name, value, kind, step, logged_at))
     return records
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    found = data.get(key)
+    if not isinstance(found, list):
+        raise InvalidArgument(f"A metric batch needs a list {key!r}, got {found!r:.80}.")
+    return found
+
+
+def _series(index: int, item: Any) -> tuple[str, str, MetricKind]:
+    if not isinstance(item, dict):
+        raise InvalidArgument(f"Metric series {index} is not an object: {item!r:.80}.")
+    run_id, name, kind_name = item.get("run_id"), item.get("name"), item.get("kind")
+    if type(run_id) is not str or type(name) is not str:
+        raise InvalidArgument(f"Metric series {index}: run_id and name must be strings.")
+    kind = _KINDS.get(kind_name) if type(kind_name) is str else None
+    if kind is None:
+        raise messages.unknown_metric_kind(run_id, name, kind_name)
+    return run_id, name, kind
+
+
+def _from_text(run_id: str, name: str, text: Any) -> Any:
+    if type(text) is not str:
+        raise InvalidArgument(f"Metric {name!r} of run {run_id!r}: its JSON is not text.")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"Metric {name!r} of run {run_id!r}: not JSON: {exc}.") from exc
 
 
 def _time(run_id: str, name: str, logged_at: Any) -> float:

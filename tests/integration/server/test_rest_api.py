@@ -77,6 +77,15 @@ def _error(response: httpx.Response) -> tuple[int, str, str]:
     return response.status_code, error["code"], error["message"]
 
 
+def _batch(*values: tuple[str, float]) -> dict:
+    """A metric batch (the wire form of tracking.metric_wire): one value per (run, value)."""
+    runs = sorted({run_id for run_id, _ in values})
+    return {
+        "series": [{"run_id": run_id, "name": "m", "kind": "scalar"} for run_id in runs],
+        "points": [[runs.index(run_id), value, None, 1.0] for run_id, value in values],
+    }
+
+
 def _run(http: httpx.Client, run_id: str, parent: str | None = None, **headers: str) -> int:
     body = {"experiment_name": "exp", "run_id": run_id, "status": "Running"}
     if parent:
@@ -87,26 +96,23 @@ def _run(http: httpx.Client, run_id: str, parent: str | None = None, **headers: 
 def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_written(served):
     served.http.post("/experiments", json={"name": "exp"})
     assert _run(served.http, "r") == 201
-    batch = [
-        {"run_id": "r", "name": "m", "kind": "scalar", "value": i, "logged_at": 1.0}
-        for i in range(400)
-    ]
-    declared = served.http.post("/metrics", json={"metrics": batch})
+    batch = _batch(*(("r", float(i)) for i in range(1000)))
+    declared = served.http.post("/metrics", json=batch)
     status, code, message = _error(declared)
     assert (status, code) == (413, "invalid_argument") and "10485 bytes" in message
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
-        yield b'{"metrics": ['
-        for _ in range(400):
-            yield b'{"run_id":"r","name":"m","kind":"scalar","value":1,"logged_at":1.0},'
-        yield b"]}"
+        yield b'{"series": [{"run_id": "r", "name": "m", "kind": "scalar"}], "points": ['
+        for _ in range(1000):
+            yield b"[0, 1.0, null, 1.0],"
+        yield b"[0, 1.0, null, 1.0]]}"
 
     chunked = served.http.post(
         "/metrics", content=chunks(), headers={"content-type": "application/json"}
     )
     assert _error(chunked)[:2] == (413, "invalid_argument")
-    assert served.http.get("/runs/r/metrics").json()["metrics"] == []
-    small = served.http.post("/metrics", json={"metrics": batch[:10]})
+    assert served.http.get("/runs/r/metrics").json()["points"] == []
+    small = served.http.post("/metrics", json=_batch(*(("r", float(i)) for i in range(10))))
     assert small.status_code == 204
 
 
@@ -129,7 +135,7 @@ def test_a_declared_length_over_the_limit_is_refused_without_reading_the_body(se
         ("POST", "/experiments", b"{}", "no 'name'"),
         ("POST", "/experiments", b'{"name": 5}', "Field 'name'"),
         ("POST", "/runs", b'{"experiment_name": "e", "run_id": "r", "status": "Done"}', "status"),
-        ("POST", "/metrics", b'{"metrics": {"a": 1}}', "list of metric records"),
+        ("POST", "/metrics", b'{"series": {"a": 1}}', "needs a list 'series'"),
         ("GET", "/runs?status=Done", None, "The statuses are"),
         ("GET", "/runs?max_results=0", None, "max_results"),
         ("GET", "/runs/r/metrics?after_seq=x", None, "after_seq"),
@@ -173,19 +179,12 @@ def test_a_run_scoped_principal_writes_only_its_run_and_its_children(served):
     )[:2] == (403, "forbidden")
     assert _run(http, "stray", parent="other", **scoped) == 403
 
-    def metric(run_id):
-        return {"run_id": run_id, "name": "m", "kind": "scalar", "value": 1, "logged_at": 1.0}
-
-    own = http.post(
-        "/metrics", json={"metrics": [metric("parent"), metric("child")]}, headers=scoped
-    )
+    own = http.post("/metrics", json=_batch(("parent", 1.0), ("child", 1.0)), headers=scoped)
     assert own.status_code == 204
-    mixed = http.post(
-        "/metrics", json={"metrics": [metric("child"), metric("other")]}, headers=scoped
-    )
+    mixed = http.post("/metrics", json=_batch(("child", 2.0), ("other", 1.0)), headers=scoped)
     assert _error(mixed)[:2] == (403, "forbidden") and "'other'" in _error(mixed)[2]
-    assert http.get("/runs/other/metrics").json()["metrics"] == []
-    assert len(http.get("/runs/child/metrics").json()["metrics"]) == 1  # the batch was refused
+    assert http.get("/runs/other/metrics").json()["points"] == []
+    assert len(http.get("/runs/child/metrics").json()["points"]) == 1  # the batch was refused
     writes = [
         ("PATCH", "/runs/other", {"display_name": "x"}),
         ("POST", "/runs/other/status", {"status": "Completed"}),

@@ -21,16 +21,8 @@ from runyard.tracking.store import TrackingStore
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["metrics"])
 
 _BATCH = {
-    "metrics": [
-        {
-            "run_id": "mnist_1700000000_1a2b3c4d",
-            "name": "loss",
-            "kind": "scalar",
-            "value": 0.25,
-            "step": 3,
-            "logged_at": 1700000000.5,
-        }
-    ]
+    "series": [{"run_id": "mnist_1700000000_1a2b3c4d", "name": "loss", "kind": "scalar"}],
+    "points": [[0, 0.25, 3, 1700000000.5], [0, "NaN", 4, 1700000001.0]],
 }
 
 
@@ -44,8 +36,10 @@ def log_metrics(
     store: TrackingStore = Depends(workspace_store),
     body: dict[str, Any] = Depends(json_body),
 ) -> Response:
-    """Write a batch in one transaction (all of it, or none on an error)."""
-    records = decode_records(body.get("metrics"))
+    """Write a batch in one transaction (all of it, or none on an error): ``series``
+    (run, name, kind) and ``points`` ``[series index, value, step, logged_at]`` in logging
+    order (see :mod:`runyard.tracking.metric_wire`)."""
+    records = decode_records(body)
     check_runs_write(principal, store, run_ids(records))
     store.log_metrics(records)
     return no_content()
@@ -60,7 +54,8 @@ def read_metrics(
     after_seq: int | None = None,
     max_points: int | None = None,
 ) -> Response:
-    """The run's metric records in logging order: ``{"metrics": [...], "last_seq": N}``.
+    """The run's metric records in logging order, as a batch (``series`` and ``points``)
+    with ``last_seq``.
 
     Without ``after_seq`` and ``max_points``, every record (``last_seq`` null). With them,
     those logged after sequence number ``after_seq`` (0: from the start), each scalar
@@ -72,4 +67,4 @@ def read_metrics(
     else:
         page = store.read_metrics(run_id, name, after_seq=after_seq or 0, max_points=max_points)
         records, last_seq = page.records, page.last_seq
-    return json_response({"metrics": encode_records(records), "last_seq": last_seq})
+    return json_response({**encode_records(records), "last_seq": last_seq})

@@ -17,12 +17,12 @@ class RestMetrics(RestBase):
     def log_metrics(self, metrics: Sequence[MetricRecord]) -> None:
         if not metrics:
             return
-        self._call("POST", "metrics", json={"metrics": encode_records(metrics)})
+        self._call("POST", "metrics", json=encode_records(metrics))
 
     def get_metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:
         params = {} if name is None else {"name": name}
         data = self._call("GET", f"runs/{segment(run_id)}/metrics", params=params)
-        return decode_records(data["metrics"])
+        return decode_records(data)
 
     def read_metrics(
         self,
@@ -39,4 +39,4 @@ class RestMetrics(RestBase):
         if max_points is not None:
             params["max_points"] = max_points
         data = self._call("GET", f"runs/{segment(run_id)}/metrics", params=params)
-        return MetricPage(decode_records(data["metrics"]), int(data["last_seq"]))
+        return MetricPage(decode_records(data), int(data["last_seq"]))
