@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -88,30 +90,72 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
     return url
 
 
+class WorkspacePool:
+    """Fresh workspaces on a server, created through ``POST /api/v1/workspaces`` a few
+    ahead by a background thread: creating one (a database and its migrations) is most of
+    a REST contract test's cost, and the server can do it while the previous test runs."""
+
+    AHEAD = 3
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=self.AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, name="workspace-pool", daemon=True)
+        self._thread.start()
+
+    def _fill(self) -> None:
+        with httpx.Client(base_url=self._url, timeout=120) as http:
+            while not self._stop.is_set():
+                name = f"t-{uuid.uuid4().hex[:12]}"
+                try:
+                    response = http.post("/api/v1/workspaces", json={"name": name})
+                    created: str | BaseException = (
+                        name
+                        if response.status_code == 201
+                        else RuntimeError(f"Creating a workspace: {response.text}")
+                    )
+                except httpx.HTTPError as exc:
+                    created = exc
+                while not self._stop.is_set():
+                    try:
+                        self._ready.put(created, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+
+    def take(self) -> str:
+        """A fresh workspace's name (waits for one if none is ready)."""
+        got = self._ready.get(timeout=120)
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=130)
+
+
 @pytest.fixture(scope="session")
-def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of one real server process for the session's REST contract tests."""
+def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WorkspacePool]]:
+    """One real server process for the session's REST contract tests: its URL, and a pool
+    of fresh workspaces on it."""
     from runyard.core.workspace import Workspace
     from server_process import start_server
 
     root = tmp_path_factory.mktemp("rest-server")
     Workspace.create("served", path=root / "served").close()
     server = start_server(
-        str(root / "served"), log_dir=str(root), extra_args=["--home", str(root / "home")]
+        str(root / "served"),
+        log_dir=str(root),
+        extra_args=["--home", str(root / "home"), "--workers", "2"],
     )
+    pool = WorkspacePool(server.url)
     try:
-        yield server.url
+        yield server.url, pool
     finally:
+        pool.close()
         server.stop()
-
-
-@pytest.fixture
-def rest_workspace(rest_server: str) -> str:
-    """A fresh, empty workspace on the session's server, created through the API."""
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    response = httpx.post(f"{rest_server}/api/v1/workspaces", json={"name": name}, timeout=60)
-    assert response.status_code == 201, response.text
-    return name
 
 
 @pytest.fixture(
@@ -138,9 +182,8 @@ def open_store(
         shared = MemoryTrackingStore()
         return lambda: shared
     if adapter == "rest":
-        url: str = request.getfixturevalue("rest_server")
-        workspace: str = request.getfixturevalue("rest_workspace")
-        return functools.partial(RestTrackingStore, url, workspace=workspace)
+        server_url, pool = request.getfixturevalue("rest_server")
+        return functools.partial(RestTrackingStore, server_url, workspace=pool.take())
     if adapter == "sqlite":
         url = sqlite_url(os.path.join(tmp_path, "runyard.db"))
     else:
