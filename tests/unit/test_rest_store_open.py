@@ -52,7 +52,7 @@ def test_resources_of_a_server_workspace_pass_its_name_and_runyard_token():
     with WorkspaceResources(config, settings) as resources:
         store = resources.store
         assert isinstance(store, RestTrackingStore) and store.workspace == "team"
-        assert store._api._http.headers["Authorization"] == "Bearer s3cret-token"
+        assert store._client()._http.headers["Authorization"] == "Bearer s3cret-token"
 
 
 def test_the_token_setting_is_never_shown_nor_passed_on():

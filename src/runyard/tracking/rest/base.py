@@ -21,8 +21,11 @@ def segment(value: str | int) -> str:
 class RestBase:
     """The shared state of the capability mixins of :class:`RestTrackingStore`."""
 
-    _api: ApiClient
     _prefix: str  # "workspaces/NAME"
+
+    def _client(self) -> ApiClient:
+        """The open API client (the store opens a new one when it was closed)."""
+        raise NotImplementedError
 
     def _call(
         self,
@@ -34,7 +37,9 @@ class RestBase:
     ) -> Any:
         """Send a request under the workspace's path; the decoded JSON answer (None for an
         empty one)."""
-        response = self._api.request(method, f"{self._prefix}/{path}", json=json, params=params)
+        response = self._client().request(
+            method, f"{self._prefix}/{path}", json=json, params=params
+        )
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from runyard.errors import InvalidArgument
 from runyard.tracking.rest.base import segment
 from runyard.tracking.rest.catalogue import RestCatalogue
@@ -18,7 +20,8 @@ class RestTrackingStore(RestRuns, RestMetrics, RestRegistry, RestCatalogue, Trac
     Behaves as the SQL store of that workspace does (the same contract suite runs on
     both): the server's routes call the SQL store, and errors come back as the same
     Runyard errors with the same messages. One keep-alive connection pool per store;
-    safe to share between threads.
+    safe to share between threads. ``close()`` closes the pool; a closed store opens a new
+    one when it is used again, as a SQL store reconnects.
 
     Args:
         url: the server (``http://host:port``); ``http://host:port/#WORKSPACE`` names
@@ -52,7 +55,19 @@ class RestTrackingStore(RestRuns, RestMetrics, RestRegistry, RestCatalogue, Trac
         self._url = base.rstrip("/")
         self._workspace = name
         self._prefix = f"workspaces/{segment(name)}"
-        self._api = ApiClient(self._url, token=token, timeout_s=busy_timeout_s)
+        self._token = token
+        self._timeout_s = busy_timeout_s
+        self._api: ApiClient | None = None
+        self._lock = threading.Lock()
+
+    def _client(self) -> ApiClient:
+        api = self._api
+        if api is None:
+            with self._lock:
+                if self._api is None:
+                    self._api = ApiClient(self._url, token=self._token, timeout_s=self._timeout_s)
+                api = self._api
+        return api
 
     @property
     def url(self) -> str:
@@ -68,8 +83,11 @@ class RestTrackingStore(RestRuns, RestMetrics, RestRegistry, RestCatalogue, Trac
         return f"RestTrackingStore({self._url!r}, workspace={self._workspace!r})"
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._api.close()
+        """Close the connection pool (the store opens a new one if used again)."""
+        with self._lock:
+            api, self._api = self._api, None
+        if api is not None:
+            api.close()
 
     def __enter__(self) -> RestTrackingStore:
         return self
