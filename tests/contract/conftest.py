@@ -1,5 +1,7 @@
 """The adapters the contract suite runs on: SQLite (a temporary folder), PostgreSQL (a
-fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``) and memory.
+fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``), memory, and REST:
+one real ``runyard server`` process per test session, with a fresh workspace per test
+created through ``POST /api/v1/workspaces`` (select them with ``-k rest`` or ``-m rest``).
 
 Tests take ``store`` (an open store) or ``open_store`` (a callable that opens another
 store on the same data: for reopening, and, picklable on the SQL adapters, for child
@@ -13,13 +15,17 @@ from __future__ import annotations
 
 import functools
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from runyard.tracking.memory import MemoryTrackingStore
+from runyard.tracking.rest import RestTrackingStore
 from runyard.tracking.sql import SqlTrackingStore, sqlite_url
 from runyard.tracking.store import TrackingStore
 
@@ -84,7 +90,82 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
     return url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "memory"])
+class WorkspacePool:
+    """Fresh workspaces on a server, created through ``POST /api/v1/workspaces`` a few
+    ahead by a background thread: creating one (a database and its migrations) is most of
+    a REST contract test's cost, and the server can do it while the previous test runs."""
+
+    AHEAD = 3
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=self.AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, name="workspace-pool", daemon=True)
+        self._thread.start()
+
+    def _fill(self) -> None:
+        with httpx.Client(base_url=self._url, timeout=120) as http:
+            while not self._stop.is_set():
+                name = f"t-{uuid.uuid4().hex[:12]}"
+                try:
+                    response = http.post("/api/v1/workspaces", json={"name": name})
+                    created: str | BaseException = (
+                        name
+                        if response.status_code == 201
+                        else RuntimeError(f"Creating a workspace: {response.text}")
+                    )
+                except httpx.HTTPError as exc:
+                    created = exc
+                while not self._stop.is_set():
+                    try:
+                        self._ready.put(created, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+
+    def take(self) -> str:
+        """A fresh workspace's name (waits for one if none is ready)."""
+        got = self._ready.get(timeout=120)
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=130)
+
+
+@pytest.fixture(scope="session")
+def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WorkspacePool]]:
+    """One real server process for the session's REST contract tests: its URL, and a pool
+    of fresh workspaces on it."""
+    from runyard.core.workspace import Workspace
+    from server_process import start_server
+
+    root = tmp_path_factory.mktemp("rest-server")
+    Workspace.create("served", path=root / "served").close()
+    server = start_server(
+        str(root / "served"),
+        log_dir=str(root),
+        extra_args=["--home", str(root / "home"), "--workers", "2"],
+    )
+    pool = WorkspacePool(server.url)
+    try:
+        yield server.url, pool
+    finally:
+        pool.close()
+        server.stop()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        "memory",
+        pytest.param("rest", marks=pytest.mark.rest),
+    ]
+)
 def adapter(request: pytest.FixtureRequest) -> str:
     """The name of the adapter a contract test runs on."""
     name: str = request.param
@@ -100,6 +181,9 @@ def open_store(
     if adapter == "memory":
         shared = MemoryTrackingStore()
         return lambda: shared
+    if adapter == "rest":
+        server_url, pool = request.getfixturevalue("rest_server")
+        return functools.partial(RestTrackingStore, server_url, workspace=pool.take())
     if adapter == "sqlite":
         url = sqlite_url(os.path.join(tmp_path, "runyard.db"))
     else:

@@ -311,3 +311,9 @@ def test_add_properties_refuses_to_change_a_set_property_and_writes_nothing(stor
 def test_add_properties_on_an_unknown_run_raises_not_found(store):
     with pytest.raises(NotFound):
         store.add_properties("ghost", {"a": "1"})
+
+
+def test_a_closed_store_can_be_used_again(store):
+    store.create_experiment("kept")
+    store.close()
+    assert [e.name for e in store.list_experiments()] == ["kept"]

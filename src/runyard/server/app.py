@@ -11,6 +11,7 @@ from runyard import __version__
 from runyard.errors import Unauthorized
 from runyard.server.auth import Principal, Role
 from runyard.server.errors import install_error_handlers
+from runyard.server.limits import BodyLimitMiddleware
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
 from runyard.server.workspaces import WorkspaceRegistry
@@ -50,6 +51,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.authenticate = _loopback_admin(settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)

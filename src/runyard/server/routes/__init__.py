@@ -5,9 +5,36 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runyard.server.routes import artifacts, health, search, uploads, workspaces
+from runyard.server.routes import (
+    artifacts,
+    catalogue,
+    datasets,
+    experiments,
+    health,
+    metrics,
+    models,
+    runs,
+    search,
+    services,
+    uploads,
+    workspaces,
+)
 
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
-    return [health.router, workspaces.router, search.router, artifacts.router, uploads.router]
+    # search before runs: ``POST /runs/search`` must not be read as a run id.
+    return [
+        health.router,
+        workspaces.router,
+        search.router,
+        experiments.router,
+        runs.router,
+        metrics.router,
+        models.router,
+        datasets.router,
+        catalogue.router,
+        services.router,
+        artifacts.router,
+        uploads.router,
+    ]
