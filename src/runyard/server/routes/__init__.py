@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runyard.server.routes import health, workspaces
+from runyard.server.routes import health, members, tokens, users, workspaces
 
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
-    return [health.router, workspaces.router]
+    return [health.router, workspaces.router, users.router, tokens.router, members.router]
