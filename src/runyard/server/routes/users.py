@@ -34,7 +34,9 @@ def _store(request: Request) -> IdentityStore:
 
 
 @router.get("/me")
-def me(request: Request, principal: Principal = Depends(requires(Role.READER))) -> dict[str, Any]:
+async def me(
+    request: Request, principal: Principal = Depends(requires(Role.READER))
+) -> dict[str, Any]:
     """Who the token belongs to: the user, their workspace roles, and the token itself."""
     credential: Credential = request.state.credential
     return {
