@@ -11,12 +11,15 @@ from runyard.server.routes import (
     datasets,
     experiments,
     health,
+    members,
     metrics,
     models,
     runs,
     search,
     services,
+    tokens,
     uploads,
+    users,
     workspaces,
 )
 
@@ -27,6 +30,9 @@ def routers() -> list[APIRouter]:
     return [
         health.router,
         workspaces.router,
+        users.router,
+        tokens.router,
+        members.router,
         search.router,
         experiments.router,
         runs.router,
