@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from runyard.compute.local.backend import launch_recorded
 from runyard.node import local_record, processes
 from runyard.node.liveness import last_sign_of_life
-from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.resources import ENV_RUN_ID, ENV_TOKEN
 
 if TYPE_CHECKING:
     from runyard.entities.run import RunRecord
@@ -39,7 +39,8 @@ def launch_controller(resources: WorkspaceResources, run_id: str) -> int:
     output = os.path.join(folder, CONTROLLER_OUT)
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(settings.to_env())
-    env[ENV_WORKSPACE] = resources.config.to_json()
+    env.pop(ENV_TOKEN, None)
+    env.update(resources.node_env(run_id))
     env["RUNYARD_EXECUTOR_OUT"] = output
     # The launch is a sign of life: an old controller's stale beat must not make the new
     # one look dead before its first beat.
