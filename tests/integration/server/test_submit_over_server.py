@@ -12,7 +12,11 @@ import httpx
 import pytest
 
 from runyard.core import Experiment, ScriptRunConfig, Workspace
+from runyard.core.compute import AmlCompute, ComputeTarget
+from runyard.core.compute_target import LocalCompute
 from runyard.entities import RunStatus
+from runyard.errors import InvalidArgument
+from runyard.server.auth import Role
 from runyard.server.identity import RunScope, open_identity_store
 from server_process import ServerProcess, start_server
 from waiting import wait_for
@@ -69,10 +73,10 @@ def client_ws(tmp_path: Path, server: ServerProcess, monkeypatch):
     store = open_identity_store(server.home)
     try:
         store.create_user("colin")
-        from runyard.server.auth import Role
-
         store.set_member("team", "colin", Role.CONTRIBUTOR)
         token = store.create_token("colin", "laptop").secret
+        store.create_user("rita")
+        store.set_member("team", "rita", Role.READER)
     finally:
         store.close()
     monkeypatch.setenv("RUNYARD_TOKEN", token)
@@ -141,6 +145,14 @@ def test_the_run_token_is_revoked_once_the_run_has_ended(
     wait_for(revoked, timeout=30, what="the run's token revoked")
 
 
+def _user_token(server: ServerProcess, user: str) -> str:
+    store = open_identity_store(server.home)
+    try:
+        return store.create_token(user, "test").secret
+    finally:
+        store.close()
+
+
 def _run_token(server: ServerProcess, user: str, run_id: str) -> str:
     store = open_identity_store(server.home)
     try:
@@ -162,6 +174,9 @@ def test_launch_refuses_runs_that_are_not_queued_or_out_of_the_token_scope(
     user = {"Authorization": f"Bearer {client_ws.resources.settings.token}"}
     not_queued = httpx.post(f"{base}/{done.id}/launch", json=definition, headers=user)
     assert not_queued.status_code == 409, not_queued.text
+    reader = {"Authorization": f"Bearer {_user_token(server, 'rita')}"}
+    by_reader = httpx.post(f"{base}/{queued.run_id}/launch", json=definition, headers=reader)
+    assert by_reader.status_code == 403, by_reader.text
     own = {"Authorization": f"Bearer {_run_token(server, 'colin', queued.run_id)}"}
     itself = httpx.post(f"{base}/{queued.run_id}/launch", json=definition, headers=own)
     assert itself.status_code == 403, itself.text
@@ -189,3 +204,58 @@ def test_a_dead_executor_is_marked_failed_by_the_server_without_a_client(
         return store.get_run(record.run_id).status is RunStatus.FAILED
 
     wait_for(failed, timeout=30, what="the server's sweeper to mark the run Failed")
+
+
+def test_cancel_over_the_server_stops_the_running_script(
+    client_ws, server: ServerProcess, here, tmp_path: Path
+) -> None:
+    body = """
+        import time
+        print("started", flush=True)
+        time.sleep(120)
+    """
+    exp = Experiment(client_ws, "canceled")
+    run = exp.submit(ScriptRunConfig(_source(tmp_path, body), "train.py", environment=here))
+    wait_for(lambda: run.get_status() == "Running", timeout=60, what="the run to start")
+    run.cancel()
+    details = run.wait_for_completion(timeout_seconds=60, raise_on_error=False)
+    assert details["status"] == "Canceled"
+
+
+def test_the_servers_backend_cancels_a_run_whose_executor_is_gone(
+    client_ws, server: ServerProcess
+) -> None:
+    store = client_ws.resources.store
+    Experiment(client_ws, "gone")
+    record = store.create_run(
+        "gone", run_id="gone_1", status=RunStatus.RUNNING, run_type="submitted", target="local"
+    )
+    token = client_ws.resources.settings.token
+    answer = httpx.post(
+        f"{server.url}/api/v1/workspaces/team/runs/{record.run_id}/cancel",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 204, answer.text
+    # No executor of this run on the server's machine: its backend marks the run itself.
+    assert store.get_run(record.run_id).status is RunStatus.CANCELED
+
+
+def test_targets_through_the_server_local_status_and_cluster_creation_refused(
+    client_ws, server: ServerProcess, tmp_path: Path, monkeypatch
+) -> None:
+    status = ComputeTarget(client_ws, "local").get_status()
+    assert status.state == "Succeeded"
+    assert "max_concurrent_runs" in status.details  # the server's local backend answered
+    monkeypatch.setenv("RUNYARD_TOKEN", str(server.token))  # an administrator may create targets
+    admin_ws = Workspace.from_config(str(tmp_path / "client"))
+    try:
+        config = AmlCompute.provisioning_configuration(vm_size="cpu-2", max_nodes=1)
+        with pytest.raises(InvalidArgument, match="may create only local targets"):
+            ComputeTarget.create(admin_ws, "cluster", config)
+        assert [t.name for t in ComputeTarget.list(admin_ws)] == ["local"]  # nothing half-made
+        few = ComputeTarget.create(
+            admin_ws, "few", LocalCompute.provisioning_configuration(max_concurrent_runs=1)
+        )
+        assert few.get_status().details["max_concurrent_runs"] == 1
+    finally:
+        admin_ws.close()
