@@ -102,3 +102,26 @@ class ServerComputeBackend(ComputeBackend):
 
     def close(self) -> None:
         self._client.close()
+
+
+def launch_on_server(resources: WorkspaceResources, run_id: str) -> None:
+    """Ask the server of ``resources``' workspace to launch run ``run_id`` from the
+    definition it holds (a HyperDrive run's controller: the server starts it, or starts it
+    again when its controller is gone).
+
+    Raises:
+        InvalidArgument: the run holds no definition. NotFound, InvalidState, Forbidden,
+        BackendError: as the server answers.
+    """
+    from runyard.entities.compute import ComputeTargetRecord
+    from runyard.entities.definition import RunDefinition
+    from runyard.entities.run_details import RUN_DEFINITION
+
+    record = resources.store.get_run(run_id)
+    definition = RunDefinition.from_dict(record.details.get(RUN_DEFINITION))
+    target = ComputeTargetRecord(definition.target, BUILT_IN, {})
+    backend = ServerComputeBackend(resources, target)
+    try:
+        backend.launch(run_id, definition)
+    finally:
+        backend.close()

@@ -28,11 +28,18 @@ _NOT_INHERITED = ("RUNYARD_LOCAL_SLOTS", "RUNYARD_EXECUTOR_OUT", ENV_RUN_ID)
 
 
 def launch_controller(resources: WorkspaceResources, run_id: str) -> int:
-    """Start the controller of HyperDrive run ``run_id`` as a detached process; its pid.
+    """Start the controller of HyperDrive run ``run_id`` as a detached process; its pid
+    (0 on a team server's workspace, whose server starts it).
 
     Raises:
         BackendError: the process could not be started.
     """
+    if resources.config.server:
+        # A team server's workspace: the server starts the controller, with a run token.
+        from runyard.compute.remote import launch_on_server
+
+        launch_on_server(resources, run_id)
+        return 0
     settings = resources.settings
     folder = local_record.run_folder(settings.scratch_dir, run_id)
     os.makedirs(folder, exist_ok=True)

@@ -18,6 +18,12 @@ from runyard.entities import RunStatus
 from runyard.errors import InvalidArgument
 from runyard.server.auth import Role
 from runyard.server.identity import RunScope, open_identity_store
+from runyard.train.hyperdrive import (
+    GridParameterSampling,
+    HyperDriveConfig,
+    PrimaryMetricGoal,
+    choice,
+)
 from server_process import ServerProcess, start_server
 from waiting import wait_for
 
@@ -259,3 +265,36 @@ def test_targets_through_the_server_local_status_and_cluster_creation_refused(
         assert few.get_status().details["max_concurrent_runs"] == 1
     finally:
         admin_ws.close()
+
+
+def test_a_hyperdrive_sweep_runs_its_controller_and_trials_on_the_server(
+    client_ws, server: ServerProcess, here, tmp_path: Path
+) -> None:
+    body = """
+        import argparse
+        from runyard.core import Run
+        p = argparse.ArgumentParser()
+        p.add_argument("--x", type=float, required=True)
+        Run.get_context().log("score", p.parse_args().x)
+    """
+    src = ScriptRunConfig(_source(tmp_path, body), "train.py", environment=here)
+    hdc = HyperDriveConfig(
+        run_config=src,
+        hyperparameter_sampling=GridParameterSampling({"--x": choice(1, 3)}),
+        primary_metric_name="score",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=2,
+        max_concurrent_runs=2,
+    )
+    hdr = Experiment(client_ws, "tune").submit(hdc)
+    details = hdr.wait_for_completion(timeout_seconds=180)
+    assert details["status"] == "Completed", hdr._read_file("runyard-logs/hyperdrive.txt")
+    assert sorted(c.id for c in hdr.get_children()) == [f"{hdr.id}_0", f"{hdr.id}_1"]
+    assert hdr.get_best_run_by_primary_metric().id == f"{hdr.id}_1"
+    # The controller's token reached only its own trials: one token per run, all scoped.
+    store = open_identity_store(server.home)
+    try:
+        scopes = {t.run_scope.run_id for t in store.list_tokens("colin") if t.run_scope}
+    finally:
+        store.close()
+    assert scopes == {hdr.id, f"{hdr.id}_0", f"{hdr.id}_1"}

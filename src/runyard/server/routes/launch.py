@@ -4,8 +4,9 @@
 A client records its run as Queued (with its snapshot uploaded) and then asks for the
 launch; the server's backend for the run's target starts the executor, which gets the
 server's URL and a token scoped to the run (:mod:`runyard.server.node_access`), never the
-server's own config. A run's token may launch its own child runs (a HyperDrive
-controller's trials), never the run itself or another run.
+server's own config. A HyperDrive run's launch starts its tuning controller on the server
+(again, when its controller is gone). A run's token may launch its own child runs (a
+HyperDrive controller's trials), never the run itself or another run.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from runyard.server.auth.scope import check_run_write
 from runyard.server.bodies import json_body, no_content
 from runyard.server.deps import workspace_resources
 from runyard.server.node_access import NodeAccess
+from runyard.sweep.launch import controller_gone, launch_controller
 
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["compute"])
 
 #: The target every server has: its own machine.
 LOCAL_TARGET = "local"
+#: The run type of a HyperDrive run, whose launch starts its tuning controller.
+HYPERDRIVE = "hyperdrive"
 
 
 def _target(resources: WorkspaceResources, name: str) -> ComputeTargetRecord:
@@ -64,7 +68,11 @@ def launch_run(
         raise Forbidden(f"A run's token cannot launch its own run {run_id!r}.")
     check_run_write(principal, store, run_id)
     record = store.get_run(run_id)
-    if record.status != RunStatus.QUEUED:
+    controller = record.run_type == HYPERDRIVE
+    if controller and not record.is_terminal:
+        if record.status != RunStatus.QUEUED and not controller_gone(resources, record):
+            return no_content()  # its controller is alive: nothing to start again
+    elif record.status != RunStatus.QUEUED:
         raise InvalidState(
             f"Run {run_id!r} is {record.status.value}; only a Queued run can be launched."
         )
@@ -83,7 +91,10 @@ def launch_run(
         if isinstance(resources.node_access, NodeAccess):
             user = request.state.credential.token.user
             resources.node_access.grant(run_id, user, definition.max_run_duration_seconds)
-        backend.launch(run_id, definition)
+        if controller:  # the tuning controller runs on the server; it launches the trials
+            launch_controller(resources, run_id)
+        else:
+            backend.launch(run_id, definition)
     finally:
         backend.close()
     return no_content()
