@@ -63,6 +63,8 @@ def session_server(tmp_path_factory):
                 str(root / "home"),
                 "--max-body-mb",
                 str(SESSION_SERVER_MAX_BODY_MB),
+                "--write-rate",
+                "0",
             ],
         )
     server.home = str(root / "home")
@@ -79,6 +81,10 @@ def served_workspace(session_server):
     import httpx
 
     name = f"t{uuid.uuid4().hex[:12]}"
-    response = httpx.post(f"{session_server.url}/api/v1/workspaces", json={"name": name})
+    response = httpx.post(
+        f"{session_server.url}/api/v1/workspaces",
+        json={"name": name},
+        headers=session_server.headers,
+    )
     assert response.status_code == 201, response.text
     return session_server, name

@@ -97,15 +97,16 @@ class WorkspacePool:
 
     AHEAD = 3
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         self._url = url
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=self.AHEAD)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._fill, name="workspace-pool", daemon=True)
         self._thread.start()
 
     def _fill(self) -> None:
-        with httpx.Client(base_url=self._url, timeout=120) as http:
+        with httpx.Client(base_url=self._url, headers=self._headers, timeout=120) as http:
             while not self._stop.is_set():
                 name = f"t-{uuid.uuid4().hex[:12]}"
                 try:
@@ -137,9 +138,12 @@ class WorkspacePool:
 
 
 @pytest.fixture(scope="session")
-def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WorkspacePool]]:
-    """One real server process for the session's REST contract tests: its URL, and a pool
-    of fresh workspaces on it."""
+def rest_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, WorkspacePool, str | None]]:
+    """One real server process for the session's REST contract tests: its URL, a pool of
+    fresh workspaces on it, and its administrator's token (no write-rate limit: the suite
+    writes as fast as it can)."""
     from runyard.core.workspace import Workspace
     from server_process import start_server
 
@@ -148,11 +152,11 @@ def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     server = start_server(
         str(root / "served"),
         log_dir=str(root),
-        extra_args=["--home", str(root / "home"), "--workers", "2"],
+        extra_args=["--home", str(root / "home"), "--workers", "2", "--write-rate", "0"],
     )
-    pool = WorkspacePool(server.url)
+    pool = WorkspacePool(server.url, server.token)
     try:
-        yield server.url, pool
+        yield server.url, pool, server.token
     finally:
         pool.close()
         server.stop()
@@ -182,8 +186,8 @@ def open_store(
         shared = MemoryTrackingStore()
         return lambda: shared
     if adapter == "rest":
-        server_url, pool = request.getfixturevalue("rest_server")
-        return functools.partial(RestTrackingStore, server_url, workspace=pool.take())
+        server_url, pool, token = request.getfixturevalue("rest_server")
+        return functools.partial(RestTrackingStore, server_url, workspace=pool.take(), token=token)
     if adapter == "sqlite":
         url = sqlite_url(os.path.join(tmp_path, "runyard.db"))
     else:

@@ -14,8 +14,9 @@ from runyard.entities.search import (
     filter_to_json,
     order_to_json,
 )
+from runyard.tracking.paging import check_max_results
 from runyard.tracking.rest.base import RestBase
-from runyard.tracking.wire import from_wire
+from runyard.tracking.wire import from_wire, to_wire
 
 
 class RestSearch(RestBase):
@@ -39,8 +40,10 @@ class RestSearch(RestBase):
             "filters": [filter_to_json(f) for f in checked],
             "order_by": None if order is None else order_to_json(order),
             "metrics": list(check_metric_names(metrics)),
-            "max_results": max_results,
+            "max_results": check_max_results(max_results),
             "page_token": page_token,
         }
-        page: RunSearchPage = from_wire(RunSearchPage, self._call("POST", "runs/search", json=body))
+        # to_wire: infinite thresholds travel as "Infinity" (JSON has no infinities).
+        answer = self._call("POST", "runs/search", json=to_wire(body))
+        page: RunSearchPage = from_wire(RunSearchPage, answer)
         return page
