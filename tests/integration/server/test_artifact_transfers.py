@@ -26,6 +26,7 @@ import pytest
 from runyard.artifacts.rest import RestArtifactStore, Upload
 from runyard.config import WorkspaceConfig
 from runyard.resources import WorkspaceResources
+from runyard.settings import Settings
 from server_process import ServerProcess
 
 CHUNK = 64 * 1024
@@ -101,7 +102,12 @@ def make_store(served_workspace: Served) -> Iterator[MakeStore]:
         transport: httpx.BaseTransport | None = None, chunk_bytes: int = CHUNK
     ) -> RestArtifactStore:
         store = RestArtifactStore(
-            server.url, name, chunk_bytes=chunk_bytes, retry_wait_s=0.01, transport=transport
+            server.url,
+            name,
+            server.token,
+            chunk_bytes=chunk_bytes,
+            retry_wait_s=0.01,
+            transport=transport,
         )
         opened.append(store)
         return store
@@ -214,10 +220,10 @@ def test_the_servers_limit_lowers_the_chunk_size(make_store: MakeStore, tmp_path
 
 UPLOADER = textwrap.dedent(
     """
-    import sys, time
+    import os, sys, time
     from runyard.artifacts.rest import RestArtifactStore
     url, workspace, path = sys.argv[1:4]
-    store = RestArtifactStore(url, workspace, chunk_bytes=64 * 1024)
+    store = RestArtifactStore(url, workspace, os.environ["RUNYARD_TOKEN"], chunk_bytes=64 * 1024)
     upload = store.start_upload("killed/model.bin")
     print(upload.upload_id, flush=True)
 
@@ -240,6 +246,7 @@ def test_an_upload_killed_midway_shows_nothing_and_is_resumed_where_it_stopped(
     source.write_bytes(data)
     child = subprocess.Popen(
         [sys.executable, "-c", UPLOADER, server.url, name, str(source)],
+        env={**os.environ, "RUNYARD_TOKEN": str(server.token)},
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -284,7 +291,8 @@ def test_a_workspace_whose_config_names_a_server_keeps_its_files_there(
     served_workspace: Served, tmp_path: Path
 ) -> None:
     server, name = served_workspace
-    resources = WorkspaceResources(WorkspaceConfig(workspace_name=name, server=server.url))
+    config = WorkspaceConfig(workspace_name=name, server=server.url)
+    resources = WorkspaceResources(config, Settings(token=str(server.token)))
     try:
         artifacts = resources.artifacts
         assert isinstance(artifacts, RestArtifactStore)
