@@ -24,6 +24,7 @@ from runyard.config import load_workspace_config
 from runyard.core.workspace import Workspace
 from runyard.server import ServerSettings, create_app
 from runyard.server.auth import Principal, Role, requires
+from runyard.server.identity import open_identity_store
 from runyard.server.routes import routers
 from server_process import free_port
 
@@ -31,10 +32,11 @@ API = "/api/v1/workspaces/team"
 
 
 class Served:
-    def __init__(self, url: str, app) -> None:
+    def __init__(self, url: str, app, token: str) -> None:
         self.url = url
         self.app = app
-        self.http = httpx.Client(base_url=url + API, timeout=30)
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.http = httpx.Client(base_url=url + API, headers=self.headers, timeout=30)
 
 
 @pytest.fixture
@@ -45,6 +47,11 @@ def served(tmp_path: Path) -> Iterator[Served]:
         home=str(tmp_path / "home"),
         max_body_mb=0.01,  # 10,485 bytes
     )
+    identity = open_identity_store(settings.home)
+    try:
+        token = identity.init_admin("admin").secret
+    finally:
+        identity.close()
     app = create_app(settings)
     base = app.state.authenticate
 
@@ -63,7 +70,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.02)
-    result = Served(f"http://127.0.0.1:{port}", app)
+    result = Served(f"http://127.0.0.1:{port}", app, token)
     try:
         yield result
     finally:
@@ -160,7 +167,7 @@ def test_errors_of_the_store_keep_their_status_code_and_message(served):
     moved = served.http.post("/runs/r/status", json={"status": "Queued"})
     status, code, message = _error(moved)
     assert (status, code) == (409, "invalid_state") and "Running" in message
-    unknown = httpx.get(served.url + "/api/v1/workspaces/nope/runs")
+    unknown = httpx.get(served.url + "/api/v1/workspaces/nope/runs", headers=served.headers)
     assert _error(unknown)[:2] == (404, "not_found") and "team" in _error(unknown)[2]
 
 
@@ -212,9 +219,12 @@ def test_every_workspace_route_declares_the_least_role_it_needs(served):
             assert len(needed) == 1, route.path
             for method in route.methods:
                 roles[(method, route.path.split("{workspace}", 1)[1])] = needed[0]
-    assert {k for k, role in roles.items() if k[0] == "GET"} == {
-        k for k, role in roles.items() if role is Role.READER
+    # Reads are for readers: every GET, a file's HEAD, and a search (a POST for its body).
+    reads = {k for k in roles if k[0] == "GET"} | {
+        ("HEAD", "/artifacts/{path:path}"),
+        ("POST", "/runs/search"),
     }
+    assert reads == {k for k, role in roles.items() if role is Role.READER}
     owner = {k for k, role in roles.items() if role is Role.OWNER}
     assert owner == {
         ("DELETE", "/models/{name}/versions/{version}"),
@@ -224,6 +234,9 @@ def test_every_workspace_route_declares_the_least_role_it_needs(served):
         ("DELETE", "/compute-targets/{name}"),
         ("POST", "/environments/{name}/versions"),
         ("DELETE", "/services/{name}"),
+        ("DELETE", "/artifacts/{path:path}"),
+        ("PUT", "/members/{user}"),
+        ("DELETE", "/members/{user}"),
     }
     assert roles[("POST", "/metrics")] is Role.CONTRIBUTOR
     assert len(roles) >= 40
