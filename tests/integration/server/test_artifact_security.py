@@ -10,6 +10,7 @@ would normalise ``..`` away before the server ever saw it).
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import http.client
 import json
 import os
@@ -48,10 +49,9 @@ def send(
         sent = {"Content-Length": str(len(body)), **server.headers, **(headers or {})}
         for key, value in sent.items():
             conn.putheader(key, value)
-        try:
+        # The server may answer (413) before taking the whole body: read its answer anyway.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             conn.endheaders(body if body else None)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server answered (413) before taking the whole body: read its answer
         response = conn.getresponse()
         return Answer(response.status, response.read(), dict(response.getheaders()))
     finally:
