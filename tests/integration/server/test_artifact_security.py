@@ -9,8 +9,8 @@ would normalise ``..`` away before the server ever saw it).
 
 from __future__ import annotations
 
-import hashlib
 import contextlib
+import hashlib
 import http.client
 import json
 import os
