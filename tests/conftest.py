@@ -79,6 +79,10 @@ def served_workspace(session_server):
     import httpx
 
     name = f"t{uuid.uuid4().hex[:12]}"
-    response = httpx.post(f"{session_server.url}/api/v1/workspaces", json={"name": name})
+    response = httpx.post(
+        f"{session_server.url}/api/v1/workspaces",
+        json={"name": name},
+        headers=session_server.headers,
+    )
     assert response.status_code == 201, response.text
     return session_server, name

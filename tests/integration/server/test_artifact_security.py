@@ -45,7 +45,8 @@ def send(
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
-        for key, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
+        sent = {"Content-Length": str(len(body)), **server.headers, **(headers or {})}
+        for key, value in sent.items():
             conn.putheader(key, value)
         conn.endheaders(body if body else None)
         response = conn.getresponse()
@@ -255,7 +256,7 @@ def send_chunked(server: ServerProcess, path: str, body: bytes) -> int:
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
     try:
         pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))
-        conn.request("PUT", path, body=pieces, encode_chunked=True)
+        conn.request("PUT", path, body=pieces, headers=server.headers, encode_chunked=True)
         status: int = conn.getresponse().status
         return status
     finally:

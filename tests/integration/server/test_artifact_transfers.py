@@ -25,7 +25,9 @@ import pytest
 
 from runyard.artifacts.rest import RestArtifactStore, Upload
 from runyard.config import WorkspaceConfig
+from runyard.credentials import ServerLogin, save_login
 from runyard.resources import WorkspaceResources
+from runyard.settings import Settings
 from server_process import ServerProcess
 
 CHUNK = 64 * 1024
@@ -101,7 +103,12 @@ def make_store(served_workspace: Served) -> Iterator[MakeStore]:
         transport: httpx.BaseTransport | None = None, chunk_bytes: int = CHUNK
     ) -> RestArtifactStore:
         store = RestArtifactStore(
-            server.url, name, chunk_bytes=chunk_bytes, retry_wait_s=0.01, transport=transport
+            server.url,
+            name,
+            token=server.token,
+            chunk_bytes=chunk_bytes,
+            retry_wait_s=0.01,
+            transport=transport,
         )
         opened.append(store)
         return store
@@ -216,8 +223,8 @@ UPLOADER = textwrap.dedent(
     """
     import sys, time
     from runyard.artifacts.rest import RestArtifactStore
-    url, workspace, path = sys.argv[1:4]
-    store = RestArtifactStore(url, workspace, chunk_bytes=64 * 1024)
+    url, workspace, path, token = sys.argv[1:5]
+    store = RestArtifactStore(url, workspace, token=token, chunk_bytes=64 * 1024)
     upload = store.start_upload("killed/model.bin")
     print(upload.upload_id, flush=True)
 
@@ -239,7 +246,7 @@ def test_an_upload_killed_midway_shows_nothing_and_is_resumed_where_it_stopped(
     source = tmp_path / "model.bin"
     source.write_bytes(data)
     child = subprocess.Popen(
-        [sys.executable, "-c", UPLOADER, server.url, name, str(source)],
+        [sys.executable, "-c", UPLOADER, server.url, name, str(source), str(server.token)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -284,7 +291,12 @@ def test_a_workspace_whose_config_names_a_server_keeps_its_files_there(
     served_workspace: Served, tmp_path: Path
 ) -> None:
     server, name = served_workspace
-    resources = WorkspaceResources(WorkspaceConfig(workspace_name=name, server=server.url))
+    # The token comes the way a user's does: saved by `runyard login` in RUNYARD_HOME.
+    settings = Settings(home=str(tmp_path / "home"))
+    save_login(ServerLogin(server.url, str(server.token)), settings)
+    resources = WorkspaceResources(
+        WorkspaceConfig(workspace_name=name, server=server.url), settings
+    )
     try:
         artifacts = resources.artifacts
         assert isinstance(artifacts, RestArtifactStore)

@@ -5,9 +5,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runyard.server.routes import artifacts, health, search, uploads, workspaces
+from runyard.server.routes import (
+    artifacts,
+    health,
+    members,
+    search,
+    tokens,
+    uploads,
+    users,
+    workspaces,
+)
 
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
-    return [health.router, workspaces.router, search.router, artifacts.router, uploads.router]
+    return [
+        health.router,
+        workspaces.router,
+        users.router,
+        tokens.router,
+        members.router,
+        search.router,
+        artifacts.router,
+        uploads.router,
+    ]
