@@ -25,7 +25,7 @@ class MemorySeries(MetricStore):
         with state.lock:  # a snapshot of every run, as the SQL adapter's one transaction
             missing = [run_id for run_id in wanted if run_id not in state.runs]
             if missing:
-                raise messages.metric_runs_not_found(missing)
+                raise messages.chart_runs_not_found(name, missing)
             columns = {
                 run_id: [
                     (row.step, row.value, row.logged_at)

@@ -83,7 +83,7 @@ def _scalar_series(
             found[run_id] = (series_id, count or 0)
     missing = [run_id for run_id in run_ids if run_id not in known]
     if missing:
-        raise messages.metric_runs_not_found(missing)
+        raise messages.chart_runs_not_found(name, missing)
     return found
 
 
