@@ -50,10 +50,13 @@ def read_series(
 ) -> Response:
     """The lines: ``{"series": [{"run_id", "name", "steps", "values", "times"}, ...]}``."""
     found = store.read_series_many(body.run_ids, body.name, max_points=body.max_points)
-    text = json.dumps(
-        {"series": [_columns(line) for line in found]}, allow_nan=False, separators=(",", ":")
-    )
-    return Response(text, media_type="application/json")
+    return Response(series_body(found), media_type="application/json")
+
+
+def series_body(lines: Sequence[MetricSeries]) -> str:
+    """The JSON text of the response holding ``lines``."""
+    columns = {"series": [_columns(line) for line in lines]}
+    return json.dumps(columns, allow_nan=False, separators=(",", ":"))
 
 
 def _columns(line: MetricSeries) -> dict[str, object]:
