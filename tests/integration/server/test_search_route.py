@@ -61,6 +61,7 @@ def test_search_route_filters_orders_and_pages_runs(tmp_path: Path) -> None:
         missing = http.post(url, json={"experiment": "nope"})
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     finally:
+        http.close()
         server.stop()
 
 

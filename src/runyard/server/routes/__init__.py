@@ -10,6 +10,7 @@ from runyard.server.routes import (
     health,
     members,
     search,
+    series,
     tokens,
     uploads,
     users,
@@ -26,6 +27,7 @@ def routers() -> list[APIRouter]:
         tokens.router,
         members.router,
         search.router,
+        series.router,
         artifacts.router,
         uploads.router,
     ]
