@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from runyard.compute.local.backend import LocalComputeBackend
 from runyard.compute.registry import backend_for
 from runyard.entities.compute import ComputeTargetRecord
 from runyard.entities.metric import MetricKind
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from runyard.compute.backend import ComputeBackend
     from runyard.entities.definition import RunDefinition
     from runyard.resources import WorkspaceResources
+    from runyard.sweep.warm import WarmStarter
 
 LOCAL_TARGET = "local"
 #: A child's details key, written by this runner once the backend took the child: a
@@ -80,6 +82,8 @@ class ChildRunner(TrialRunner):
         say: where to write a line of the tuning log.
         backend: the backend of the children's target (default: the compute registry's,
             built on first use).
+        warm: on local compute, start the children from a warm launcher
+            (:mod:`runyard.sweep.warm`) rather than as a new interpreter each.
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class ChildRunner(TrialRunner):
         metric: str,
         say: Callable[[str], None],
         backend: ComputeBackend | None = None,
+        warm: bool = True,
     ) -> None:
         self._resources = resources
         self._store = resources.store
@@ -98,6 +103,8 @@ class ChildRunner(TrialRunner):
         self._metric = metric
         self._say = say
         self._backend = backend
+        self._warm = warm
+        self._starter: WarmStarter | None = None
         self._seq: dict[str, int] = {}
         self._count: dict[str, int] = {}
         self._seen: dict[str, RunStatus] = {}
@@ -198,10 +205,26 @@ class ChildRunner(TrialRunner):
 
     def _backend_for_runs(self) -> ComputeBackend:
         if self._backend is None:
-            self._backend = backend_for(
+            backend = backend_for(
                 self._resources, target_record(self._resources, self._base.target)
             )
+            if self._warm and isinstance(backend, LocalComputeBackend):
+                from runyard.sweep.warm import WarmStarter
+
+                self._starter = WarmStarter(
+                    self._resources, self._parent.run_id, self._base.to_dict(), self._say
+                )
+                backend.spawn = self._starter.spawn
+            self._backend = backend
         return self._backend
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until the next look at the children: ``timeout`` seconds, or less when
+        a child started warm ends sooner."""
+        if self._starter is not None:
+            self._starter.wait(timeout)
+        else:
+            time.sleep(timeout)
 
     def _launch(self, run_id: str, definition: RunDefinition) -> None:
         try:
@@ -221,7 +244,10 @@ class ChildRunner(TrialRunner):
                 )
 
     def close(self) -> None:
-        """Release the backend's clients (never stops runs)."""
+        """Release the backend's clients and the warm launcher (never stops runs)."""
+        if self._starter is not None:
+            self._starter.close()
+            self._starter = None
         if self._backend is not None:
             self._backend.close()
             self._backend = None

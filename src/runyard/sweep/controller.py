@@ -156,7 +156,7 @@ class SweepController:
                     controller.cancel("The HyperDrive run was canceled.")
                 if controller.step():
                     break
-                time.sleep(self.poll_seconds)
+                runner.wait(self.poll_seconds)
         finally:
             runner.close()
         self._finish(controller.state)
