@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.entities.run import RunErrorCode, RunStatus
 from runyard.entities.run_details import RUN_DEFINITION, TUNING_STATE
 from runyard.entities.validation import check_display_name, check_key, check_tag_value
-from runyard.errors import InvalidArgument, RunyardError
+from runyard.errors import InvalidArgument, InvalidState, RunyardError
 from runyard.train.hyperdrive.exceptions import HyperDriveScenarioNotSupportedException
 from runyard.tuning.records import TrialRecord, TrialStatus
 from runyard.tuning.study import StudyState
@@ -66,7 +66,7 @@ def submit_hyperdrive(
     from runyard.compute.registry import backend_for
     from runyard.core.experiment import _new_run_id
     from runyard.core.submission import build_definition
-    from runyard.sweep.launch import launch_controller
+    from runyard.sweep.launch import claim_controller, launch_controller
     from runyard.train.hyperdrive.run import HyperDriveRun
 
     unknown = sorted(set(kwargs) - {"display_name"})
@@ -112,7 +112,10 @@ def submit_hyperdrive(
         details={RUN_DEFINITION: definition.to_dict(), TUNING_STATE: state.to_json()},
     )
     try:
-        launch_controller(resources, record.run_id)
+        claim = claim_controller(resources, record)
+        if claim is None:  # nobody else knows this run yet
+            raise InvalidState(f"The first controller of {record.run_id} was claimed already.")
+        launch_controller(resources, record.run_id, claim)
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
         resources.store.set_run_status(
