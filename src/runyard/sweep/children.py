@@ -32,6 +32,7 @@ from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
 from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, PLACEMENT, RUN_DEFINITION
 from runyard.errors import AlreadyExists, InvalidState, NotFound, RunyardError
 from runyard.sweep.arguments import trial_arguments
+from runyard.sweep.resume import RESUME_FLAG, checkpoint_folder
 from runyard.tuning.loop import TrialRunner, TrialUpdate
 
 if TYPE_CHECKING:
@@ -113,6 +114,13 @@ class ChildRunner(TrialRunner):
     def submit(self, trial: int, params: Mapping[str, Any], resume_from: str | None) -> str:
         run_id = child_run_id(self._parent.run_id, trial)
         arguments, overridden = trial_arguments(self._base.arguments, params)
+        checkpoint_error = None
+        if resume_from:  # v1: the same values, and the earlier child's checkpoints
+            try:
+                folder = checkpoint_folder(self._resources.artifacts, resume_from, run_id)
+                arguments = (*arguments, RESUME_FLAG, folder)
+            except RunyardError as exc:
+                checkpoint_error = exc
         definition = dataclasses.replace(self._base, arguments=arguments)
         # v1 keeps each child's hyperparameters as a parent tag named after the child.
         self._store.set_tags(
@@ -138,7 +146,12 @@ class ChildRunner(TrialRunner):
                 f"WARNING: {run_id}: the sampled values override these arguments of the "
                 f"script: {', '.join(overridden)}."
             )
-        self._launch(run_id, definition)
+        if resume_from:
+            self._say(f"{run_id} resumes {resume_from} from its checkpoints ({RESUME_FLAG}).")
+        if checkpoint_error is not None:
+            self._fail_launch(run_id, checkpoint_error)
+        else:
+            self._launch(run_id, definition)
         return run_id
 
     def poll(self, known_reports: Mapping[str, int]) -> Sequence[TrialUpdate]:
@@ -231,17 +244,21 @@ class ChildRunner(TrialRunner):
             self._backend_for_runs().launch(run_id, definition)
             self._store.update_run(run_id, details={LAUNCHED_AT: time.time()})
         except Exception as exc:  # the trial fails and counts; the sweep goes on
-            reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
-            self._say(f"{run_id} could not be started: {reason}")
-            with contextlib.suppress(InvalidState, NotFound):
-                self._store.set_run_status(
-                    run_id,
-                    RunStatus.FAILED,
-                    error={
-                        "code": RunErrorCode.LAUNCH_FAILED.value,
-                        "message": f"The run could not be started: {reason}",
-                    },
-                )
+            self._fail_launch(run_id, exc)
+
+    def _fail_launch(self, run_id: str, exc: Exception) -> None:
+        """Mark a child that could not be started Failed, saying why."""
+        reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+        self._say(f"{run_id} could not be started: {reason}")
+        with contextlib.suppress(InvalidState, NotFound):
+            self._store.set_run_status(
+                run_id,
+                RunStatus.FAILED,
+                error={
+                    "code": RunErrorCode.LAUNCH_FAILED.value,
+                    "message": f"The run could not be started: {reason}",
+                },
+            )
 
     def close(self) -> None:
         """Release the backend's clients and the warm launcher (never stops runs)."""
