@@ -43,6 +43,7 @@ from common import (
     print_result,
     row,
     summarize,
+    wait_for_quiet,
     work_dir,
     write_result,
 )
@@ -124,6 +125,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--bad", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="10 trials, 3 bad; no results")
+    parser.add_argument("--max-load", type=float, default=2.0)
+    parser.add_argument("--max-wait", type=float, default=300.0)
     args = parser.parse_args()
     if args.quick:
         args.trials, args.bad = 10, 3
@@ -139,6 +142,7 @@ def main() -> None:
     store = ws.resources.store
 
     # (a) and (b)
+    loads = {"before_runyard": wait_for_quiet(args.max_load, args.max_wait)}
     hdr = _sweep(ws, folder, list(range(1, args.trials + 1)), ["--steps", "5"])
     hdr.wait_for_completion(timeout_seconds=3600)
     parent = store.get_run(hdr.id)
@@ -155,7 +159,10 @@ def main() -> None:
     ideal = sum(scripts) / 2
     ideal_process = sum(processes) / 2
     start = summarize(starts)
+    loads["after_runyard"] = os.getloadavg()[0]
+    loads["before_ray_tune"] = wait_for_quiet(args.max_load, args.max_wait)
     ray = _ray_tune(folder / "train.py", args.trials, root)
+    loads["after_ray_tune"] = os.getloadavg()[0]
     ray_ideal = sum(ray["scripts"]) / 2
     ray_ideal_process = sum(ray["processes"]) / 2
 
@@ -258,7 +265,10 @@ def main() -> None:
         "fork server. Ray Tune's ideals: "
         f"{ray_ideal_process:.3g} s (processes), {ray_ideal:.3g} s (first → last line). "
         "Before the fork server (2026-12-01 13:11 UTC, same machine): child "
-        "start 0.498 s, 100 trials 66.5 s, 3.59× the first → last line ideal."
+        "start 0.498 s, 100 trials 66.5 s, 3.59× the first → last line ideal. 1-minute "
+        "load average (2 shared cores) before → after: Runyard "
+        f"{loads['before_runyard']:.1f} → {loads['after_runyard']:.1f}, Ray Tune "
+        f"{loads['before_ray_tune']:.1f} → {loads['after_ray_tune']:.1f}."
     )
     path = write_result(
         "hyperdrive",
@@ -271,6 +281,7 @@ def main() -> None:
             "processes": processes,
             "latencies": latencies,
             "ray_tune": ray,
+            "loads": loads,
         },
         smoke=args.quick,
     )

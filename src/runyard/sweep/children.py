@@ -28,7 +28,7 @@ from runyard.compute.local.backend import LocalComputeBackend
 from runyard.compute.registry import backend_for
 from runyard.entities.compute import ComputeTargetRecord
 from runyard.entities.metric import MetricKind
-from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
+from runyard.entities.run import TERMINAL_STATUSES, RunErrorCode, RunRecord, RunStatus
 from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, PLACEMENT, RUN_DEFINITION
 from runyard.errors import AlreadyExists, InvalidState, NotFound, RunyardError
 from runyard.sweep.arguments import trial_arguments
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from runyard.sweep.warm import WarmStarter
 
 LOCAL_TARGET = "local"
+ACTIVE_STATUSES = tuple(s for s in RunStatus if s not in TERMINAL_STATUSES)
 #: A child's details key, written by this runner once the backend took the child: a
 #: resumed controller never launches such a child again.
 LAUNCHED_AT = "launchedAt"
@@ -155,11 +156,19 @@ class ChildRunner(TrialRunner):
         return run_id
 
     def poll(self, known_reports: Mapping[str, int]) -> Sequence[TrialUpdate]:
+        # The active children in one listing; the few that ended since the last look one
+        # by one: a look costs what is running, not every child the sweep ever had.
         records = {
             r.run_id: r
-            for r in self._store.list_runs(parent_run_id=self._parent.run_id)
+            for r in self._store.list_runs(
+                parent_run_id=self._parent.run_id, statuses=list(ACTIVE_STATUSES)
+            )
             if r.run_id in known_reports
         }
+        for run_id in known_reports:
+            if run_id not in records:
+                with contextlib.suppress(NotFound):
+                    records[run_id] = self._store.get_run(run_id)
         updates = []
         for run_id in known_reports:
             record = records.get(run_id)
