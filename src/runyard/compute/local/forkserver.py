@@ -192,6 +192,7 @@ class _Server:
         self.replies = replies
         self.prepared: dict[str, BuiltEnvironment] = {}
         self.children: dict[int, int | None] = {}  # pid -> pidfd (None: polled)
+        self.pending = b""  # requests read but not handled yet
 
     def preload(self) -> None:
         """Import what an executor uses and open the workspace's stores once, so that each
@@ -222,10 +223,13 @@ class _Server:
             ready, _, _ = select.select(watched, [], [], 0.05 if polled else None)
             self.reap()
             if self.requests in ready:
-                line = _read_line(self.requests)
-                if line is None:
+                chunk = os.read(self.requests, 65536)
+                if not chunk:
                     return
-                self.reply(self.handle(line))
+                self.pending += chunk
+                while b"\n" in self.pending:
+                    line, self.pending = self.pending.split(b"\n", 1)
+                    self.reply(self.handle(line))
 
     def handle(self, line: bytes) -> dict[str, Any]:
         try:
@@ -281,19 +285,6 @@ class _Server:
                     os.close(pidfd)
                 del self.children[pid]
                 self.reply({"exited": pid})
-
-
-def _read_line(fd: int) -> bytes | None:
-    """One request line from ``fd`` (requests are small; read byte-wise to never read
-    past a line, which a forked child would inherit half-read)."""
-    line = bytearray()
-    while True:
-        byte = os.read(fd, 1)
-        if not byte:
-            return None
-        if byte == b"\n":
-            return bytes(line)
-        line += byte
 
 
 def _become_executor(
