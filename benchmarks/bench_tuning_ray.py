@@ -18,6 +18,7 @@ submitting interpreter as it is (nothing to build, as with a cached environment)
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,7 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ray import SCRIPT as FIRST_LINE
 from bench_ray import _ray_api_first_line, _runyard_first_line
-from common import isolate_runyard, print_result, row, summarize, work_dir, write_result
+from common import (
+    isolate_runyard,
+    print_result,
+    row,
+    summarize,
+    wait_for_quiet,
+    work_dir,
+    write_result,
+)
 
 CHILD = """\
 import time
@@ -68,6 +77,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="4 trials, 2 repeats; no results")
+    parser.add_argument("--max-load", type=float, default=2.0)
+    parser.add_argument("--max-wait", type=float, default=300.0)
     args = parser.parse_args()
     if args.quick:
         args.trials, args.repeat = 4, 2
@@ -97,9 +108,11 @@ def main() -> None:
         cluster = ComputeTarget.create(ws, "four-nodes", config)
         cluster.wait_for_completion(min_node_count=NODES, timeout_in_minutes=10)
         _sweep(exp, src, cluster, env, NODES)  # warms every node's worker up
+        raw["load_before"] = wait_for_quiet(args.max_load, args.max_wait)
         raw["child_start"] = _sweep(exp, src, cluster, env, args.trials)
         raw["run"] = _runyard_first_line(exp, src, cluster, env, stamps, args.repeat)
         raw["ray_api"] = _ray_api_first_line(cluster, src, stamps, args.repeat)
+        raw["load_after"] = os.getloadavg()[0]
     finally:
         if cluster is not None:
             cluster.delete()
@@ -131,11 +144,13 @@ def main() -> None:
     notes = (
         f"Ray's autoscaling test cluster: {NODES} raylets of 1 CPU on this machine's 2 "
         "cores, started and warmed up (one sweep of 4 children) before timing. Each child "
-        "is a Ray job placed by the cluster (a whole 1-CPU node each), carried by Runyard's "
-        "executor on that node; the environment is the submitting interpreter (no build). "
+        "is placed by the cluster as a Ray task of the target's dispatcher (a whole 1-CPU node "
+        "each) and carried by Runyard's executor on that node; the environment is the "
+        "submitting interpreter (no build). "
         "The controller polls the children every 0.25 s and submits the next one as a slot "
         "frees. Ray's job API line is Ray alone starting the same kind of script, the floor "
-        "a child's start sits on."
+        "a child's start sits on. 1-minute load average (2 shared cores) before → after: "
+        f"{raw['load_before']:.1f} → {raw['load_after']:.1f}."
     )
     path = write_result(
         "tuning_ray",

@@ -123,7 +123,7 @@ class ScriptProcess:
             on_tick()
             # Waiting on the process, not on a clock, notices its end at once.
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.1)
+                proc.wait(timeout=0.05)
         code = proc.wait()
         # Children left behind by the script end with it: the run is over.
         if processes.group_alive(proc.pid):
