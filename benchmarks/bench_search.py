@@ -11,9 +11,10 @@ Measured in-process on the store (the server's time without HTTP), warm, median 
 - a page of 100 runs filtered by a tag and sorted by a metric (``search_runs``), with the
   summaries of three metrics; the same descending, with a 1 % tag, the next page, with a
   metric filter added, and newest first;
-- the chart of those 100 runs' ``loss`` (400 points each) in one call
-  (``read_metrics_many``), whole (``max_points=1000``) and in min/max/last buckets
-  (``max_points=300``).
+- the chart of those 100 runs' ``loss`` (400 points each) in one call, whole
+  (``max_points=1000``) and in min/max/last buckets (``max_points=300``): as columns
+  (``read_series_many``, the chart path; also with the JSON body the REST route sends) and
+  as records (``read_metrics_many``).
 
 MLflow's side does the same with ``MlflowClient.search_runs(filter_string="tags.group =
 'g3'", order_by=["metrics.loss ASC"], max_results=100)`` and, for the chart, the store call
@@ -48,6 +49,7 @@ from search_build import EXPERIMENT, postgres_store, sqlite_store
 from search_data import Shape, loss_at
 
 from runyard.entities.search import MetricCompare, RunOrder, TagEquals
+from runyard.server.routes.series import series_body
 from runyard.tracking.sql import SqlTrackingStore
 
 MLFLOW_REQUIREMENT = "mlflow==3.17.2"  # the pin of bench_tracking.py: its venv is reused
@@ -78,6 +80,15 @@ def measure_runyard(url: str, shape: Shape, repeats: int) -> dict[str, Any]:
         assert [len(p.records) for p in whole.values()] == [shape.steps("loss")] * 100
         bucketed = store.read_metrics_many(run_ids, "loss", max_points=300)
         assert all(0 < len(p.records) <= 300 for p in bucketed.values())
+        lines = store.read_series_many(run_ids, "loss", max_points=300)
+        assert [line.run_id for line in lines] == run_ids
+        for line in lines:  # the same values as the records, as columns
+            records = bucketed[line.run_id].records
+            assert list(line.steps) == [r.step for r in records]
+            assert list(line.values) == [r.value for r in records]
+        assert [len(line.values) for line in store.read_series_many(run_ids, "loss")] == [
+            shape.steps("loss")
+        ] * 100
         timed = {
             "page_tag_metric": lambda: page(filters=group, order_by=by_loss),
             "page_tag_metric_desc": lambda: page(
@@ -96,6 +107,12 @@ def measure_runyard(url: str, shape: Shape, repeats: int) -> dict[str, Any]:
             ),
             "chart_1000": lambda: store.read_metrics_many(run_ids, "loss", max_points=1000),
             "chart_300": lambda: store.read_metrics_many(run_ids, "loss", max_points=300),
+            "series_1000": lambda: store.read_series_many(run_ids, "loss", max_points=1000),
+            "series_300": lambda: store.read_series_many(run_ids, "loss", max_points=300),
+            # What the REST route does but HTTP: the read and its JSON text.
+            "series_300_json": lambda: series_body(
+                store.read_series_many(run_ids, "loss", max_points=300)
+            ),
         }
         out: dict[str, Any] = {"page_losses": losses, "load_before": os.getloadavg()[0]}
         for name, call in timed.items():
@@ -107,6 +124,7 @@ def measure_runyard(url: str, shape: Shape, repeats: int) -> dict[str, Any]:
             )
         out["load_after"] = os.getloadavg()[0]
         out["chart_points_bucketed"] = sum(len(p.records) for p in bucketed.values())
+        out["series_300_json_bytes"] = len(series_body(lines))
         return out
     finally:
         store.close()
@@ -207,8 +225,11 @@ def _rows(
         ),
         ("page_rare_tag", "page_rare_tag", "the same with a tag on 1 % of the runs"),
         ("page_next", "page_next", "the next page"),
-        ("chart_300", "chart_bulk_interval", "chart of the page's 100 runs (buckets of 300)"),
-        ("chart_1000", "chart_history", "chart of the page's 100 runs (whole, 400 points)"),
+        ("series_300", "chart_bulk_interval", "chart of the page's 100 runs (buckets of 300)"),
+        ("series_1000", "chart_history", "chart of the page's 100 runs (whole, 400 points)"),
+        ("series_300_json", "", "the same (buckets of 300) and its JSON body"),
+        ("chart_300", "", "chart as records (read_metrics_many, buckets of 300)"),
+        ("chart_1000", "", "chart as records (read_metrics_many, whole)"),
     ]
     other_names = {
         "page_tag_metric": "search_runs(filter tags.group, order_by metrics.loss ASC)",
@@ -227,7 +248,7 @@ def _rows(
             for name, theirs, words in calls:
                 target = ""
                 met = None
-                if size == shape and name in ("page_tag_metric", "chart_300", "chart_1000"):
+                if size == shape and name in ("page_tag_metric", "series_300", "series_1000"):
                     limit = PAGE_TARGET_MS if name.startswith("page") else CHART_TARGET_MS
                     target = f"≤ {limit:g} ms"
                     met = _ms(mine, name) <= limit
@@ -235,8 +256,8 @@ def _rows(
                     row(
                         f"{words} — {database}, {_size(size)}",
                         _ms(mine, name),
-                        _ms(mlflow, theirs) if same and mlflow else None,
-                        f"MLflow {other_names[theirs]}, SQLite" if same else "",
+                        _ms(mlflow, theirs) if same and mlflow and theirs else None,
+                        f"MLflow {other_names[theirs]}, SQLite" if same and theirs else "",
                         "ms",
                         target=target,
                         met=met,
@@ -264,13 +285,30 @@ def _context(raw: dict[str, Any], shape: Shape) -> str:
     if mine:
         cpu = {
             key: mine[f"{key}_cpu"]["median"] * 1000
-            for key in ("page_tag_metric", "chart_1000", "chart_300")
+            for key in (
+                "page_tag_metric",
+                "series_1000",
+                "series_300",
+                "series_300_json",
+                "chart_1000",
+                "chart_300",
+            )
         }
         text += (
             " on SQLite, where the work is done in the benchmark's own process, Runyard's CPU "
             f"time per call at {_size(shape)} was {cpu['page_tag_metric']:.0f} ms for the "
-            f"page and {cpu['chart_1000']:.0f} / {cpu['chart_300']:.0f} ms for the chart "
-            "(whole / buckets of 300; `*_cpu` in raw)."
+            f"page, {cpu['series_1000']:.0f} / {cpu['series_300']:.0f} ms for the chart as "
+            f"columns (whole / buckets of 300; {cpu['series_300_json']:.0f} ms with its JSON "
+            f"body) and {cpu['chart_1000']:.0f} / {cpu['chart_300']:.0f} ms as records "
+            "(`*_cpu` in raw)."
+        )
+    mine = raw.get(f"runyard_postgresql_{shape.label}")
+    if mine:
+        text += (
+            " On PostgreSQL the benchmark's own CPU time for the chart as columns was "
+            f"{mine['series_1000_cpu']['median'] * 1000:.0f} / "
+            f"{mine['series_300_cpu']['median'] * 1000:.0f} ms (whole / buckets of 300); the "
+            "rest of its wall time is the server's."
         )
     return text
 
@@ -292,7 +330,10 @@ def _notes(shape: Shape, mlflow_shape: Shape, raw: dict[str, Any] | None = None)
         "the server's time without HTTP. A Runyard page returns the 100 runs with their "
         "tags, properties and the summaries (last, min, max, count) of three metrics; "
         "MLflow's search_runs returns the runs with their tags, params and latest metrics. "
-        "The chart: Runyard's read_metrics_many keeps each run's min/max/last per bucket; "
+        "The chart: Runyard's read_series_many (the chart path, also the REST route "
+        "POST .../metrics/series) returns one line of columns (steps, values, times) per run, "
+        "each bucket keeping its min/max/last; the rows 'as records' time read_metrics_many, "
+        "the same values as one MetricRecord each; "
         "MLflow's get_metric_history_bulk_interval samples 320 evenly spaced points per run "
         "(its UI's chart call), get_metric_history reads every point."
     )

@@ -34,7 +34,7 @@ def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Artifa
         store = FsspecArtifactStore(f"memory://contract-{uuid.uuid4().hex}")
     else:
         server, name = request.getfixturevalue("served_workspace")
-        store = RestArtifactStore(server.url, name, server.token, chunk_bytes=CHUNK)
+        store = RestArtifactStore(server.url, name, token=server.token, chunk_bytes=CHUNK)
     yield store
     store.close()
 

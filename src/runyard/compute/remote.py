@@ -42,7 +42,7 @@ class ServerComputeBackend(ComputeBackend):
                 f"Workspace {resources.name!r} is not a server's workspace (its config names "
                 "no server), so its runs are placed by this process, not by a server."
             )
-        self._client = ApiClient(server, token=resources.settings.token or None)
+        self._client = ApiClient(server, token=resources.token)
         self._base = f"/workspaces/{quote(resources.name, safe='')}"
 
     def provision(self) -> ComputeTargetRecord:
@@ -104,24 +104,27 @@ class ServerComputeBackend(ComputeBackend):
         self._client.close()
 
 
-def launch_on_server(resources: WorkspaceResources, run_id: str) -> None:
-    """Ask the server of ``resources``' workspace to launch run ``run_id`` from the
-    definition it holds (a HyperDrive run's controller: the server starts it, or starts it
-    again when its controller is gone).
+def launch_on_server(resources: WorkspaceResources, run_id: str, claim: str) -> None:
+    """Ask the server of ``resources``' workspace to start the controller of HyperDrive
+    run ``run_id`` under ``claim`` (``<generation>:<token>``, claimed in the run's
+    properties by the caller), from the definition the run holds.
 
     Raises:
         InvalidArgument: the run holds no definition. NotFound, InvalidState, Forbidden,
         BackendError: as the server answers.
     """
-    from runyard.entities.compute import ComputeTargetRecord
     from runyard.entities.definition import RunDefinition
     from runyard.entities.run_details import RUN_DEFINITION
 
     record = resources.store.get_run(run_id)
     definition = RunDefinition.from_dict(record.details.get(RUN_DEFINITION))
-    target = ComputeTargetRecord(definition.target, BUILT_IN, {})
-    backend = ServerComputeBackend(resources, target)
+    client = ApiClient(str(resources.config.server), token=resources.token)
     try:
-        backend.launch(run_id, definition)
+        client.request(
+            "POST",
+            f"/workspaces/{quote(resources.name, safe='')}/runs/{quote(run_id, safe='')}/launch",
+            json=definition.to_dict(),
+            params={"claim": claim},
+        )
     finally:
-        backend.close()
+        client.close()

@@ -25,6 +25,7 @@ import pytest
 
 from runyard.artifacts.rest import RestArtifactStore, Upload
 from runyard.config import WorkspaceConfig
+from runyard.credentials import ServerLogin, save_login
 from runyard.resources import WorkspaceResources
 from runyard.settings import Settings
 from server_process import ServerProcess
@@ -104,7 +105,7 @@ def make_store(served_workspace: Served) -> Iterator[MakeStore]:
         store = RestArtifactStore(
             server.url,
             name,
-            server.token,
+            token=server.token,
             chunk_bytes=chunk_bytes,
             retry_wait_s=0.01,
             transport=transport,
@@ -220,10 +221,10 @@ def test_the_servers_limit_lowers_the_chunk_size(make_store: MakeStore, tmp_path
 
 UPLOADER = textwrap.dedent(
     """
-    import os, sys, time
+    import sys, time
     from runyard.artifacts.rest import RestArtifactStore
-    url, workspace, path = sys.argv[1:4]
-    store = RestArtifactStore(url, workspace, os.environ["RUNYARD_TOKEN"], chunk_bytes=64 * 1024)
+    url, workspace, path, token = sys.argv[1:5]
+    store = RestArtifactStore(url, workspace, token=token, chunk_bytes=64 * 1024)
     upload = store.start_upload("killed/model.bin")
     print(upload.upload_id, flush=True)
 
@@ -245,8 +246,7 @@ def test_an_upload_killed_midway_shows_nothing_and_is_resumed_where_it_stopped(
     source = tmp_path / "model.bin"
     source.write_bytes(data)
     child = subprocess.Popen(
-        [sys.executable, "-c", UPLOADER, server.url, name, str(source)],
-        env={**os.environ, "RUNYARD_TOKEN": str(server.token)},
+        [sys.executable, "-c", UPLOADER, server.url, name, str(source), str(server.token)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -291,8 +291,12 @@ def test_a_workspace_whose_config_names_a_server_keeps_its_files_there(
     served_workspace: Served, tmp_path: Path
 ) -> None:
     server, name = served_workspace
-    config = WorkspaceConfig(workspace_name=name, server=server.url)
-    resources = WorkspaceResources(config, Settings(token=str(server.token)))
+    # The token comes the way a user's does: saved by `runyard login` in RUNYARD_HOME.
+    settings = Settings(home=str(tmp_path / "home"))
+    save_login(ServerLogin(server.url, str(server.token)), settings)
+    resources = WorkspaceResources(
+        WorkspaceConfig(workspace_name=name, server=server.url), settings
+    )
     try:
         artifacts = resources.artifacts
         assert isinstance(artifacts, RestArtifactStore)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from runyard.core.workspace import Workspace
 from runyard.entities import MetricKind, MetricRecord, RunStatus
 from runyard.entities.search import (
@@ -33,6 +31,7 @@ def test_search_route_filters_orders_and_pages_runs(tmp_path: Path) -> None:
             store.log_metrics([MetricRecord(f"r{i}", "loss", loss, MetricKind.SCALAR, 0, 1.0)])
     server = start_server(str(tmp_path / "ws"), log_dir=str(tmp_path))
     url = server.url + "/api/v1/workspaces/team/runs/search"
+    http = server.client()
     try:
         body = {
             "experiment": "exp",
@@ -41,36 +40,28 @@ def test_search_route_filters_orders_and_pages_runs(tmp_path: Path) -> None:
             "metrics": ["loss"],
             "max_results": 2,
         }
-        first = httpx.post(url, headers=server.headers, json=body)
+        first = http.post(url, json=body)
         assert first.status_code == 200, first.text
         page = first.json()
         assert [r["run_id"] for r in page["runs"]] == ["r1", "r3"]
         assert page["metrics"]["r1"]["loss"]["last"] == 0.1
-        second = httpx.post(
-            url, headers=server.headers, json={**body, "page_token": page["next_page_token"]}
-        ).json()
+        second = http.post(url, json={**body, "page_token": page["next_page_token"]}).json()
         assert [r["run_id"] for r in second["runs"]] == ["r0"]
         assert second["next_page_token"] is None
-        tagged = httpx.post(
+        tagged = http.post(
             url,
-            headers=server.headers,
             json={"experiment": "exp", "filters": [{"type": "tag", "name": "odd", "value": "1"}]},
         ).json()
         assert [r["run_id"] for r in tagged["runs"]] == ["r3", "r1"]
 
-        bad = httpx.post(
-            url,
-            headers=server.headers,
-            json={"experiment": "exp", "filters": [{"type": "sql", "q": "1"}]},
-        )
+        bad = http.post(url, json={"experiment": "exp", "filters": [{"type": "sql", "q": "1"}]})
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_argument"
-        bad_order = httpx.post(
-            url, headers=server.headers, json={"experiment": "exp", "order_by": {"kind": "metric"}}
-        )
+        bad_order = http.post(url, json={"experiment": "exp", "order_by": {"kind": "metric"}})
         assert bad_order.status_code == 400
-        missing = httpx.post(url, headers=server.headers, json={"experiment": "nope"})
+        missing = http.post(url, json={"experiment": "nope"})
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     finally:
+        http.close()
         server.stop()
 
 

@@ -27,7 +27,13 @@ from runyard.server.auth.scope import check_run_write
 from runyard.server.bodies import json_body, no_content
 from runyard.server.deps import workspace_resources
 from runyard.server.node_access import NodeAccess
-from runyard.sweep.launch import controller_gone, launch_controller
+from runyard.sweep.launch import (
+    Claim,
+    claim_controller,
+    controller_gone,
+    latest_claim,
+    launch_controller,
+)
 
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["compute"])
 
@@ -54,9 +60,12 @@ def launch_run(
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
     resources: WorkspaceResources = Depends(workspace_resources),
     body: dict[str, Any] = Depends(json_body),
+    claim: str | None = None,
 ) -> Response:
     """Start the executor of Queued run ``run_id`` on its target; the body is the run's
-    definition (as ``RunDefinition.to_dict()`` gives it).
+    definition (as ``RunDefinition.to_dict()`` gives it). For a HyperDrive run, start its
+    tuning controller under ``claim`` (``GENERATION:TOKEN``, the latest in the run's
+    properties), or under a claim of the server's when the run's controller is gone.
 
     Raises:
         NotFound: no such run or target. InvalidState: the run is not Queued.
@@ -69,9 +78,17 @@ def launch_run(
     check_run_write(principal, store, run_id)
     record = store.get_run(run_id)
     controller = record.run_type == HYPERDRIVE
+    held: Claim | None = None
     if controller and not record.is_terminal:
-        if record.status != RunStatus.QUEUED and not controller_gone(resources, record):
-            return no_content()  # its controller is alive: nothing to start again
+        # The caller claimed the controller's next generation (the claim decides who
+        # starts it); without a claim, the server claims one when none runs.
+        held = Claim.from_env(claim)
+        if held is None or latest_claim(record) != held:
+            if record.status != RunStatus.QUEUED and not controller_gone(resources, record):
+                return no_content()  # its controller is alive: nothing to start again
+            held = claim_controller(resources, record)
+            if held is None:
+                return no_content()  # another process claimed it first
     elif record.status != RunStatus.QUEUED:
         raise InvalidState(
             f"Run {run_id!r} is {record.status.value}; only a Queued run can be launched."
@@ -91,8 +108,8 @@ def launch_run(
         if isinstance(resources.node_access, NodeAccess):
             user = request.state.credential.token.user
             resources.node_access.grant(run_id, user, definition.max_run_duration_seconds)
-        if controller:  # the tuning controller runs on the server; it launches the trials
-            launch_controller(resources, run_id)
+        if held is not None:  # the tuning controller runs on the server; it launches trials
+            launch_controller(resources, run_id, held)
         else:
             backend.launch(run_id, definition)
     finally:

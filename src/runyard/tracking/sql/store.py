@@ -20,6 +20,7 @@ from runyard.entities import (
     ExperimentRecord,
     MetricPage,
     MetricRecord,
+    MetricSeries,
     ModelRecord,
     RunPage,
     RunRecord,
@@ -37,6 +38,7 @@ from runyard.tracking.sql import (
     models,
     runs,
     search,
+    series,
     services,
 )
 from runyard.tracking.sql import metrics as metric_log  # "metrics" is an argument name below
@@ -248,6 +250,15 @@ class SqlTrackingStore(TrackingStore):
             return {}
         with self._db.read() as conn:
             return metric_log.read_many(conn, wanted, name, max_points=max_points)
+
+    def read_series_many(
+        self, run_ids: Sequence[str], name: str, *, max_points: int | None = None
+    ) -> list[MetricSeries]:
+        wanted = check_many(run_ids, name, max_points)
+        if not wanted:
+            return []
+        with self._db.read() as conn:
+            return series.read_many(conn, wanted, name, max_points=max_points)
 
     # -- run search --------------------------------------------------------------
     def search_runs(
