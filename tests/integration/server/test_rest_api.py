@@ -219,10 +219,12 @@ def test_every_workspace_route_declares_the_least_role_it_needs(served):
             assert len(needed) == 1, route.path
             for method in route.methods:
                 roles[(method, route.path.split("{workspace}", 1)[1])] = needed[0]
-    # Reads are for readers: every GET, a file's HEAD, and a search (a POST for its body).
+    # Reads are for readers: every GET, a file's HEAD, a search and chart series (POSTs for
+    # their bodies).
     reads = {k for k in roles if k[0] == "GET"} | {
         ("HEAD", "/artifacts/{path:path}"),
         ("POST", "/runs/search"),
+        ("POST", "/metrics/series"),
     }
     assert reads == {k for k, role in roles.items() if role is Role.READER}
     owner = {k for k, role in roles.items() if role is Role.OWNER}
