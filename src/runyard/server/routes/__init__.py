@@ -5,9 +5,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runyard.server.routes import health, workspaces
+from runyard.server.routes import (
+    health,
+    ui_catalogue,
+    ui_files,
+    ui_metrics,
+    ui_views,
+    workspaces,
+)
 
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
-    return [health.router, workspaces.router]
+    return [
+        health.router,
+        workspaces.router,
+        ui_views.router,
+        ui_metrics.router,
+        ui_files.router,
+        ui_catalogue.router,
+    ]
