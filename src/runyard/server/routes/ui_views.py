@@ -13,7 +13,7 @@ from runyard.server.deps import workspace_store
 from runyard.server.ui.columns import RunFilter, parse_column
 from runyard.server.ui.database import database_of
 from runyard.server.ui.experiments import experiment_summaries
-from runyard.server.ui.runs_table import MAX_PAGE, RunsQuery, query_runs
+from runyard.server.ui.runs_table import MAX_PAGE, RunsQuery, query_runs, rows_of_runs
 from runyard.tracking.store import TrackingStore
 from runyard.tracking.wire import to_wire
 
@@ -85,6 +85,24 @@ def runs_query(
     )
     table = query_runs(database_of(store), query)
     return dict(to_wire(table))
+
+
+class RowsBody(BaseModel):
+    runs: list[str] = Field(min_length=1, max_length=MAX_PAGE)
+    columns: list[str] = Field(default_factory=list)
+
+
+@router.post("/runs/rows")
+def runs_rows(
+    body: RowsBody,
+    store: TrackingStore = Depends(workspace_store),
+    principal: Principal = Depends(requires(Role.READER)),
+) -> dict[str, Any]:
+    """The runs table's rows of some runs (for comparing them), with the metric columns
+    asked for, and the names of the scalar metrics they logged."""
+    columns = tuple(parse_column(c) for c in body.columns)
+    rows, names = rows_of_runs(database_of(store), body.runs, columns)
+    return {"rows": to_wire(rows), "metric_names": names}
 
 
 @router.get("/runs/{run_id}")

@@ -214,6 +214,31 @@ def _order(expression: sa.ColumnElement[Any], descending: bool) -> list[Any]:
     return [sa.case((expression.is_(None), 1), else_=0), direction, tiebreak]
 
 
+def rows_of_runs(
+    db: Database, run_ids: list[str], columns: tuple[Column, ...]
+) -> tuple[list[RunRow], list[str]]:
+    """The table rows of ``run_ids`` (in that order; unknown ids left out) with the asked
+    metric columns, and the names of the scalar metrics any of them logged."""
+    if len(run_ids) > MAX_PAGE:
+        raise InvalidArgument(f"At most {MAX_PAGE} runs at once, got {len(run_ids)}.")
+    with db.read() as conn:
+        found = dict(
+            conn.execute(
+                sa.select(runs.c.run_id, runs.c.id).where(runs.c.run_id.in_(run_ids))
+            ).all()
+        )
+        keys = [found[r] for r in run_ids if r in found]
+        names = list(
+            conn.execute(
+                sa.select(metric_series.c.name)
+                .where(metric_series.c.run_key.in_(keys), metric_series.c.kind == "scalar")
+                .distinct()
+                .order_by(metric_series.c.name)
+            ).scalars()
+        )
+        return _rows(conn, keys, columns), names
+
+
 def _page_by_params(
     conn: sa.Connection, query: RunsQuery, where: list[sa.ColumnElement[bool]]
 ) -> tuple[list[int], int]:
