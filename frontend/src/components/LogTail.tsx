@@ -8,23 +8,24 @@ const KEEP_CHARS = 2_000_000; // what the page keeps of a very long log (the new
 
 export function LogTail({ ws, runId }: { ws: string; runId: string }) {
   const [logs, setLogs] = useState<string[] | null>(null);
-  const [name, setName] = useState<string | null>(null);
+  const [chosen, setChosen] = useState<string | null>(null);
   const [text, setText] = useState("");
   const [follow, setFollow] = useState(true);
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState(true);
   const pre = useRef<HTMLPreElement>(null);
+  // Until the reader picks one: the script's output once it exists, else the first log.
+  const name = chosen ?? logs?.find((l) => l.endsWith("driver.txt")) ?? logs?.[0] ?? null;
 
   useEffect(() => {
     let stop = false, timer = 0;
     const look = () => api.files(ws, runId).then((r) => {
       if (stop) return;
       setLogs(r.logs);
-      setName((n) => n ?? r.logs.find((l) => l.endsWith("driver.txt")) ?? r.logs[0] ?? null);
-      if (!r.logs.length) timer = window.setTimeout(look, POLL_MS); // none yet: look again
+      if (live) timer = window.setTimeout(look, 2 * POLL_MS); // new logs appear as it runs
     });
     look();
     return () => { stop = true; clearTimeout(timer); };
-  }, [ws, runId]);
+  }, [ws, runId, live]);
 
   useEffect(() => {
     if (!name) return;
@@ -55,7 +56,7 @@ export function LogTail({ ws, runId }: { ws: string; runId: string }) {
       <div class="toolbar">
         <label>
           Log{" "}
-          <select value={name ?? ""} onChange={(e) => setName((e.target as HTMLSelectElement).value)}>
+          <select value={name ?? ""} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
             {logs.map((l) => <option key={l} value={l}>{l}</option>)}
           </select>
         </label>

@@ -30,6 +30,7 @@ from runyard.cli.run import run
 from runyard.cli.server import server
 from runyard.cli.service import service
 from runyard.cli.tune import tune
+from runyard.cli.ui import ui
 from runyard.cli.workspace import workspace
 from runyard.errors import RunyardError
 
@@ -141,6 +142,7 @@ cli.add_command(compute)
 cli.add_command(service)
 cli.add_command(server)
 cli.add_command(tune)
+cli.add_command(ui)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -47,7 +47,9 @@ def make_sample_workspace(folder: Path, *, runs: int = 12) -> dict[str, str]:
             },
         )
         records = [
-            MetricRecord(run_id, "loss", 1.0 / (step + 1) + i * 0.01, MetricKind.SCALAR, step, now + step)
+            MetricRecord(
+                run_id, "loss", 1.0 / (step + 1) + i * 0.01, MetricKind.SCALAR, step, now + step
+            )
             for step in range(50)
         ]
         records += [
@@ -71,8 +73,11 @@ def make_sample_workspace(folder: Path, *, runs: int = 12) -> dict[str, str]:
     )
     artifacts.put_bytes(b"weights", "models/digits/1/model.bin")
     store.create_model_version(
-        "digits", artifact_path_template="models/digits/{version}", run_id=first,
-        experiment_name="mnist", tags={"stage": "test"},
+        "digits",
+        artifact_path_template="models/digits/{version}",
+        run_id=first,
+        experiment_name="mnist",
+        tags={"stage": "test"},
     )
     ws.close()
     return ids
