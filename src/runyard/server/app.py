@@ -13,7 +13,7 @@ from runyard.server.auth import Principal, Role
 from runyard.server.errors import install_error_handlers
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
-from runyard.server.ui.assets import ui_router
+from runyard.server.ui.assets import install_web_ui
 from runyard.server.workspaces import WorkspaceRegistry
 from runyard.settings import Settings
 
@@ -54,7 +54,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)
-    app.include_router(ui_router())  # last: the API's routes come first
+    install_web_ui(app)  # the pages at / and /w/..., in front of the API
     return app
 
 

@@ -206,10 +206,8 @@ def test_live_logs_and_metrics_advance_during_a_real_run(
         tab.page.get_by_role("tab", name="Metrics").click()
         tab.page.wait_for_selector(".chart-box[data-title='progress'][data-drawn]")
         first = len(_chart_data(tab, "progress")[0])
-        tab.page.wait_for_function(
-            f"document.querySelector(\".chart-box[data-title='progress']\").__uplot.data[0].length > {first + 2}",
-            timeout=10_000,
-        )
+        chart = "document.querySelector(\".chart-box[data-title='progress']\").__uplot"
+        tab.page.wait_for_function(f"{chart}.data[0].length > {first + 2}", timeout=10_000)
         run.wait_for_completion()
         tab.page.get_by_role("tab", name="Logs").click()
         tab.page.wait_for_selector("pre.log:has-text('tick 39')")

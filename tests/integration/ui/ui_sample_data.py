@@ -5,7 +5,6 @@ registered model. Written through the real stores."""
 from __future__ import annotations
 
 import base64
-import math
 import time
 from pathlib import Path
 
@@ -83,5 +82,6 @@ def make_sample_workspace(folder: Path, *, runs: int = 12) -> dict[str, str]:
     return ids
 
 
-def sine(i: int) -> float:
-    return math.sin(i / 100)
+def loss(run_index: int, step: int) -> float:
+    """The sample loss curve: falling, each run's shifted up by 0.01."""
+    return 1.0 / (step + 1) + run_index * 0.01
