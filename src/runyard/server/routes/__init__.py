@@ -7,10 +7,13 @@ from fastapi import APIRouter
 
 from runyard.server.routes import (
     health,
+    members,
+    tokens,
     ui_catalogue,
     ui_files,
     ui_metrics,
     ui_views,
+    users,
     workspaces,
 )
 
@@ -20,6 +23,9 @@ def routers() -> list[APIRouter]:
     return [
         health.router,
         workspaces.router,
+        users.router,
+        tokens.router,
+        members.router,
         ui_views.router,
         ui_metrics.router,
         ui_files.router,

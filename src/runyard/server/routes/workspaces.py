@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from runyard.server.auth import Principal, Role, requires
+from runyard.server.auth.bearer import visible_workspaces
 
 router = APIRouter(tags=["workspaces"])
 
@@ -24,9 +25,9 @@ def _describe(request: Request, name: str) -> dict[str, Any]:
 def list_workspaces(
     request: Request, principal: Principal = Depends(requires(Role.READER))
 ) -> dict[str, Any]:
-    """The workspaces served here."""
-    registry = request.app.state.workspaces
-    return {"workspaces": [_describe(request, name) for name in registry.names()]}
+    """The workspaces served here that the caller has a role in."""
+    names = visible_workspaces(request, principal, request.app.state.workspaces.names())
+    return {"workspaces": [_describe(request, name) for name in names]}
 
 
 @router.post("/workspaces", status_code=201)
