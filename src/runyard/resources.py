@@ -107,6 +107,8 @@ class WorkspaceResources:
                     self._store = open_tracking_store(
                         self.config.resolved_tracking_uri,
                         busy_timeout_s=self.settings.sqlite_busy_timeout_s,
+                        workspace=self.config.workspace_name,
+                        token=self.settings.token or None,
                     )
         return self._store
 

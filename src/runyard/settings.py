@@ -23,7 +23,10 @@ from runyard.errors import InvalidArgument
 
 
 def _setting(env: str, doc: str, default: Any, *, kind: str = "float") -> Any:
-    return field(default=default, metadata={"env": env, "doc": doc, "kind": kind})
+    # A secret never shows in a repr (logs, tracebacks) and is never passed on (to_env).
+    return field(
+        default=default, repr=kind != "secret", metadata={"env": env, "doc": doc, "kind": kind}
+    )
 
 
 def _home_default() -> str:
@@ -87,6 +90,13 @@ class Settings:
         "",
         kind="path",
     )
+    token: str = _setting(
+        "RUNYARD_TOKEN",
+        "The API token sent to a team server (workspaces whose config names a ``server``); "
+        "never passed on to the processes Runyard starts.",
+        "",
+        kind="secret",
+    )
 
     def __post_init__(self) -> None:
         # The timeout must leave room for a late beat or two.
@@ -125,11 +135,12 @@ class Settings:
         return cls(**values)
 
     def to_env(self) -> dict[str, str]:
-        """The variables that give these settings to another process (non-defaults only)."""
+        """The variables that give these settings to another process (non-defaults only;
+        never a secret: a run gets its own token)."""
         out: dict[str, str] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value == f.default:
+            if value == f.default or f.metadata["kind"] == "secret":
                 continue
             if f.metadata["kind"] == "bool":
                 out[f.metadata["env"]] = "1" if value else "0"
@@ -139,6 +150,12 @@ class Settings:
 
 
 def _parse(env: str, kind: str, raw: str) -> Any:
+    if kind == "secret":
+        if any(c.isspace() or not c.isprintable() for c in raw):
+            raise InvalidArgument(
+                f"{env} holds spaces or control characters; give the token alone."
+            )
+        return raw
     if kind == "path":
         if "\0" in raw:
             raise InvalidArgument(f"{env} holds a NUL character; give a folder path.")
@@ -164,6 +181,11 @@ def settings_table() -> list[tuple[str, str, str]]:
     rows = []
     for f in dataclasses.fields(Settings):
         default = f.default
-        shown = "(see meaning)" if default == "" else ("0" if default is False else f"{default:g}")
+        if f.metadata["kind"] == "secret":
+            shown = "(none)"
+        elif default == "":
+            shown = "(see meaning)"
+        else:
+            shown = "0" if default is False else f"{default:g}"
         rows.append((f.metadata["env"], shown, f.metadata["doc"]))
     return rows

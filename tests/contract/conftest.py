@@ -1,5 +1,7 @@
 """The adapters the contract suite runs on: SQLite (a temporary folder), PostgreSQL (a
-fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``) and memory.
+fresh schema per test on the server at ``RUNYARD_TEST_POSTGRES_URL``), memory, and REST:
+one real ``runyard server`` process per test session, with a fresh workspace per test
+created through ``POST /api/v1/workspaces`` (select them with ``-k rest`` or ``-m rest``).
 
 Tests take ``store`` (an open store) or ``open_store`` (a callable that opens another
 store on the same data: for reopening, and, picklable on the SQL adapters, for child
@@ -16,10 +18,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from runyard.tracking.memory import MemoryTrackingStore
+from runyard.tracking.rest import RestTrackingStore
 from runyard.tracking.sql import SqlTrackingStore, sqlite_url
 from runyard.tracking.store import TrackingStore
 
@@ -84,7 +88,40 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
     return url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "memory"])
+@pytest.fixture(scope="session")
+def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of one real server process for the session's REST contract tests."""
+    from runyard.core.workspace import Workspace
+    from server_process import start_server
+
+    root = tmp_path_factory.mktemp("rest-server")
+    Workspace.create("served", path=root / "served").close()
+    server = start_server(
+        str(root / "served"), log_dir=str(root), extra_args=["--home", str(root / "home")]
+    )
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rest_workspace(rest_server: str) -> str:
+    """A fresh, empty workspace on the session's server, created through the API."""
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    response = httpx.post(f"{rest_server}/api/v1/workspaces", json={"name": name}, timeout=60)
+    assert response.status_code == 201, response.text
+    return name
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        "memory",
+        pytest.param("rest", marks=pytest.mark.rest),
+    ]
+)
 def adapter(request: pytest.FixtureRequest) -> str:
     """The name of the adapter a contract test runs on."""
     name: str = request.param
@@ -100,6 +137,10 @@ def open_store(
     if adapter == "memory":
         shared = MemoryTrackingStore()
         return lambda: shared
+    if adapter == "rest":
+        url: str = request.getfixturevalue("rest_server")
+        workspace: str = request.getfixturevalue("rest_workspace")
+        return functools.partial(RestTrackingStore, url, workspace=workspace)
     if adapter == "sqlite":
         url = sqlite_url(os.path.join(tmp_path, "runyard.db"))
     else:

@@ -14,6 +14,7 @@ from runyard.server.auth.ratelimit import WriteRateLimiter
 from runyard.server.auth.startup import check_can_serve
 from runyard.server.errors import install_error_handlers
 from runyard.server.identity import open_identity_store
+from runyard.server.limits import BodyLimitMiddleware
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
 from runyard.server.ui.assets import install_web_ui
@@ -66,6 +67,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         CredentialCache(), WriteRateLimiter(settings.write_rate_per_s, settings.write_burst)
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)

@@ -2,6 +2,11 @@
 
 Routes of one workspace live under ``/api/v1/workspaces/{workspace}/...`` and take
 ``Depends(workspace_store)`` or ``Depends(workspace_artifacts)``.
+
+These dependencies are ``async``: FastAPI runs a sync dependency in its thread pool, a
+thread hop on every request for what is a dictionary lookup once the workspace is open
+(served workspaces are opened when the app starts; one created through the API is opened
+by its first request, a one-off cost of a few milliseconds).
 """
 
 from __future__ import annotations
@@ -13,15 +18,17 @@ from runyard.resources import WorkspaceResources
 from runyard.tracking.store import TrackingStore
 
 
-def workspace_resources(workspace: str, request: Request) -> WorkspaceResources:
+async def workspace_resources(workspace: str, request: Request) -> WorkspaceResources:
     """The resources of the workspace the path names (NotFound when not served)."""
     resources: WorkspaceResources = request.app.state.workspaces.get(workspace)
     return resources
 
 
-def workspace_store(workspace: str, request: Request) -> TrackingStore:
-    return workspace_resources(workspace, request).store
+async def workspace_store(workspace: str, request: Request) -> TrackingStore:
+    resources: WorkspaceResources = request.app.state.workspaces.get(workspace)
+    return resources.store
 
 
-def workspace_artifacts(workspace: str, request: Request) -> ArtifactStore:
-    return workspace_resources(workspace, request).artifacts
+async def workspace_artifacts(workspace: str, request: Request) -> ArtifactStore:
+    resources: WorkspaceResources = request.app.state.workspaces.get(workspace)
+    return resources.artifacts

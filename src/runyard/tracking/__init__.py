@@ -15,16 +15,34 @@ _ADAPTERS = {
     "sqlite": ("runyard.tracking.sql", "SqlTrackingStore", None),
     "postgresql": ("runyard.tracking.sql", "SqlTrackingStore", "postgres"),
     "memory": ("runyard.tracking.memory", "MemoryTrackingStore", None),
+    "http": ("runyard.tracking.rest", "RestTrackingStore", None),
+    "https": ("runyard.tracking.rest", "RestTrackingStore", None),
 }
+_SERVERS = frozenset({"http", "https"})
 
 
-def open_tracking_store(uri: str, *, busy_timeout_s: float = 30.0) -> TrackingStore:
-    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``, or
-    ``memory://`` for a store that lives in this process only).
+def open_tracking_store(
+    uri: str,
+    *,
+    busy_timeout_s: float = 30.0,
+    workspace: str | None = None,
+    token: str | None = None,
+) -> TrackingStore:
+    """Open the store a tracking URI names (``sqlite:///...``, ``postgresql://...``,
+    ``memory://`` for a store that lives in this process only, or a Runyard server's
+    ``http(s)://host:port``).
 
     Args:
         uri: the tracking URI.
-        busy_timeout_s: how long a SQLite writer waits for another one.
+        busy_timeout_s: how long a SQLite writer waits for another one; for a server,
+            how long one request may take.
+        workspace: the workspace's name on a server (ignored by the other adapters,
+            which hold one workspace each).
+        token: the API token for a server (ignored by the other adapters).
+
+    Raises:
+        InvalidArgument: an unknown scheme (the message lists the known ones), or a
+            server URI without a workspace.
     """
     import importlib
 
@@ -36,6 +54,11 @@ def open_tracking_store(uri: str, *, busy_timeout_s: float = 30.0) -> TrackingSt
         )
     module, cls, _extra = _ADAPTERS[scheme]
     store_cls = getattr(importlib.import_module(module), cls)
+    if scheme in _SERVERS:
+        server: TrackingStore = store_cls(
+            uri, workspace=workspace, token=token, busy_timeout_s=busy_timeout_s
+        )
+        return server
     store: TrackingStore = store_cls(uri, busy_timeout_s=busy_timeout_s)
     return store
 

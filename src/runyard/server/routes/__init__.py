@@ -1,4 +1,4 @@
-"""The API's routes, one module per capability; :data:`ROUTERS` lists them in the order
+"""The API's routes, one module per capability; :func:`routers` lists them in the order
 ``create_app`` mounts them."""
 
 from __future__ import annotations
@@ -6,8 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from runyard.server.routes import (
+    catalogue,
+    datasets,
+    experiments,
     health,
     members,
+    metrics,
+    models,
+    runs,
+    services,
     tokens,
     ui_catalogue,
     ui_files,
@@ -26,6 +33,13 @@ def routers() -> list[APIRouter]:
         users.router,
         tokens.router,
         members.router,
+        experiments.router,
+        runs.router,
+        metrics.router,
+        models.router,
+        datasets.router,
+        catalogue.router,
+        services.router,
         ui_views.router,
         ui_metrics.router,
         ui_files.router,

@@ -1,0 +1,75 @@
+"""``/workspaces/{workspace}/metrics``: batched metric writes, and a run's metrics read
+whole, incrementally (``after_seq``) or downsampled (``max_points``).
+
+The hot path of the API: bodies go through :mod:`runyard.tracking.metric_wire`, a
+hand-written codec, rather than the generic one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response
+
+from runyard.server.auth import Principal, Role, requires
+from runyard.server.auth.scope import check_runs_write
+from runyard.server.bodies import body_doc, json_body, json_response, no_content
+from runyard.server.deps import workspace_store
+from runyard.tracking.metric_wire import decode_records, encode_records, run_ids
+from runyard.tracking.store import TrackingStore
+
+router = APIRouter(prefix="/workspaces/{workspace}", tags=["metrics"])
+
+_BATCH = {
+    "metrics": [
+        {
+            "run_id": "mnist_1700000000_1a2b3c4d",
+            "name": "loss",
+            "kind": "scalar",
+            "value": 0.25,
+            "step": 3,
+            "logged_at": 1700000000.5,
+        }
+    ]
+}
+
+
+@router.post(
+    "/metrics",
+    status_code=204,
+    openapi_extra=body_doc("A batch, possibly of several runs; all or nothing", _BATCH),
+)
+def log_metrics(
+    principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: TrackingStore = Depends(workspace_store),
+    body: dict[str, Any] = Depends(json_body),
+) -> Response:
+    """Write a batch in one transaction (all of it, or none on an error)."""
+    records = decode_records(body.get("metrics"))
+    check_runs_write(principal, store, run_ids(records))
+    store.log_metrics(records)
+    return no_content()
+
+
+@router.get("/runs/{run_id}/metrics")
+def read_metrics(
+    run_id: str,
+    principal: Principal = Depends(requires(Role.READER)),
+    store: TrackingStore = Depends(workspace_store),
+    name: str | None = None,
+    after_seq: int | None = None,
+    max_points: int | None = None,
+) -> Response:
+    """The run's metric records in logging order: ``{"metrics": [...], "last_seq": N}``.
+
+    Without ``after_seq`` and ``max_points``, every record (``last_seq`` null). With them,
+    those logged after sequence number ``after_seq`` (0: from the start), each scalar
+    series downsampled to at most ``max_points`` (lowest, highest and last of each
+    bucket); pass ``last_seq`` as the next ``after_seq`` to read only what is new.
+    """
+    if after_seq is None and max_points is None:
+        records, last_seq = store.get_metrics(run_id, name), None
+    else:
+        page = store.read_metrics(run_id, name, after_seq=after_seq or 0, max_points=max_points)
+        records, last_seq = page.records, page.last_seq
+    return json_response({"metrics": encode_records(records), "last_seq": last_seq})
