@@ -48,18 +48,57 @@ export class ApiError extends Error {
 
 const TOKEN_KEY = "runyard.token";
 
-/** A token handed in the page's URL (#token=...) is kept for the tab and removed from the URL. */
-export function takeTokenFromUrl(): void {
-  const match = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
-  if (match) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
+export function token(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value: string | null): void {
+  if (value) localStorage.setItem(TOKEN_KEY, value);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+/**
+ * A token handed in the page's address is taken out of it at once (the fragment never
+ * reaches a server or a log). ``#token=T`` is kept as this browser's token; ``#login=T&id=I``
+ * (what ``runyard ui`` prints) is a one-time link: it buys a session token and is revoked.
+ */
+export async function takeTokenFromUrl(): Promise<void> {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const given = fragment.get("token"), link = fragment.get("login"), id = fragment.get("id");
+  if (!given && !link) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  if (given) return setToken(given);
+  const auth = { Authorization: `Bearer ${link}`, "Content-Type": "application/json" };
+  const made = await fetch("/api/v1/tokens", {
+    method: "POST", headers: auth, body: JSON.stringify({ name: "web UI session", expires_days: 7 }),
+  });
+  if (!made.ok) return; // used or expired: the page asks for a token
+  setToken((await made.json()).token);
+  if (id) await fetch(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: "DELETE", headers: auth });
 }
 
 function headers(): Record<string, string> {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  return token ? { Authorization: `Bearer ${token}` } : {};
+  const t = token();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
+/** Fetch a file with the caller's token (images and downloads cannot send headers). */
+export async function fetchBlob(url: string, range?: string): Promise<Blob> {
+  const response = await fetch(url, { headers: { ...headers(), ...(range ? { Range: range } : {}) } });
+  if (!response.ok) throw new ApiError(response.status, "error", `${response.status} ${response.statusText}`);
+  return response.blob();
+}
+
+/** Save a file the API serves under ``name``. */
+export async function download(url: string, name: string): Promise<void> {
+  const blob = await fetchBlob(url);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = name.split("/").pop() || "download";
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 export async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -73,6 +112,7 @@ export async function call<T>(method: string, path: string, body?: unknown, sign
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
     const error = data?.error ?? {};
+    if (response.status === 401) window.dispatchEvent(new Event("runyard:unauthorized"));
     throw new ApiError(response.status, error.code ?? "error", error.message ?? response.statusText);
   }
   return data as T;

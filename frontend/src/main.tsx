@@ -1,7 +1,7 @@
 // Runyard's web UI: one page per URL under /w/{workspace}/...
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, Me, takeTokenFromUrl } from "./api";
+import { api, ApiError, Me, setToken, takeTokenFromUrl, token } from "./api";
 import { navigate, onLinkClick, useLocation } from "./router";
 import { ExperimentsPage } from "./pages/Experiments";
 import { RunsPage } from "./pages/Runs";
@@ -26,8 +26,31 @@ function Workspaces() {
   return <main class="page"><p role="status">{error ?? "Loading workspaces…"}</p></main>;
 }
 
+function Login() {
+  const [value, setValue] = useState("");
+  return (
+    <main class="page login">
+      <h1>Sign in to Runyard</h1>
+      <p>This server needs an API token. Paste one you hold (<code>runyard token create NAME --server URL</code> makes one),
+        or open the link <code>runyard ui</code> printed.</p>
+      <form onSubmit={(e) => { e.preventDefault(); setToken(value.trim()); location.reload(); }}>
+        <label>Token <input type="password" autoComplete="off" value={value} required onInput={(e) => setValue((e.target as HTMLInputElement).value)} /></label>{" "}
+        <button type="submit">Sign in</button>
+      </form>
+      {token() && <p class="error" role="alert">The token this browser held was refused (expired or revoked).</p>}
+    </main>
+  );
+}
+
 function App() {
   const loc = useLocation();
+  const [unauthorized, setUnauthorized] = useState(false);
+  useEffect(() => {
+    const refused = () => setUnauthorized(true);
+    window.addEventListener("runyard:unauthorized", refused);
+    return () => window.removeEventListener("runyard:unauthorized", refused);
+  }, []);
+  if (unauthorized || !token()) return <Login />;
   const parts = loc.path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] !== "w" || !parts[1]) return <Workspaces />;
   return <WorkspaceApp ws={parts[1]} rest={parts.slice(2)} query={loc.query} />;
@@ -69,12 +92,12 @@ function WorkspaceApp({ ws, rest, query }: { ws: string; rest: string[]; query: 
         <span class="who" title="Your role in this workspace">
           {ws} · {me ? `${me.name} (${me.role})` : ""}
         </span>
+        <button type="button" class="link" onClick={() => { setToken(null); location.reload(); }}>Sign out</button>
       </header>
       {error ? <main class="page"><p class="error" role="alert">{error}</p></main> : page}
     </Session.Provider>
   );
 }
 
-takeTokenFromUrl();
 document.addEventListener("click", onLinkClick);
-render(<App />, document.getElementById("app")!);
+takeTokenFromUrl().finally(() => render(<App />, document.getElementById("app")!));

@@ -1,6 +1,7 @@
 // The run's files: a folder tree to browse, a preview (text, JSON, images) and downloads.
 import { useEffect, useState } from "preact/hooks";
-import { api, fileUrl, FileEntry } from "../api";
+import { api, fetchBlob, fileUrl, FileEntry } from "../api";
+import { AuthImage, DownloadLink } from "./AuthFiles";
 import { bytes } from "../format";
 
 const PREVIEW_BYTES = 512 * 1024;
@@ -34,7 +35,7 @@ export function FilesBrowser({ ws, runId }: { ws: string; runId: string }) {
             <li key={f.name}>
               <button type="button" class="link" aria-pressed={open === f.name} onClick={() => setOpen(f.name)}>{f.name.slice(prefix.length)}</button>{" "}
               <span class="muted">{bytes(f.size)}</span>{" "}
-              <a href={fileUrl(ws, runId, f.name, true)} download aria-label={`Download ${f.name}`}>⤓</a>
+              <DownloadLink href={fileUrl(ws, runId, f.name, true)} name={f.name} label="⤓" />
             </li>
           ))}
         </ul>
@@ -51,8 +52,8 @@ function Preview({ ws, runId, file }: { ws: string; runId: string; file: FileEnt
   useEffect(() => {
     setText(null);
     if (image) return;
-    fetch(url, { headers: { Range: `bytes=0-${PREVIEW_BYTES - 1}` } }).then(async (r) => {
-      const body = await r.text();
+    fetchBlob(url, `bytes=0-${PREVIEW_BYTES - 1}`).then(async (blob) => {
+      const body = await blob.text();
       if (file.name.endsWith(".json")) {
         try { return setText(JSON.stringify(JSON.parse(body), null, 2)); } catch { /* shown as text */ }
       }
@@ -61,8 +62,8 @@ function Preview({ ws, runId, file }: { ws: string; runId: string; file: FileEnt
   }, [url]);
   return (
     <figure>
-      <figcaption>{file.name} <a href={fileUrl(ws, runId, file.name, true)} download>Download</a></figcaption>
-      {image ? <img src={url} alt={file.name} /> : <pre class="code">{text ?? "Loading…"}</pre>}
+      <figcaption>{file.name} <DownloadLink href={fileUrl(ws, runId, file.name, true)} name={file.name} /></figcaption>
+      {image ? <AuthImage src={url} alt={file.name} /> : <pre class="code">{text ?? "Loading…"}</pre>}
     </figure>
   );
 }

@@ -2,6 +2,7 @@
 // until the run has ended and nothing is left.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, fileUrl } from "../api";
+import { DownloadLink } from "./AuthFiles";
 
 const POLL_MS = 1000;
 const KEEP_CHARS = 2_000_000; // what the page keeps of a very long log (the newest part)
@@ -62,7 +63,7 @@ export function LogTail({ ws, runId }: { ws: string; runId: string }) {
         </label>
         <label><input type="checkbox" checked={follow} onChange={() => setFollow(!follow)} /> Follow</label>
         {live && <span class="live" role="status">● live</span>}
-        {name && <a href={fileUrl(ws, runId, name, true)} download>Download</a>}
+        {name && <DownloadLink href={fileUrl(ws, runId, name, true)} name={name} />}
       </div>
       {!logs.length && <p>No logs yet.</p>}
       <pre class="log" ref={pre} tabIndex={0} aria-label="Log" aria-live="off">{text}</pre>

@@ -1,5 +1,6 @@
 // Metrics that are not single numbers: rows and tables as tables, lists, images inline, text.
 import { fileUrl, OtherValue } from "../api";
+import { AuthImage } from "./AuthFiles";
 import { value } from "../format";
 
 function Table({ columns }: { columns: Record<string, unknown[]> }) {
@@ -32,7 +33,7 @@ export function OtherMetrics({ ws, runId, values }: { ws: string; runId: string;
         } else if (kind === "table") body = <Table columns={items[items.length - 1].value} />;
         else if (kind === "list") body = <p class="num">{(items[items.length - 1].value as unknown[]).map(value).join(", ")}</p>;
         else if (kind === "image")
-          body = <div class="images">{items.map((item) => <img key={item.value} src={fileUrl(ws, runId, item.value)} alt={`${name}${item.step !== null ? ` step ${item.step}` : ""}`} loading="lazy" />)}</div>;
+          body = <div class="images">{items.map((item) => <AuthImage key={item.value} src={fileUrl(ws, runId, item.value)} alt={`${name}${item.step !== null ? ` step ${item.step}` : ""}`} />)}</div>;
         else body = <ul>{items.map((item, i) => <li key={i}>{String(item.value)}</li>)}</ul>;
         return (
           <section key={key} class="other-metric" data-kind={kind}>

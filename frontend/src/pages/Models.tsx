@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, enc } from "../api";
 import { when } from "../format";
+import { DownloadLink } from "../components/AuthFiles";
 
 export function ModelsPage({ ws }: { ws: string }) {
   const [models, setModels] = useState<any[] | null>(null);
@@ -25,7 +26,7 @@ export function ModelsPage({ ws }: { ws: string }) {
                 <td>{m.run_id ? <a href={`/w/${enc(ws)}/runs/${enc(m.run_id)}`}>{m.run_id}</a> : ""}</td>
                 <td>
                   {(m.files as string[]).map((f) => (
-                    <a key={f} download href={`/api/v1/workspaces/${enc(ws)}/ui/models/${enc(m.name)}/${m.version}/files/${f.split("/").map(enc).join("/")}`}>{f} </a>
+                    <DownloadLink key={f} name={f} label={f} href={`/api/v1/workspaces/${enc(ws)}/ui/models/${enc(m.name)}/${m.version}/files/${f.split("/").map(enc).join("/")}`} />
                   ))}
                 </td>
               </tr>

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from runyard.cli.context import CliState, pass_state
@@ -27,7 +29,6 @@ def ui(state: CliState, port: int | None, no_browser: bool) -> None:
     it) until interrupted, prints the link and opens it in a browser where there is one.
     For a server workspace, prints its server's link and opens it.
     """
-    import os
     import socket
     import threading
     import webbrowser
@@ -52,11 +53,13 @@ def ui(state: CliState, port: int | None, no_browser: bool) -> None:
             port = int(sock.getsockname()[1])
     settings = ServerSettings(
         workspace=config,
-        home=os.path.join(Settings.from_env().home_dir, "server"),
+        home=os.path.join(Settings.from_env().home_dir, "ui"),
         host="127.0.0.1",
         port=port,
     )
-    url = ui_url(f"http://127.0.0.1:{port}", config.workspace_name)
+    token, token_id = one_time_login(settings.home)
+    base = ui_url(f"http://127.0.0.1:{port}", config.workspace_name)
+    url = f"{base}#login={token}&id={token_id}"
 
     def announce() -> None:  # once the server answers, so the link works when printed
         import time
@@ -69,9 +72,48 @@ def ui(state: CliState, port: int | None, no_browser: bool) -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        click.echo(f"Runyard web UI for {config.workspace_name!r}: {url}  (Ctrl+C stops it)")
+        click.echo(
+            f"Runyard web UI for {config.workspace_name!r} (Ctrl+C stops it). Open this link "
+            f"once, within 10 minutes; it signs the browser in:\n  {url}"
+        )
         if not no_browser:
             webbrowser.open(url)
 
     threading.Thread(target=announce, daemon=True).start()
     serve(settings)
+
+
+#: How long the link ``runyard ui`` prints stays usable.
+LINK_LIFETIME_S = 600.0
+
+
+def one_time_login(home: str) -> tuple[str, str]:
+    """A short-lived token (and its id) of this machine's UI administrator, for the link
+    ``runyard ui`` prints: the page trades it for a session token and revokes it.
+
+    The administrator (the current user's login name, or ``local``) is made on first use
+    in the identity store of ``home``, a folder only this user reads.
+    """
+    import getpass
+    import re
+
+    from runyard.server.identity import open_identity_store
+
+    os.makedirs(home, mode=0o700, exist_ok=True)
+    store = open_identity_store(home)
+    try:
+        admins = [user.name for user in store.list_users() if user.admin and not user.disabled]
+        if admins:
+            name = admins[0]
+        else:
+            try:
+                login = re.sub(r"[^A-Za-z0-9_-]", "-", getpass.getuser()).strip("-")
+            except (KeyError, OSError):
+                login = ""
+            name = login or "local"
+            # Its own token is not needed (the link's is made below): let it lapse soon.
+            store.init_admin(name, expires_in_s=LINK_LIFETIME_S)
+        issued = store.create_token(name, "runyard ui link", expires_in_s=LINK_LIFETIME_S)
+        return issued.secret, issued.info.id
+    finally:
+        store.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,21 +86,47 @@ def browser() -> Iterator[Any]:
 
 @dataclass
 class Tab:
-    """A browser page that records console errors and failed requests."""
+    """A browser page that records console errors and uncaught exceptions."""
 
     page: Any
     errors: list[str]
+    context: Any = None
 
 
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Tab]:
+def open_tab(browser: Any, token: str | None) -> Tab:
+    """A new browser context (its own storage) whose page holds ``token`` as the UI keeps
+    a signed-in token."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    if token:
+        context.add_init_script(f"localStorage.setItem('runyard.token', {token!r})")
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
     page.set_default_timeout(10_000)
+    return Tab(page, errors, context)
+
+
+def wait_until(tab: Tab, expression: str, timeout_s: float = 10.0) -> None:
+    """Wait until the JavaScript ``expression`` is true in the page.
+
+    Polled from here with ``evaluate`` (Playwright's ``wait_for_function`` compiles its
+    predicate with ``eval``, which the UI's Content-Security-Policy rightly refuses).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if tab.page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {timeout_s} s: {expression}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def tab(browser: Any, site: Site) -> Iterator[Tab]:
+    """A page signed in as the server's administrator."""
+    opened = open_tab(browser, site.server.token)
     try:
-        yield Tab(page, errors)
+        yield opened
     finally:
-        context.close()
+        opened.context.close()

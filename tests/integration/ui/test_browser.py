@@ -7,10 +7,11 @@ from __future__ import annotations
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import Site, Tab
+from conftest import Site, Tab, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -52,9 +53,7 @@ def _visible_runs(tab: Tab) -> list[str]:
 
 
 def _wait_first(tab: Tab, run_id: str) -> None:
-    tab.page.wait_for_function(
-        f"document.querySelector('.vrow[data-run]')?.dataset.run === {run_id!r}"
-    )
+    wait_until(tab, f"document.querySelector('.vrow[data-run]')?.dataset.run === {run_id!r}")
 
 
 def _wait_total(tab: Tab, total: int) -> None:
@@ -131,15 +130,16 @@ def test_chart_draws_the_logged_values_and_refines_them_on_zoom(site: Site, tab:
         tab.page.mouse.up()
     asked = zoom.value.request.post_data_json
     tab.page.wait_for_selector("text=Reset zoom of loss")
-    tab.page.wait_for_function(
-        "document.querySelector(\".chart-box[data-title='loss']\").__uplot.data[0].length < 50"
+    wait_until(
+        tab, "document.querySelector(\".chart-box[data-title='loss']\").__uplot.data[0].length < 50"
     )
     zx, zy = _chart_data(tab, "loss")
     assert zx and asked["x_min"] <= zx[0] and zx[-1] <= asked["x_max"]
     assert zy == pytest.approx([1.0 / (step + 1) + 0.02 for step in zx])
     tab.page.get_by_label("Log scale").check()
-    tab.page.wait_for_function(
-        "document.querySelector(\".chart-box[data-title='loss']\").__uplot.scales.y.distr === 3"
+    wait_until(
+        tab,
+        "document.querySelector(\".chart-box[data-title='loss']\").__uplot.scales.y.distr === 3",
     )
     assert tab.errors == []
 
@@ -207,7 +207,7 @@ def test_live_logs_and_metrics_advance_during_a_real_run(
         tab.page.wait_for_selector(".chart-box[data-title='progress'][data-drawn]")
         first = len(_chart_data(tab, "progress")[0])
         chart = "document.querySelector(\".chart-box[data-title='progress']\").__uplot"
-        tab.page.wait_for_function(f"{chart}.data[0].length > {first + 2}", timeout=10_000)
+        wait_until(tab, f"{chart}.data[0].length > {first + 2}")
         run.wait_for_completion()
         tab.page.get_by_role("tab", name="Logs").click()
         tab.page.wait_for_selector("pre.log:has-text('tick 39')")
@@ -216,3 +216,95 @@ def test_live_logs_and_metrics_advance_during_a_real_run(
         if run.get_status() not in ("Completed", "Failed", "Canceled"):
             run.cancel()
         ws.close()
+
+
+def _user_token(site: Site, name: str, role: str) -> str:
+    """A new user of the server with ``role`` in workspace team, and a token for them."""
+    with site.server.client() as admin:
+        admin.post("/api/v1/users", json={"name": name}).raise_for_status()
+        admin.put(f"/api/v1/workspaces/team/members/{name}", json={"role": role}).raise_for_status()
+        made = admin.post("/api/v1/tokens", json={"name": "ui-test", "user": name})
+        made.raise_for_status()
+        token: str = made.json()["token"]
+        return token
+
+
+def test_a_reader_sees_no_edit_controls_and_a_contributor_edits(site: Site, browser: Any) -> None:
+    from conftest import open_tab
+
+    reader = open_tab(browser, _user_token(site, "rita", "reader"))
+    contributor = open_tab(browser, _user_token(site, "carl", "contributor"))
+    try:
+        reader.page.goto(site.url("/w/team/runs/mnist_004"))
+        reader.page.wait_for_selector("text=Timeline")
+        reader.page.wait_for_selector(".who:has-text('rita (reader)')")
+        assert reader.page.locator("form.edit-controls").count() == 0
+        assert reader.page.get_by_role("button", name="Set tag").count() == 0
+        _shot(reader, site, "run-as-reader")
+
+        contributor.page.goto(site.url("/w/team/runs/mnist_004"))
+        contributor.page.wait_for_selector(".who:has-text('carl (contributor)')")
+        contributor.page.get_by_label("Tag name").fill("reviewed")
+        contributor.page.get_by_label("Tag value").fill("yes")
+        contributor.page.get_by_role("button", name="Set tag").click()
+        contributor.page.wait_for_selector("text=Tag reviewed set")
+        reader.page.reload()
+        reader.page.wait_for_selector("table.kv th:has-text('reviewed')")
+        assert reader.errors == [] and contributor.errors == []
+    finally:
+        reader.context.close()
+        contributor.context.close()
+
+
+def test_runyard_ui_prints_a_link_that_signs_in_once(
+    site: Site, browser: Any, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import open_tab
+    from server_process import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runyard.cli",
+            "-w",
+            str(site.workspace),
+            "ui",
+            "--no-browser",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "RUNYARD_HOME": str(tmp_path / "home")},
+    )
+    first = second = None
+    try:
+        assert process.stdout is not None
+        link = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "#login=" not in link:
+            link = process.stdout.readline().strip()
+        assert link.startswith(f"http://127.0.0.1:{port}/w/team#login="), link
+        first = open_tab(browser, None)
+        first.page.goto(link)
+        first.page.wait_for_selector("a:has-text('mnist')")
+        assert "#login" not in first.page.url  # the secret left the address bar at once
+        second = open_tab(browser, None)
+        second.page.goto(link)  # used once already: the link no longer signs in
+        second.page.wait_for_selector("text=Sign in to Runyard")
+        assert first.errors == []
+    finally:
+        for opened in (first, second):
+            if opened is not None:
+                opened.context.close()
+        process.terminate()
+        process.wait(15)
+        if process.stdout is not None:
+            process.stdout.close()
