@@ -2,9 +2,10 @@
 parameter on the server, one page at a time.
 
 Attributes, tags and metrics are filtered and sorted in SQL (a metric column is the last,
-lowest or highest value of the run's scalar series of that name, read by index per run),
-so a page of 100,000 runs costs one query. Parameters live in each run's definition: a
-sort or filter on one reads the definitions of the runs the other filters kept.
+lowest or highest value of the run's scalar series of that name, from the metric summary
+the store keeps as values are logged), so a page of 100,000 runs costs one query.
+Parameters live in each run's definition: a sort or filter on one reads the definitions
+of the runs the other filters kept.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from runyard.server.ui.columns import Column, RunFilter
 from runyard.server.ui.params import params_of, sort_key
 from runyard.tracking import documents
 from runyard.tracking.sql.database import Database
-from runyard.tracking.sql.tables import experiments, metric_series, metrics, run_tags, runs
+from runyard.tracking.sql.tables import (
+    experiments,
+    metric_series,
+    run_metric_summaries,
+    run_tags,
+    runs,
+)
 
 #: The most runs one page holds.
 MAX_PAGE = 1000
@@ -168,20 +175,21 @@ def _expression(column: Column) -> sa.ColumnElement[Any]:
             .scalar_subquery()
         )
     if column.kind == "metric":
-        # Joined here (not a nested subquery) so it correlates with the runs row in scope.
-        series = metrics.join(metric_series, metric_series.c.id == metrics.c.series_id)
-        of_run = (
-            metric_series.c.run_key == runs.c.id,
-            metric_series.c.name == column.name,
-            metric_series.c.kind == "scalar",
+        # The summary the store keeps as values are logged (indexed by experiment, name
+        # and value): sorting 100,000 runs by a metric never reads the values themselves.
+        value = {
+            "last": run_metric_summaries.c.last_value,
+            "min": run_metric_summaries.c.min_value,
+            "max": run_metric_summaries.c.max_value,
+        }[column.agg]
+        return (
+            sa.select(value)
+            .where(
+                run_metric_summaries.c.run_key == runs.c.id,
+                run_metric_summaries.c.name == column.name,
+            )
+            .scalar_subquery()
         )
-        value = metrics.c.value
-        if column.agg == "last":
-            # NaN is stored as NULL: the last value that is a number.
-            picked = sa.select(value).select_from(series).where(*of_run, value.is_not(None))
-            return picked.order_by(metrics.c.seq.desc()).limit(1).scalar_subquery()
-        func = sa.func.min if column.agg == "min" else sa.func.max
-        return sa.select(func(value)).select_from(series).where(*of_run).scalar_subquery()
     raise InvalidArgument(f"Column {column.id!r} is not sortable in SQL.")
 
 
@@ -337,10 +345,10 @@ def _add_names(conn: sa.Connection, table: RunsTable, experiment_id: int, query:
     in_experiment = sa.select(runs.c.id).where(runs.c.experiment_id == experiment_id)
     table.metric_names = list(
         conn.execute(
-            sa.select(metric_series.c.name)
-            .where(metric_series.c.run_key.in_(in_experiment), metric_series.c.kind == "scalar")
+            sa.select(run_metric_summaries.c.name)
+            .where(run_metric_summaries.c.experiment_id == experiment_id)
             .distinct()
-            .order_by(metric_series.c.name)
+            .order_by(run_metric_summaries.c.name)
         ).scalars()
     )
     table.tag_names = list(
