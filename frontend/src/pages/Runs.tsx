@@ -81,15 +81,14 @@ export function RunsPage({ ws, experiment, query, parent }: { ws: string; experi
   };
   const key = JSON.stringify(base);
 
-  const fetchPage = (page: number, gen: number, withNames = false) => {
+  const fetchPage = (page: number, gen: number) => {
     asked.current.add(page);
     const started = performance.now();
-    api.runs(ws, { ...base, offset: page * PAGE, limit: PAGE, with_names: withNames }).then(
+    api.runs(ws, { ...base, offset: page * PAGE, limit: PAGE }).then(
       (table) => {
         if (gen !== generation.current) return;
         setTotal(table.total);
         setPages((p) => new Map(p).set(page, table.rows));
-        if (table.metric_names) setNames({ metrics: table.metric_names, tags: table.tag_names ?? [], params: table.param_names ?? [] });
         setError(null);
         document.body.dataset.runsLoadedMs = String(Math.round(performance.now() - started));
       },
@@ -101,7 +100,14 @@ export function RunsPage({ ws, experiment, query, parent }: { ws: string; experi
     generation.current += 1;
     asked.current = new Set();
     setPages(new Map());
-    fetchPage(0, generation.current, names === null);
+    fetchPage(0, generation.current);
+    if (names === null) {  // the column names come after the first rows, not with them
+      const gen = generation.current;
+      api.runs(ws, { ...base, columns: [], limit: 1, with_names: true }).then((t) => {
+        if (gen === generation.current && t.metric_names)
+          setNames({ metrics: t.metric_names, tags: t.tag_names ?? [], params: t.param_names ?? [] });
+      }, () => undefined);
+    }
     if (scroller.current) scroller.current.scrollTop = 0;
   }, [ws, key]);
 

@@ -116,15 +116,19 @@ def query_runs(db: Database, query: RunsQuery) -> RunsTable:
         ).scalar_one_or_none()
         if experiment_id is None:
             raise NotFound(f"Experiment {query.experiment!r} not found.")
-        where = _where(query, experiment_id)
+        joins = _Joins(experiment_id)
+        where = _where(query, experiment_id, joins)
         if uses_params:
-            keys, total = _page_by_params(conn, query, where)
+            keys, total = _page_by_params(conn, query, where, joins)
         else:
-            total = conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one()
-            order = _order(_expression(query.sort), query.descending)
+            order = _order(joins.value(query.sort), query.descending, query.sort)
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(joins.source).where(*where)
+            ).scalar_one()
             keys = list(
                 conn.execute(
                     sa.select(runs.c.id)
+                    .select_from(joins.source)
                     .where(*where)
                     .order_by(*order)
                     .offset(query.offset)
@@ -138,7 +142,49 @@ def query_runs(db: Database, query: RunsQuery) -> RunsTable:
     return table
 
 
-def _where(query: RunsQuery, experiment_id: int) -> list[sa.ColumnElement[bool]]:
+class _Joins:
+    """The runs table joined, once per name, to the metric summaries and tags a query
+    filters or sorts on (outer joins: a run without the value is kept, sorted last).
+
+    Joins rather than a subquery per row: the database reads each summary once, and a
+    filter on a metric becomes a range of the summaries' (experiment, name, value) index.
+    """
+
+    def __init__(self, experiment_id: int) -> None:
+        self.experiment_id = experiment_id
+        self.source: Any = runs
+        self._aliases: dict[tuple[str, str], Any] = {}
+
+    def value(self, column: Column) -> sa.ColumnElement[Any]:
+        """The SQL value of ``column`` in the joined rows."""
+        if column.kind not in ("metric", "tag"):
+            return _expression(column)
+        key = (column.kind, column.name)
+        alias = self._aliases.get(key)
+        if alias is None:
+            if column.kind == "metric":
+                alias = run_metric_summaries.alias(f"m{len(self._aliases)}")
+                on = sa.and_(
+                    alias.c.run_key == runs.c.id,
+                    alias.c.experiment_id == self.experiment_id,
+                    alias.c.name == column.name,
+                )
+            else:
+                alias = run_tags.alias(f"t{len(self._aliases)}")
+                on = sa.and_(alias.c.owner_id == runs.c.id, alias.c.name == column.name)
+            self.source = self.source.outerjoin(alias, on)
+            self._aliases[key] = alias
+        if column.kind == "tag":
+            return alias.c.value
+        return alias.c[f"{column.agg}_value"]
+
+
+#: Run attributes that are never NULL: their order needs no "missing last" term, so an
+#: index on them can give the order.
+_NEVER_NULL = frozenset({"number", "display_name", "run_id", "status", "created_at", "run_type"})
+
+
+def _where(query: RunsQuery, experiment_id: int, joins: _Joins) -> list[sa.ColumnElement[bool]]:
     where = [runs.c.experiment_id == experiment_id]
     if query.parent_run_id is None:
         where.append(runs.c.parent_run_id.is_(None))
@@ -156,7 +202,7 @@ def _where(query: RunsQuery, experiment_id: int) -> list[sa.ColumnElement[bool]]
         )
     for run_filter in query.filters:
         if run_filter.column.kind != "param":
-            where.append(_condition(_expression(run_filter.column), run_filter))
+            where.append(_condition(joins.value(run_filter.column), run_filter))
     return where
 
 
@@ -216,9 +262,11 @@ def _condition(expression: sa.ColumnElement[Any], run_filter: RunFilter) -> Any:
     return comparisons[op]
 
 
-def _order(expression: sa.ColumnElement[Any], descending: bool) -> list[Any]:
+def _order(expression: sa.ColumnElement[Any], descending: bool, column: Column) -> list[Any]:
     direction = expression.desc() if descending else expression.asc()
     tiebreak = runs.c.id.desc() if descending else runs.c.id.asc()
+    if column.kind == "attr" and column.name in _NEVER_NULL:
+        return [direction, tiebreak]
     return [sa.case((expression.is_(None), 1), else_=0), direction, tiebreak]
 
 
@@ -248,10 +296,12 @@ def rows_of_runs(
 
 
 def _page_by_params(
-    conn: sa.Connection, query: RunsQuery, where: list[sa.ColumnElement[bool]]
+    conn: sa.Connection, query: RunsQuery, where: list[sa.ColumnElement[bool]], joins: _Joins
 ) -> tuple[list[int], int]:
     """Filter and sort on parameters in Python, over the runs the SQL filters kept."""
-    found = conn.execute(sa.select(runs.c.id, runs.c.details).where(*where)).all()
+    found = conn.execute(
+        sa.select(runs.c.id, runs.c.details).select_from(joins.source).where(*where)
+    ).all()
     params = {key: params_of(documents.loads(details) or {}) for key, details in found}
     keys = [key for key, _ in found]
     for run_filter in query.filters:
