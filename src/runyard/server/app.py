@@ -19,6 +19,7 @@ from runyard.server.node_access import NodeAccess, own_url
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
 from runyard.server.sweeper import Sweeper
+from runyard.server.ui.assets import install_web_ui
 from runyard.server.workspaces import WorkspaceRegistry
 from runyard.settings import Settings
 
@@ -84,4 +85,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)
+    install_web_ui(app)  # the pages at / and /w/..., in front of the API
     return app
