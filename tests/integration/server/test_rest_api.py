@@ -219,12 +219,15 @@ def test_every_workspace_route_declares_the_least_role_it_needs(served):
             assert len(needed) == 1, route.path
             for method in route.methods:
                 roles[(method, route.path.split("{workspace}", 1)[1])] = needed[0]
-    # Reads are for readers: every GET, a file's HEAD, a search and chart series (POSTs for
-    # their bodies).
+    # Reads are for readers: every GET, a file's HEAD, a search and chart series, and the
+    # web UI's queries (POSTs for their bodies).
     reads = {k for k in roles if k[0] == "GET"} | {
         ("HEAD", "/artifacts/{path:path}"),
         ("POST", "/runs/search"),
         ("POST", "/metrics/series"),
+        ("POST", "/ui/series"),
+        ("POST", "/ui/runs/query"),
+        ("POST", "/ui/runs/rows"),
     }
     assert reads == {k for k, role in roles.items() if role is Role.READER}
     owner = {k for k, role in roles.items() if role is Role.OWNER}

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_pages import Site, Tab, open_tab
 from ui_sample_data import make_sample_workspace
 
-from server_process import ServerProcess, start_server
+from server_process import start_server
 
 CHROMIUM = os.environ.get("RUNYARD_TEST_CHROMIUM", "/usr/bin/chromium")
 DIST = Path(__file__).resolve().parents[3] / "src" / "runyard" / "server" / "ui" / "dist"
@@ -27,20 +26,6 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "/tests/integration/ui/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
-
-
-@dataclass
-class Site:
-    """The server under test, its sample data and where screenshots go."""
-
-    server: ServerProcess
-    ids: dict[str, str]
-    workspace: Path
-    shots: Path
-    env: dict[str, str] = field(default_factory=dict)
-
-    def url(self, path: str) -> str:
-        return self.server.url + path
 
 
 @pytest.fixture(scope="module")
@@ -82,44 +67,6 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
-
-
-@dataclass
-class Tab:
-    """A browser page that records console errors and uncaught exceptions."""
-
-    page: Any
-    errors: list[str]
-    context: Any = None
-
-
-def open_tab(browser: Any, token: str | None) -> Tab:
-    """A new browser context (its own storage) whose page holds ``token`` as the UI keeps
-    a signed-in token."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    if token:
-        context.add_init_script(f"localStorage.setItem('runyard.token', {token!r})")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-    page.set_default_timeout(10_000)
-    return Tab(page, errors, context)
-
-
-def wait_until(tab: Tab, expression: str, timeout_s: float = 10.0) -> None:
-    """Wait until the JavaScript ``expression`` is true in the page.
-
-    Polled from here with ``evaluate`` (Playwright's ``wait_for_function`` compiles its
-    predicate with ``eval``, which the UI's Content-Security-Policy rightly refuses).
-    """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if tab.page.evaluate(expression):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Still false after {timeout_s} s: {expression}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import Site, Tab, wait_until
+from browser_pages import Site, Tab, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -230,7 +229,7 @@ def _user_token(site: Site, name: str, role: str) -> str:
 
 
 def test_a_reader_sees_no_edit_controls_and_a_contributor_edits(site: Site, browser: Any) -> None:
-    from conftest import open_tab
+    from browser_pages import open_tab
 
     reader = open_tab(browser, _user_token(site, "rita", "reader"))
     contributor = open_tab(browser, _user_token(site, "carl", "contributor"))
@@ -263,7 +262,8 @@ def test_runyard_ui_prints_a_link_that_signs_in_once(
     import subprocess
     import sys
 
-    from conftest import open_tab
+    from browser_pages import open_tab
+
     from server_process import free_port
 
     port = free_port()
