@@ -48,7 +48,7 @@ from common import (
 
 MLFLOW_REQUIREMENT = "mlflow==3.17.2"
 
-FULL = {"small": 2000, "runs": 200, "ingest_values": 200_000, "ingest_repeats": 3}
+FULL = {"small": 2000, "runs": 200, "ingest_values": 100_000, "ingest_repeats": 3}
 QUICK = {"small": 200, "runs": 20, "ingest_values": 20_000, "ingest_repeats": 1}
 
 
