@@ -14,6 +14,7 @@ Every error that Runyard raises on purpose is a :class:`RunyardError`::
     │   └── WebserviceException   invalid_state   409 (runyard.core.webservice, SDK v1 name)
     ├── Unauthorized              unauthorized    401
     ├── Forbidden                 forbidden       403
+    ├── RateLimited               rate_limited    429 (one token wrote too fast; retry later)
     └── BackendError              backend_error   502
         ├── EnvironmentBuildError (an environment could not be built)
         └── MissingDependency     (an optional extra is not installed)
@@ -101,6 +102,17 @@ class Forbidden(RunyardError):
     code = "forbidden"
 
 
+class RateLimited(RunyardError):
+    """One token sent more writes than the server allows per second; ``retry_after_s``
+    says when the next one will be accepted."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class BackendError(RunyardError):
     """A backend (database, file system, cluster, package index) failed."""
 
@@ -131,6 +143,7 @@ HTTP_STATUS: dict[str, int] = {
     RunTimeout.code: 409,
     Unauthorized.code: 401,
     Forbidden.code: 403,
+    RateLimited.code: 429,
     BackendError.code: 502,
     EnvironmentBuildError.code: 502,
     MissingDependency.code: 502,
@@ -146,6 +159,7 @@ def error_for_code(code: str) -> type[RunyardError]:
         InvalidState,
         Unauthorized,
         Forbidden,
+        RateLimited,
         RunFailed,
         RunTimeout,
         EnvironmentBuildError,

@@ -97,6 +97,16 @@ class WorkspaceResources:
         return tuple(sorted({extra for extra in needed if extra}))
 
     @property
+    def token(self) -> str | None:
+        """The API token for a server workspace (``RUNYARD_TOKEN``, else the one
+        ``runyard login`` saved for the server); None for other workspaces."""
+        if not self.config.server:
+            return None
+        from runyard.credentials import find_token
+
+        return find_token(self.config.server, self.settings)
+
+    @property
     def store(self) -> TrackingStore:
         """The run history, model registry and catalogue."""
         if self._store is None:
@@ -108,7 +118,7 @@ class WorkspaceResources:
                         self.config.resolved_tracking_uri,
                         busy_timeout_s=self.settings.sqlite_busy_timeout_s,
                         workspace=self.config.workspace_name,
-                        token=self.settings.token or None,
+                        token=self.token,
                     )
         return self._store
 
@@ -117,7 +127,14 @@ class WorkspaceResources:
         """Run files, logs, snapshots, models and the default datastore's files."""
         if self._artifacts is None:
             with self._lock:
-                if self._artifacts is None:
+                if self._artifacts is None and self.config.server:
+                    # Through the server: this process needs no storage credentials.
+                    from runyard.artifacts.rest import RestArtifactStore
+
+                    self._artifacts = RestArtifactStore(
+                        self.config.server, self.config.workspace_name, token=self.token
+                    )
+                elif self._artifacts is None:
                     from runyard.artifacts.store import FsspecArtifactStore
 
                     self._artifacts = FsspecArtifactStore(

@@ -162,7 +162,9 @@ def _worker(folder):
         return json.load(fh)["worker_pid"]
 
 
-def test_init_raising_fails_the_deployment_with_its_traceback(workspace, model, tmp_path, here):
+def test_init_raising_fails_the_deployment_with_its_traceback(
+    workspace, model, tmp_path, here, capsys
+):
     source = tmp_path / "bad"
     source.mkdir()
     (source / "score.py").write_text(
@@ -175,18 +177,23 @@ def test_init_raising_fails_the_deployment_with_its_traceback(workspace, model, 
         workspace, "bad-svc", [model], inference, LocalWebservice.deploy_configuration()
     )
     with pytest.raises(WebserviceException, match="no model here"):
-        service.wait_for_deployment()
+        service.wait_for_deployment(show_output=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "Running" and printed[-1] == "Failed"
+    assert any(line.endswith("RuntimeError: no model here") for line in printed)
     assert service.state == "failed"
     assert "RuntimeError: no model here" in service.get_logs()
 
 
 def test_a_local_service_without_auth_reloads_an_edited_score_py_and_needs_overwrite(
-    workspace, model, inference, tmp_path, here
+    workspace, model, inference, tmp_path, here, capsys
 ):
     service = Model.deploy(
         workspace, "local-svc", [model], inference, LocalWebservice.deploy_configuration()
     )
-    service.wait_for_deployment()
+    service.wait_for_deployment(show_output=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == f"Local webservice is running at {service.scoring_uri}"
     assert service.state == "running"
     assert _post(service.scoring_uri, ROWS) == (200, b"[0, 2]")
     with pytest.raises(WebserviceException, match="overwrite=True"):
@@ -208,7 +215,7 @@ def test_a_local_service_without_auth_reloads_an_edited_score_py_and_needs_overw
 
 
 def test_the_2019_form_builds_the_conda_environment_and_warns_deprecated(
-    workspace, model, tmp_path, monkeypatch
+    workspace, model, tmp_path, monkeypatch, capsys
 ):
     from runyard.core.image import ContainerImage
 
@@ -234,7 +241,20 @@ def test_the_2019_form_builds_the_conda_environment_and_warns_deprecated(
             models=[model],
             image_config=image,
         )
+    capsys.readouterr()
     service.wait_for_deployment(show_output=True)
+    printed = capsys.readouterr().out.splitlines()
+    # v1's shape: Running, the operation's lines as they come, Succeeded, the last line.
+    assert printed[0] == "Running"
+    assert printed[-2:] == [
+        "Succeeded",
+        'ACI service creation operation finished, operation "Succeeded"',
+    ]
+    streamed = [line.split(" ", 2)[2] for line in printed[1:-2] if "+00:00 " in line]
+    assert streamed[0] == "Service keras-mnist-svc: preparing its environment."
+    assert any(line.startswith("Building environment") for line in streamed)
+    assert any(line.startswith("model dir") and "iris-clf" in line for line in streamed)
+    assert streamed[-1].startswith("Scoring server of keras-mnist-svc ready")
     assert service.state == "Healthy"
     assert service.run('{"data": [1]}') == {"data": [1]}
     logs = service.get_logs()
@@ -269,3 +289,111 @@ def test_a_server_that_keeps_crashing_ends_failed(workspace, model, tmp_path, he
         time.sleep(0.05)
     assert "crashed 5 times" in service.error["message"]
     assert "exited with status 7; restarting" in service.get_logs()
+
+
+HUNGRY = textwrap.dedent(
+    """
+    import json, os, time
+
+    def init():
+        if os.path.exists("hungry-init"):
+            hold = bytearray(400 * 2**20)  # zero-filled: resident at once
+            time.sleep(5)
+
+    def run(raw_data):
+        mb = json.loads(raw_data)["mb"]
+        hold = bytearray(mb * 2**20)
+        time.sleep(1 if mb > 100 else 0)  # long enough for the watch to see it
+        return {"threads": os.environ.get("OMP_NUM_THREADS"), "pid": os.getpid()}
+    """
+)
+
+
+def test_cpu_cores_and_memory_gb_are_enforced_on_the_scoring_server(
+    workspace, model, tmp_path, here
+):
+    source = tmp_path / "hungry"
+    source.mkdir()
+    (source / "score.py").write_text(HUNGRY)
+    inference = InferenceConfig("score.py", source_directory=str(source), environment=here)
+    config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=0.25)
+    service = Model.deploy(workspace, "hungry-svc", [model], inference, config)
+    service.wait_for_deployment()
+    first = service.run(json.dumps({"mb": 20}))
+    assert first["threads"] == "1"
+    assert len(os.sched_getaffinity(first["pid"])) == 1
+
+    with pytest.raises(WebserviceException):
+        service.run(json.dumps({"mb": 400}))  # killed while it holds 400 MiB
+    assert "over the service's memory_gb=0.25" in service.get_logs()
+    deadline = time.monotonic() + 30
+    while service.state != "Healthy":
+        assert time.monotonic() < deadline, service.get_logs()
+        time.sleep(0.1)
+    again = service.run(json.dumps({"mb": 20}))
+    assert again["pid"] != first["pid"]  # restarted, as a container after an OOM kill
+
+    (source / "hungry-init").write_text("")  # init() now needs more than the limit
+    service.update(inference_config=inference)
+    with pytest.raises(WebserviceException, match=r"memory_gb=0\.25"):
+        service.wait_for_deployment()
+    assert service.state == "Failed"
+
+
+def test_services_come_back_when_the_workspace_is_opened_after_their_processes_died(
+    workspace, model, inference, capfd
+):
+    config = AciWebservice.deploy_configuration(auth_enabled=True)
+    service = Model.deploy(workspace, "reboot-svc", [model], inference, config)
+    service.wait_for_deployment()
+    uri, (primary, _) = service.scoring_uri, service.get_keys()
+    folder = os.path.join(workspace.resources.settings.scratch_dir, ".services", "serve-ws")
+    with open(os.path.join(folder, "reboot-svc", "node.json")) as fh:
+        supervisor = json.load(fh)["supervisor_pid"]
+    os.killpg(supervisor, signal.SIGKILL)  # the server and its supervisor: as a reboot
+    deadline = time.monotonic() + 10
+    while service.state != "Unhealthy":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    with pytest.raises(WebserviceException, match="Cannot reach"):
+        service.run(ROWS)
+
+    capfd.readouterr()
+    opened = Workspace.get("serve-ws", path=workspace.config.path)
+    assert "restarting it at " + uri in capfd.readouterr().err
+    again = Webservice(opened, "reboot-svc")
+    again.wait_for_deployment()
+    assert again.state == "Healthy" and again.scoring_uri == uri
+    assert _post(uri, ROWS, primary) == (200, b"[0, 2]")  # same port, same keys
+    assert "restarting" in again.get_logs()
+    capfd.readouterr()
+    Workspace.get("serve-ws", path=workspace.config.path)  # running: nothing to do
+    assert "reboot-svc" not in capfd.readouterr().err
+    opened.close()
+
+
+def test_a_failed_or_forgotten_service_is_not_brought_back(
+    workspace, model, inference, tmp_path, here
+):
+    source = tmp_path / "bad"
+    source.mkdir()
+    (source / "score.py").write_text("def init():\n    raise RuntimeError('no')\n")
+    bad = InferenceConfig("score.py", source_directory=str(source), environment=here)
+    failed = Model.deploy(workspace, "failed-svc", [model], bad)
+    with pytest.raises(WebserviceException):
+        failed.wait_for_deployment()
+    from runyard.core.webservice.revive import revive_services
+
+    assert revive_services(workspace) == []
+    assert failed.state == "Failed"
+
+    # Files left by a service the workspace no longer lists: left alone.
+    gone = Model.deploy(workspace, "gone-svc", [model], inference)
+    gone.wait_for_deployment()
+    folder = os.path.join(workspace.resources.settings.scratch_dir, ".services", "serve-ws")
+    with open(os.path.join(folder, "gone-svc", "node.json")) as fh:
+        os.killpg(json.load(fh)["supervisor_pid"], signal.SIGKILL)
+    workspace.resources.store.delete_service("gone-svc")
+    assert revive_services(workspace) == []
+    with pytest.raises(WebserviceException, match="Cannot reach"):
+        gone.run(ROWS)

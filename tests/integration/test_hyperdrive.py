@@ -122,7 +122,11 @@ def test_a_sweep_runs_every_child_and_ranks_them_by_the_primary_metric(sweep, ca
     assert best.id == f"{hdr.id}_1"
     # The sampled value replaced the script's own --x and was appended, v1's way.
     assert best.get_details()["runDefinition"]["arguments"] == ["--steps", "2", "--x", "3"]
-    assert "WARNING" in hdr._read_file("runyard-logs/hyperdrive.txt").decode()
+    tuning_log = hdr._read_file("runyard-logs/hyperdrive.txt").decode()
+    assert "WARNING" in tuning_log
+    # Local children start from the sweep's warm launcher, their environment prepared once.
+    assert "Children start from a warm launcher" in tuning_log
+    assert "prepared by the launcher" in best._read_file("runyard-logs/executor.txt").decode()
     assert hdr.get_metrics()[best.id] == {"score": [3.0, 6.0]}
     rehydrated = HyperDriveRun(hdr.experiment, hdr.id)
     assert rehydrated.get_best_run_by_primary_metric() == best

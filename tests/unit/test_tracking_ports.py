@@ -11,6 +11,7 @@ from runyard.tracking.ports import (
     ExperimentStore,
     MetricStore,
     ModelRegistryStore,
+    RunSearchStore,
     RunStore,
     ServiceStore,
 )
@@ -19,6 +20,7 @@ from runyard.tracking.store import TrackingStore
 PORTS = (
     ExperimentStore,
     RunStore,
+    RunSearchStore,
     MetricStore,
     ModelRegistryStore,
     CatalogueStore,

@@ -46,9 +46,47 @@ def test_aci_keys_given_are_kept_and_checked():
 def test_aci_sizes_must_be_positive_and_cloud_settings_are_noted():
     with pytest.raises(InvalidArgument, match="cpu_cores"):
         AciWebservice.deploy_configuration(cpu_cores=0)
-    config = AciWebservice.deploy_configuration(cpu_cores=2, memory_gb=2, ssl_enabled=True)
+    config = AciWebservice.deploy_configuration(cpu_cores=1.5, memory_gb=2, ssl_enabled=True)
     notes = config.notes()
-    assert len(notes) == 2 and "cloud sizes" in notes[0] and "ssl_enabled" in notes[1]
+    assert len(notes) == 3
+    assert "runs on 2 CPU(s)" in notes[0] and "memory_gb=2" in notes[1]
+    assert "ssl_enabled" in notes[2]
+
+
+def test_only_the_sizes_given_are_enforced_not_v1s_defaults():
+    assert AciWebservice.deploy_configuration().limits() == (None, None)
+    assert AciWebservice.deploy_configuration(memory_gb=1).limits() == (None, 1.0)
+    assert AciWebservice.deploy_configuration(cpu_cores=0.5).limits() == (0.5, None)
+    assert LocalWebservice.deploy_configuration().limits() == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("cores", "allowed", "count"),
+    [(0.1, {0, 1}, 1), (1, {0, 1, 2, 3}, 1), (1.01, {0, 1, 2, 3}, 2), (8, {2, 5}, 2)],
+)
+def test_a_service_gets_whole_cpus_from_those_allowed(cores, allowed, count):
+    from runyard.serving.local.limits import cpu_set
+
+    cpus = cpu_set("svc", cores, allowed)
+    assert len(cpus) == count and cpus <= allowed
+    assert cpu_set("svc", cores, allowed) == cpus  # the same for the same name
+
+
+def test_services_spread_over_the_cpus_by_name():
+    from runyard.serving.local.limits import cpu_set
+
+    picked = {min(cpu_set(f"svc-{i}", 1, set(range(8)))) for i in range(40)}
+    assert len(picked) > 4
+
+
+def test_a_definition_keeps_its_limits_and_refuses_bad_ones():
+    from runyard.entities.service import ServiceDefinition
+
+    definition = ServiceDefinition("s", "score.py", "/src", cpu_cores=1.5, memory_gb=0.25)
+    again = ServiceDefinition.from_dict(definition.to_dict())
+    assert (again.cpu_cores, again.memory_gb) == (1.5, 0.25)
+    with pytest.raises(InvalidArgument, match="Not a service definition"):
+        ServiceDefinition.from_dict({**definition.to_dict(), "memory_gb": -1})
 
 
 @pytest.mark.parametrize("port", [0, 70000, "80", True])
@@ -104,3 +142,64 @@ def test_webservice_exception_has_v1s_import_path():
     from runyard.exceptions import WebserviceException as FromExceptions
 
     assert FromExceptions is WebserviceException
+
+
+def test_aks_defaults_are_v1s_autoscaling_with_keys():
+    from runyard.core.webservice import AksWebservice
+
+    config = AksWebservice.deploy_configuration()
+    assert config.auth and all(config.keys())
+    options = config.replicas.serve_options()
+    scaling = options["autoscaling_config"]
+    assert (scaling["min_replicas"], scaling["max_replicas"]) == (1, 10)
+    assert scaling["target_ongoing_requests"] == 0.7
+    assert options["ray_actor_options"] == {"num_cpus": 0.1, "memory": 2**29}
+
+
+def test_aks_fixed_replicas_turn_autoscaling_off():
+    from runyard.core.webservice import AksWebservice
+
+    options = AksWebservice.deploy_configuration(num_replicas=3).replicas.serve_options()
+    assert options["num_replicas"] == 3 and "autoscaling_config" not in options
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"num_replicas": 0},
+        {"num_replicas": 2, "autoscale_enabled": True},
+        {"autoscale_min_replicas": 4, "autoscale_max_replicas": 2},
+        {"autoscale_target_utilization": 150},
+        {"cpu_cores": -1},
+    ],
+)
+def test_aks_settings_v1_refuses(settings):
+    from runyard.core.webservice import AksWebservice
+
+    with pytest.raises(InvalidArgument):
+        AksWebservice.deploy_configuration(**settings)
+
+
+def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, monkeypatch):
+    from runyard.core import Model, Workspace
+    from runyard.core.webservice import AksWebservice
+
+    monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
+    ws = Workspace.create("aks-args", path=tmp_path / "ws")
+    (tmp_path / "m.txt").write_text("m")
+    (tmp_path / "score.py").write_text("def run(raw):\n    return raw\n")
+    model = Model.register(ws, model_path=str(tmp_path / "m.txt"), model_name="m")
+    inference = InferenceConfig("score.py", source_directory=str(tmp_path))
+    with pytest.raises(WebserviceException, match="needs deployment_target"):
+        Model.deploy(ws, "aks-svc", [model], inference, AksWebservice.deploy_configuration())
+    with pytest.raises(WebserviceException, match="for AksWebservice"):
+        Model.deploy(
+            ws,
+            "aci-svc",
+            [model],
+            inference,
+            AciWebservice.deploy_configuration(),
+            deployment_target="cpucluster",
+        )
+    assert ws.webservices == {}
+    ws.close()

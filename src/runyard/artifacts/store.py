@@ -71,6 +71,12 @@ class ArtifactStore(abc.ABC):
     @abc.abstractmethod
     def read_bytes(self, name: str) -> bytes: ...
 
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes of a file from byte ``start`` (fewer at its end): for
+        downloads streamed in pieces and resumed. Adapters that can read a range without
+        reading the whole file override this."""
+        return self.read_bytes(name)[start : start + length]
+
     @abc.abstractmethod
     def list(self, prefix: str = "") -> list[str]: ...
 
@@ -169,7 +175,10 @@ class FsspecArtifactStore(ArtifactStore):
             self.put_bytes(self.read_bytes(source), target)
         else:
             self._drop_parts(self._path(target))
-            self._fs.copy(self._path(source), self._path(target))
+            try:
+                self._fs.copy(self._path(source), self._path(target))
+            except FileNotFoundError as exc:
+                raise NotFound(f"No file {source!r} to copy in {self._url}.") from exc
 
     def put_bytes(self, data: bytes, name: str) -> None:
         target = self._path(name)
@@ -269,6 +278,21 @@ class FsspecArtifactStore(ArtifactStore):
         source = self._path(name)
         try:
             return bytes(self._fs.cat_file(source)) if self._local else self._read_object(source)
+        except FileNotFoundError as exc:
+            raise NotFound(f"No file {name!r} in {self._url}.") from exc
+        except IsADirectoryError as exc:
+            raise NotFound(f"{name!r} in {self._url} is a folder, not a file.") from exc
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        source = self._path(name)
+        if not self._local and self._has_parts(source):
+            return super().read_range(name, start, length)
+        try:
+            if self._local:
+                with open(source, "rb") as fh:
+                    fh.seek(start)
+                    return fh.read(length)
+            return bytes(self._fs.cat_file(source, start=start, end=start + length))
         except FileNotFoundError as exc:
             raise NotFound(f"No file {name!r} in {self._url}.") from exc
         except IsADirectoryError as exc:

@@ -10,11 +10,16 @@ if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
 
 
+#: The most one look reads (the rest comes with the next).
+_MOST_PER_READ = 64 * 1024 * 1024
+
+
 class LogTail:
     """Reads what was appended to the artifact ``key`` since the last read.
 
-    On a local store the file is read from the last offset; elsewhere the object is read
-    and the part already seen skipped.
+    On a local store the file is read from the last offset; elsewhere what follows the
+    offset is asked for (a range request through a server; object stores read the object
+    and skip the part already seen).
 
     Args:
         store: the artifact store.
@@ -39,7 +44,7 @@ class LogTail:
                 return b""
         else:
             try:
-                data = self._store.read_bytes(self.key)[self.offset :]
+                data = self._store.read_range(self.key, self.offset, _MOST_PER_READ)
             except (NotFound, FileNotFoundError):
                 return b""
         self.offset += len(data)

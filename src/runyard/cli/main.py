@@ -25,10 +25,12 @@ from runyard.cli.errors import (
     print_error,
 )
 from runyard.cli.experiment import experiment
+from runyard.cli.login import login, logout
 from runyard.cli.model import model
 from runyard.cli.run import run
 from runyard.cli.server import server
 from runyard.cli.service import service
+from runyard.cli.token import token
 from runyard.cli.tune import tune
 from runyard.cli.workspace import workspace
 from runyard.errors import RunyardError
@@ -141,6 +143,9 @@ cli.add_command(compute)
 cli.add_command(service)
 cli.add_command(server)
 cli.add_command(tune)
+cli.add_command(login)
+cli.add_command(logout)
+cli.add_command(token)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,10 +1,25 @@
-"""``runyard server start``: serve a workspace to a team over HTTP."""
+"""``runyard server start``: serve a workspace to a team over HTTP;
+``runyard server init-admin``: its first administrator and their token."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from runyard.cli.context import CliState, pass_state
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _database_url_option(fn: F) -> F:
+    return click.option(
+        "--database-url",
+        metavar="URL",
+        help="A PostgreSQL URL for the server's users, tokens and roles (default: the SQLite "
+        "file server.db in --home).",
+    )(fn)
 
 
 @click.group()
@@ -32,9 +47,38 @@ def server() -> None:
     help="The folder for workspaces created through the API (default: $RUNYARD_HOME/server, "
     "i.e. ~/.runyard/server).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to bind. Any other than a loopback one needs an administrator "
+    "first (runyard server init-admin).",
+)
 @click.option("--port", type=int, default=None, help="The TCP port (default 8765).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--max-body-mb",
+    type=float,
+    default=32.0,
+    show_default=True,
+    help="The largest request body, in MB: a file upload's chunk, an append, a JSON body.",
+)
+@_database_url_option
+@click.option(
+    "--write-rate",
+    type=float,
+    default=200.0,
+    show_default=True,
+    help="Writes per second one token may send on average (0: no limit); beyond it the "
+    "server answers 429 with Retry-After.",
+)
+@click.option(
+    "--write-burst",
+    type=int,
+    default=400,
+    show_default=True,
+    help="Writes one token may send at once before --write-rate applies.",
+)
 @pass_state
 def start(
     state: CliState,
@@ -43,20 +87,25 @@ def start(
     host: str,
     port: int | None,
     workers: int,
+    max_body_mb: float,
+    database_url: str | None,
+    write_rate: float,
+    write_burst: int,
 ) -> None:
     """Serve workspaces until interrupted (Ctrl+C or SIGTERM stop it gracefully).
 
     Serves the workspace that --workspace or --config names (or the config found from the
     current folder, if any) and the workspaces in --home. Databases are migrated to the
-    current schema before the first request.
+    current schema before the first request. Every API call needs a token (see
+    'runyard server init-admin' and 'runyard login').
     """
-    import os
 
     from runyard.config import WorkspaceConfig, load_workspace_config
     from runyard.errors import NotFound
+    from runyard.server.auth.startup import check_can_serve
+    from runyard.server.identity import open_identity_store
     from runyard.server.serve import serve
     from runyard.server.settings import DEFAULT_PORT, ServerSettings
-    from runyard.settings import Settings
 
     config: WorkspaceConfig | None
     if config_file:
@@ -70,13 +119,84 @@ def start(
             config = None  # no config here: serve the home folder's workspaces
     settings = ServerSettings(
         workspace=config,
-        home=home or os.path.join(Settings.from_env().home_dir, "server"),
+        home=home or _default_home(),
         host=host,
         port=DEFAULT_PORT if port is None else port,
         workers=workers,
+        max_body_mb=max_body_mb,
+        database_url=database_url,
+        write_rate_per_s=write_rate,
+        write_burst=write_burst,
     )
+    # Migrate and check once here, before any worker starts: a refusal is one clear line.
+    identity = open_identity_store(settings.home, settings.database_url)
+    try:
+        check_can_serve(settings, identity)
+        has_admin = identity.has_admin()
+    finally:
+        identity.close()
     served = f"workspace {config.workspace_name!r} and " if config else ""
     click.echo(
         f"Serving {served}the workspaces in {settings.home} on http://{host}:{settings.port}"
     )
+    if not has_admin:
+        click.echo(
+            "No administrator yet: every API call will be refused. Create one with "
+            f"'runyard server init-admin --home {settings.home}'.",
+            err=True,
+        )
     serve(settings)
+
+
+@server.command(
+    "init-admin",
+    epilog=(
+        "\b\nExamples:\n"
+        "  runyard server init-admin --home ./team-home --name alice > alice.token\n"
+        "  runyard login --server http://127.0.0.1:8765 < alice.token"
+    ),
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="The server's folder, as given to 'runyard server start' (default: $RUNYARD_HOME/server).",
+)
+@_database_url_option
+@click.option("--name", default="admin", show_default=True, help="The administrator's name.")
+@click.option(
+    "--expires-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Days until the token expires (default: never; revoke it once you hold others).",
+)
+def init_admin(
+    home: str | None, database_url: str | None, name: str, expires_days: float | None
+) -> None:
+    """Create the server's first administrator and print their token, once.
+
+    The token goes to standard output alone (redirect it to a file only you can read);
+    nothing else ever shows it again, and it is stored only as a hash. Refused when the
+    server has an administrator already. There are no passwords: further users get
+    tokens from an administrator.
+    """
+    from runyard.server.identity import open_identity_store
+
+    store = open_identity_store(home or _default_home(), database_url)
+    try:
+        issued = store.init_admin(name, expires_in_s=expires_days and expires_days * 86400)
+    finally:
+        store.close()
+    click.echo(
+        f"Created administrator {name!r}. Their token follows, shown only this once; "
+        "log in with it: runyard login --server URL",
+        err=True,
+    )
+    click.echo(issued.secret)
+
+
+def _default_home() -> str:
+    import os
+
+    from runyard.settings import Settings
+
+    return os.path.join(Settings.from_env().home_dir, "server")

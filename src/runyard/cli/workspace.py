@@ -187,32 +187,52 @@ def _check_config_dir(folder: str) -> None:
         "\b\n"
         "Reading a run (run list, run show, get_status) never changes it; the sweeper does:\n"
         "local executors and the Ray dispatcher sweep their target, waiting on a run sweeps\n"
-        "that run, and this command sweeps on demand (e.g. from cron)."
+        "that run, and this command sweeps on demand (e.g. from cron). It also starts a new\n"
+        "tuning controller for a HyperDrive run whose controller died."
     )
 )
 @click.option("--target", "-t", metavar="NAME", help="Only runs of this compute target.")
 @json_option
 @pass_state
 def sweep(state: CliState, target: str | None) -> None:
-    """End the active runs whose process stopped heart-beating and is gone.
+    """End the active runs whose process stopped heart-beating and is gone, and resume the
+    HyperDrive runs whose tuning controller is gone.
 
     Such a run is marked Failed (Canceled when a cancel was asked for) with the error code
-    ExecutorLost; what it logged until then is kept. Live runs are left alone.
+    ExecutorLost; what it logged until then is kept. A HyperDrive run gets a new controller
+    that carries on from its saved state (Failed, with the reason, when it cannot be
+    resumed). Live runs are left alone.
     """
     from runyard.node.liveness import sweep as sweep_runs
+    from runyard.sweep.launch import sweep_controllers
 
     ws = state.workspace()
-    ended = sweep_runs(ws.resources, target=target)
+    # (the run afterwards, what was done, why)
+    swept = [
+        (r, "ended", (r.error or {}).get("message", ""))
+        for r in sweep_runs(ws.resources, target=target)
+    ]
+    swept += [
+        (t.record, "resumed" if t.resumed else "ended", t.message)
+        for t in sweep_controllers(ws.resources, target=target)
+    ]
     out = state.output
     if out.json_output:
-        out.json([{"runId": r.run_id, "status": r.status.value, "error": r.error} for r in ended])
+        out.json(
+            [
+                {
+                    "runId": r.run_id,
+                    "status": r.status.value,
+                    "action": action,
+                    "error": r.error if action == "ended" else None,
+                }
+                for r, action, _ in swept
+            ]
+        )
         return
     out.table(
-        ["Run", "Experiment", "Status", "Why"],
-        [
-            (r.run_id, r.experiment_name, r.status.value, (r.error or {}).get("message", ""))
-            for r in ended
-        ],
+        ["Run", "Experiment", "Status", "Done", "Why"],
+        [(r.run_id, r.experiment_name, r.status.value, a, why) for r, a, why in swept],
         empty="No run needed sweeping: every active run is alive.",
     )
 

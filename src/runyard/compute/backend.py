@@ -72,6 +72,12 @@ class ComputeBackend(abc.ABC):
         """The target's address (a cluster's job API), where it has one."""
         return None
 
+    def dashboard(self) -> tuple[str, str | None] | None:
+        """Where web services can be deployed on the target: its cluster dashboard's URL
+        (Ray Serve's REST API) and the token it wants (None: none); None when the target
+        has no cluster. Starts the target's head when it has stopped."""
+        return None
+
     def provision(self) -> ComputeTargetRecord:
         """Bring the target's compute up; the record to save (default: nothing to do)."""
         return self._record

@@ -262,7 +262,8 @@ class Model:
     ) -> Webservice:
         """Deploy registered models as web service ``name`` and return it (Transitioning:
         call ``wait_for_deployment``). The service's class follows ``deployment_config``:
-        ``AciWebservice`` (the default) or ``LocalWebservice``.
+        ``AciWebservice`` (the default), ``LocalWebservice``, or ``AksWebservice`` with
+        ``deployment_target`` a cluster compute target (replicas on its Ray cluster).
 
         Raises:
             InvalidArgument: ``name`` is not 3-32 lowercase letters, digits and dashes.
@@ -276,13 +277,15 @@ class Model:
             raise WebserviceException(
                 "Model.deploy needs inference_config=InferenceConfig(entry_script=...)."
             )
-        if deployment_target is not None:
-            raise WebserviceException(
-                "deployment_target is for AKS clusters, which Runyard does not have; leave "
-                "it out to deploy on this machine."
-            )
         return deploy(
-            workspace, name, models, inference_config, deployment_config, overwrite, show_output
+            workspace,
+            name,
+            models,
+            inference_config,
+            deployment_config,
+            overwrite,
+            show_output,
+            deployment_target=deployment_target,
         )
 
     # -- reading ------------------------------------------------------------------------

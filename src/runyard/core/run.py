@@ -62,6 +62,12 @@ class Run(RunMetricsMixin, RunFilesMixin, RunSubmittedMixin):
     def _from_record(
         cls, workspace: Workspace, record: RunRecord, experiment: Experiment | None = None
     ) -> Run:
+        """The run of ``record``, as the class of its run type when read through ``Run``
+        (a HyperDrive run is a ``HyperDriveRun``, as in v1; see :mod:`.run_types`)."""
+        if cls is Run:
+            from runyard.core.run_types import run_class
+
+            cls = run_class(record.run_type, Run)
         run = cls.__new__(cls)
         run._workspace = workspace
         run._experiment = experiment

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from runyard.config import CLOUD_KEYS, WorkspaceConfig, find_config_file
 from runyard.entities.validation import check_entity_name
-from runyard.errors import AlreadyExists, InvalidArgument, NotFound
+from runyard.errors import AlreadyExists, InvalidArgument, NotFound, RunyardError
 from runyard.resources import WorkspaceResources
 from runyard.settings import Settings
 
@@ -85,8 +86,16 @@ class Workspace:
 
     @classmethod
     def _open(cls, config: WorkspaceConfig) -> Workspace:
-        """The SDK front over the workspace ``config`` describes (opened on first use)."""
-        return cls._wrap(WorkspaceResources(config))
+        """The SDK front over the workspace ``config`` describes (opened on first use),
+        with its web services on this machine running (restarted if the machine was)."""
+        from runyard.core.webservice.revive import revive_services
+
+        ws = cls._wrap(WorkspaceResources(config))
+        try:
+            revive_services(ws)
+        except RunyardError as exc:  # the workspace opens all the same
+            print(f"Note: could not check the web services to restart: {exc}", file=sys.stderr)
+        return ws
 
     @classmethod
     def _wrap(cls, resources: WorkspaceResources) -> Workspace:

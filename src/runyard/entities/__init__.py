@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from runyard.entities.datastore import DatastoreRecord
     from runyard.entities.environment import EnvironmentRecord
     from runyard.entities.experiment import ExperimentRecord
-    from runyard.entities.metric import MetricKind, MetricPage, MetricRecord
+    from runyard.entities.metric import MetricKind, MetricPage, MetricRecord, MetricSeries
     from runyard.entities.model import ModelRecord
     from runyard.entities.run import (
         TERMINAL_STATUSES,
@@ -32,6 +32,7 @@ _LAZY = {
     "MetricKind": "runyard.entities.metric",
     "MetricPage": "runyard.entities.metric",
     "MetricRecord": "runyard.entities.metric",
+    "MetricSeries": "runyard.entities.metric",
     "ModelRecord": "runyard.entities.model",
     "RunPage": "runyard.entities.run",
     "RunRecord": "runyard.entities.run",
@@ -49,6 +50,7 @@ __all__ = [
     "MetricKind",
     "MetricPage",
     "MetricRecord",
+    "MetricSeries",
     "ModelRecord",
     "RunPage",
     "RunRecord",

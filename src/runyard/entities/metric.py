@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 
@@ -43,3 +44,22 @@ class MetricPage(NamedTuple):
 
     records: list[MetricRecord]
     last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One run's scalar metric as columns: the line of a chart (see
+    ``MetricStore.read_series_many``).
+
+    ``steps[i]``, ``values[i]`` and ``times[i]`` (the ``logged_at`` Unix time) describe the
+    same value; the three have the same length and are in logging order. Values are floats,
+    NaN and +-inf included; a step is None when the value was logged without one. Columns
+    rather than one record per value: a chart of 100 runs is tens of thousands of values,
+    and three tuples per line cost a fraction of as many records.
+    """
+
+    run_id: str
+    name: str
+    steps: tuple[int | None, ...] = ()
+    values: tuple[float, ...] = ()
+    times: tuple[float, ...] = ()

@@ -22,7 +22,7 @@ FAILED = "Failed"
 STATES = (TRANSITIONING, HEALTHY, UNHEALTHY, FAILED)
 
 #: Where a service runs: SDK v1's compute types.
-COMPUTE_TYPES = ("ACI", "Local")
+COMPUTE_TYPES = ("ACI", "AKS", "Local")
 
 # SDK v1's webservice_name_validation: 3-32 characters, lowercase letters, digits and
 # dashes, starting with a letter (and, as Azure's DNS labels, not ending with a dash).
@@ -50,7 +50,7 @@ class ServiceRecord:
 
     Attributes:
         name: The service name (:func:`check_service_name`).
-        compute_type: ``ACI`` or ``Local`` (which SDK class it comes back as).
+        compute_type: ``ACI``, ``AKS`` or ``Local`` (which SDK class it comes back as).
         state: One of :data:`STATES`, as last seen by whoever refreshed it.
         models: The deployed model ids (``name:version``).
         scoring_uri: Where ``POST`` requests go; None until a port is known.
@@ -132,6 +132,10 @@ class ServiceDefinition:
         environment_variables: Extra variables for the scoring process.
         files: The files of ``source_directory`` that ship (``/``-separated); empty: all
             of them.
+        cpu_cores: The CPUs the scoring server may run on (rounded up to whole CPUs);
+            None: no limit.
+        memory_gb: The resident memory (GB, 2**30 bytes) the scoring server and what it
+            starts may use before it is stopped and restarted; None: no limit.
     """
 
     name: str
@@ -143,6 +147,8 @@ class ServiceDefinition:
     max_body_bytes: int = 100 * 1024 * 1024
     environment_variables: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    cpu_cores: float | None = None
+    memory_gb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as a JSON-able dict (:meth:`from_dict` reads it back)."""
@@ -159,6 +165,8 @@ class ServiceDefinition:
             "max_body_bytes": self.max_body_bytes,
             "environment_variables": dict(self.environment_variables),
             "files": list(self.files),
+            "cpu_cores": self.cpu_cores,
+            "memory_gb": self.memory_gb,
         }
 
     @classmethod
@@ -184,6 +192,17 @@ class ServiceDefinition:
                     str(k): str(v) for k, v in (data.get("environment_variables") or {}).items()
                 },
                 files=tuple(str(f) for f in data.get("files") or ()),
+                cpu_cores=_positive_or_none(data.get("cpu_cores")),
+                memory_gb=_positive_or_none(data.get("memory_gb")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidArgument(f"Not a service definition: {exc!r}.") from exc
+
+
+def _positive_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"a limit must be positive, got {value!r}")
+    return number

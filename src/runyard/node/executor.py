@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from runyard.artifacts.layout import DRIVER_LOG, EXECUTOR_LOG, run_files_prefix
@@ -61,6 +62,9 @@ class Executor:
         environ: the variables the executor was started with (the script inherits them,
             less the executor's own).
         backend: the compute backend that placed it, when the launch did not record it.
+        prepared_environments: environments built already by whoever started this
+            executor (a fork server), by :func:`runyard.node.prepare.environment_key`: a
+            run whose environment is among them uses it without building.
     """
 
     def __init__(
@@ -69,8 +73,10 @@ class Executor:
         run_id: str,
         environ: dict[str, str] | None = None,
         backend: str | None = None,
+        prepared_environments: Mapping[str, BuiltEnvironment] | None = None,
     ) -> None:
         self.resources = resources
+        self.prepared_environments = dict(prepared_environments or {})
         self.backend = backend
         self.run_id = run_id
         self.environ = dict(os.environ if environ is None else environ)
@@ -270,9 +276,22 @@ class Executor:
         return workdir
 
     def _build_environment(self, definition: RunDefinition) -> BuiltEnvironment:
-        from runyard.node.prepare import ENVIRONMENT_FILE, build_environment, environment_file_text
+        from runyard.node.prepare import (
+            ENVIRONMENT_FILE,
+            build_environment,
+            environment_file_text,
+            environment_key,
+        )
 
-        built = build_environment(self.resources, definition, self.say)
+        built = self.prepared_environments.get(environment_key(definition))
+        if built is not None:
+            self.say(
+                f"Environment {definition.environment.name or '(unnamed)'}: prepared by the "
+                f"launcher ({'cache hit' if built.cache_hit else 'built'}, "
+                f"{len(built.packages)} packages): {built.python}"
+            )
+        else:
+            built = build_environment(self.resources, definition, self.say)
         self.artifacts.put_bytes(
             environment_file_text(built).encode(), f"{self.files_prefix}/{ENVIRONMENT_FILE}"
         )
@@ -478,8 +497,12 @@ def _script_error(exit_code: int, stderr_tail: str) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``python -m runyard.node RUN_ID``."""
+def main(
+    argv: list[str] | None = None,
+    prepared_environments: Mapping[str, BuiltEnvironment] | None = None,
+) -> int:
+    """Entry point: ``python -m runyard.node RUN_ID`` (``prepared_environments``: see
+    :class:`Executor`)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m runyard.node RUN_ID", file=sys.stderr)
@@ -495,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     # The edge: settings and the workspace are read here, once, and passed down.
     resources = WorkspaceResources.from_json(os.environ[ENV_WORKSPACE], Settings.from_env())
     try:
-        return Executor(resources, args[0]).run()
+        return Executor(resources, args[0], prepared_environments=prepared_environments).run()
     finally:
         resources.close()
 

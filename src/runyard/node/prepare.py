@@ -50,6 +50,13 @@ def restore(
     say(f"Snapshot {definition.snapshot_id} restored ({len(files)} files) in {workdir}")
 
 
+def environment_key(definition: RunDefinition) -> str:
+    """What identifies a run's environment among prepared ones: its spec, canonically."""
+    import json
+
+    return json.dumps(dict(definition.environment.spec), sort_keys=True, default=str)
+
+
 def build_environment(
     resources: WorkspaceResources, definition: RunDefinition, say: Callable[[str], None]
 ) -> BuiltEnvironment:

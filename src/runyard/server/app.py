@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from runyard import __version__
-from runyard.errors import Unauthorized
-from runyard.server.auth import Principal, Role
+from runyard.server.auth.bearer import BearerAuthenticator
+from runyard.server.auth.cache import CredentialCache
+from runyard.server.auth.ratelimit import WriteRateLimiter
+from runyard.server.auth.startup import check_can_serve
 from runyard.server.errors import install_error_handlers
+from runyard.server.identity import open_identity_store
 from runyard.server.limits import BodyLimitMiddleware
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
@@ -25,20 +28,30 @@ def create_app(settings: ServerSettings) -> FastAPI:
     under ``/api/v1/workspaces/{workspace}``), health probes under ``/health``, and the
     OpenAPI document at ``/api/v1/openapi.json``.
 
-    The workspaces' stores are opened when the app starts (which applies pending schema
+    Every route but the health probes and the API document needs a bearer token
+    (``app.state.authenticate``, see :mod:`runyard.server.auth.bearer`). The identity store
+    and the workspaces' stores are opened when the app starts (which applies pending schema
     migrations) and closed when it stops.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        identity = open_identity_store(settings.home, settings.database_url)
+        try:
+            check_can_serve(settings, identity)
+        except BaseException:
+            identity.close()
+            raise
         registry = WorkspaceRegistry(settings.workspace, settings.home, Settings.from_env())
-        for name in registry.names():  # open now: migrations run before the first request
-            registry.get(name).store  # noqa: B018
+        app.state.identity = identity
         app.state.workspaces = registry
         try:
+            for name in registry.names():  # open now: migrations run before the first request
+                registry.get(name).store  # noqa: B018
             yield
         finally:
             registry.close()
+            identity.close()
 
     app = FastAPI(
         title="Runyard",
@@ -49,19 +62,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.authenticate = _loopback_admin(settings)
+    app.state.authenticate = BearerAuthenticator(
+        CredentialCache(), WriteRateLimiter(settings.write_rate_per_s, settings.write_burst)
+    )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)
     return app
-
-
-def _loopback_admin(settings: ServerSettings) -> Callable[[Request], Awaitable[Principal]]:
-    async def authenticate(request: Request) -> Principal:
-        if not settings.loopback_only:
-            raise Unauthorized("This server has no authentication configured.")
-        return Principal(name="local", role=Role.ADMIN)
-
-    return authenticate

@@ -4,13 +4,14 @@ in :mod:`runyard.errors` gives. No traceback, path or token ever goes into a bod
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from runyard.errors import HTTP_STATUS, RunyardError
+from runyard.errors import HTTP_STATUS, RateLimited, RunyardError, Unauthorized
 from runyard.tracking.wire import error_body
 
 log = logging.getLogger("runyard.server")
@@ -21,7 +22,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RunyardError)
     async def runyard_error(request: Request, exc: RunyardError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), HTTP_STATUS.get(exc.code, 500))
+        headers = None
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}  # RFC 6750: how to authenticate
+        elif isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+        return JSONResponse(
+            error_body(exc.code, exc.message), HTTP_STATUS.get(exc.code, 500), headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -25,6 +25,11 @@ class ServerSettings:
         workers: uvicorn worker processes.
         max_body_mb: the largest request body a JSON route accepts, in MB (file uploads
             are sent in chunks of at most this size).
+        database_url: the identity store (users, tokens, memberships): a PostgreSQL URL,
+            or None for the SQLite file ``home/server.db``.
+        write_rate_per_s: writes (POST, PUT, PATCH, DELETE) one token may send per second
+            on average; 0: no limit.
+        write_burst: how many writes one token may send at once before the rate applies.
     """
 
     workspace: WorkspaceConfig | None
@@ -33,6 +38,9 @@ class ServerSettings:
     port: int = DEFAULT_PORT
     workers: int = 1
     max_body_mb: float = 32.0
+    database_url: str | None = None
+    write_rate_per_s: float = 200.0
+    write_burst: int = 400
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -41,6 +49,11 @@ class ServerSettings:
             raise InvalidArgument(f"workers must be at least 1, got {self.workers}.")
         if not self.max_body_mb > 0:
             raise InvalidArgument(f"max_body_mb must be positive, got {self.max_body_mb}.")
+        if self.write_rate_per_s < 0 or self.write_burst < 1:
+            raise InvalidArgument(
+                f"write_rate_per_s must be 0 (no limit) or more and write_burst at least 1, "
+                f"got {self.write_rate_per_s} and {self.write_burst}."
+            )
 
     @property
     def max_body_bytes(self) -> int:

@@ -57,6 +57,13 @@ class ServingBackend(abc.ABC):
         """The last ``num_lines`` lines of the service's output (server and score.py)."""
 
     @abc.abstractmethod
+    def log_since(self, name: str, offset: int) -> tuple[str, int]:
+        """The service's output written after byte ``offset`` of its log (whole lines
+        only), and the offset to ask from next time. A log that was started afresh (a
+        redeploy) is read from its beginning; a negative ``offset`` reads nothing and
+        answers the log's end (to follow only what comes next)."""
+
+    @abc.abstractmethod
     def restart(self, name: str) -> ServiceStatus:
         """Restart the scoring process with the service's files as they are now."""
 

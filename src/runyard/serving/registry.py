@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runyard.resources import WorkspaceResources
@@ -18,3 +18,11 @@ def local_backend(resources: WorkspaceResources) -> LocalServingBackend:
     from runyard.serving.local.backend import LocalServingBackend
 
     return LocalServingBackend(resources)
+
+
+def ray_backend(resources: WorkspaceResources, dashboard: str, token: str | None) -> Any:
+    """The backend that serves ``resources``' AKS-type services as Ray Serve applications
+    on the cluster whose dashboard is ``dashboard``."""
+    from runyard.serving.ray.backend import RayServeBackend
+
+    return RayServeBackend(resources, dashboard, token)

@@ -24,21 +24,25 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from runyard.compute.local.backend import LocalComputeBackend
 from runyard.compute.registry import backend_for
 from runyard.entities.compute import ComputeTargetRecord
 from runyard.entities.metric import MetricKind
-from runyard.entities.run import RunErrorCode, RunRecord, RunStatus
+from runyard.entities.run import TERMINAL_STATUSES, RunErrorCode, RunRecord, RunStatus
 from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, PLACEMENT, RUN_DEFINITION
 from runyard.errors import AlreadyExists, InvalidState, NotFound, RunyardError
 from runyard.sweep.arguments import trial_arguments
+from runyard.sweep.resume import RESUME_FLAG, checkpoint_folder
 from runyard.tuning.loop import TrialRunner, TrialUpdate
 
 if TYPE_CHECKING:
     from runyard.compute.backend import ComputeBackend
     from runyard.entities.definition import RunDefinition
     from runyard.resources import WorkspaceResources
+    from runyard.sweep.warm import WarmStarter
 
 LOCAL_TARGET = "local"
+ACTIVE_STATUSES = tuple(s for s in RunStatus if s not in TERMINAL_STATUSES)
 #: A child's details key, written by this runner once the backend took the child: a
 #: resumed controller never launches such a child again.
 LAUNCHED_AT = "launchedAt"
@@ -80,6 +84,8 @@ class ChildRunner(TrialRunner):
         say: where to write a line of the tuning log.
         backend: the backend of the children's target (default: the compute registry's,
             built on first use).
+        warm: on local compute, start the children from a warm launcher
+            (:mod:`runyard.sweep.warm`) rather than as a new interpreter each.
     """
 
     def __init__(
@@ -90,6 +96,7 @@ class ChildRunner(TrialRunner):
         metric: str,
         say: Callable[[str], None],
         backend: ComputeBackend | None = None,
+        warm: bool = True,
     ) -> None:
         self._resources = resources
         self._store = resources.store
@@ -98,6 +105,8 @@ class ChildRunner(TrialRunner):
         self._metric = metric
         self._say = say
         self._backend = backend
+        self._warm = warm
+        self._starter: WarmStarter | None = None
         self._seq: dict[str, int] = {}
         self._count: dict[str, int] = {}
         self._seen: dict[str, RunStatus] = {}
@@ -106,6 +115,13 @@ class ChildRunner(TrialRunner):
     def submit(self, trial: int, params: Mapping[str, Any], resume_from: str | None) -> str:
         run_id = child_run_id(self._parent.run_id, trial)
         arguments, overridden = trial_arguments(self._base.arguments, params)
+        checkpoint_error = None
+        if resume_from:  # v1: the same values, and the earlier child's checkpoints
+            try:
+                folder = checkpoint_folder(self._resources.artifacts, resume_from, run_id)
+                arguments = (*arguments, RESUME_FLAG, folder)
+            except RunyardError as exc:
+                checkpoint_error = exc
         definition = dataclasses.replace(self._base, arguments=arguments)
         # v1 keeps each child's hyperparameters as a parent tag named after the child.
         self._store.set_tags(
@@ -131,15 +147,28 @@ class ChildRunner(TrialRunner):
                 f"WARNING: {run_id}: the sampled values override these arguments of the "
                 f"script: {', '.join(overridden)}."
             )
-        self._launch(run_id, definition)
+        if resume_from:
+            self._say(f"{run_id} resumes {resume_from} from its checkpoints ({RESUME_FLAG}).")
+        if checkpoint_error is not None:
+            self._fail_launch(run_id, checkpoint_error)
+        else:
+            self._launch(run_id, definition)
         return run_id
 
     def poll(self, known_reports: Mapping[str, int]) -> Sequence[TrialUpdate]:
+        # The active children in one listing; the few that ended since the last look one
+        # by one: a look costs what is running, not every child the sweep ever had.
         records = {
             r.run_id: r
-            for r in self._store.list_runs(parent_run_id=self._parent.run_id)
+            for r in self._store.list_runs(
+                parent_run_id=self._parent.run_id, statuses=list(ACTIVE_STATUSES)
+            )
             if r.run_id in known_reports
         }
+        for run_id in known_reports:
+            if run_id not in records:
+                with contextlib.suppress(NotFound):
+                    records[run_id] = self._store.get_run(run_id)
         updates = []
         for run_id in known_reports:
             record = records.get(run_id)
@@ -198,30 +227,53 @@ class ChildRunner(TrialRunner):
 
     def _backend_for_runs(self) -> ComputeBackend:
         if self._backend is None:
-            self._backend = backend_for(
+            backend = backend_for(
                 self._resources, target_record(self._resources, self._base.target)
             )
+            if self._warm and isinstance(backend, LocalComputeBackend):
+                from runyard.sweep.warm import WarmStarter
+
+                self._starter = WarmStarter(
+                    self._resources, self._parent.run_id, self._base.to_dict(), self._say
+                )
+                backend.spawn = self._starter.spawn
+            self._backend = backend
         return self._backend
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until the next look at the children: ``timeout`` seconds, or less when
+        a child started warm ends sooner."""
+        if self._starter is not None:
+            self._starter.wait(timeout)
+        else:
+            time.sleep(timeout)
 
     def _launch(self, run_id: str, definition: RunDefinition) -> None:
         try:
             self._backend_for_runs().launch(run_id, definition)
             self._store.update_run(run_id, details={LAUNCHED_AT: time.time()})
         except Exception as exc:  # the trial fails and counts; the sweep goes on
-            reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
-            self._say(f"{run_id} could not be started: {reason}")
-            with contextlib.suppress(InvalidState, NotFound):
-                self._store.set_run_status(
-                    run_id,
-                    RunStatus.FAILED,
-                    error={
-                        "code": RunErrorCode.LAUNCH_FAILED.value,
-                        "message": f"The run could not be started: {reason}",
-                    },
-                )
+            self._fail_launch(run_id, exc)
+
+    def _fail_launch(self, run_id: str, exc: Exception) -> None:
+        """Mark a child that could not be started Failed, saying why."""
+        reason = str(exc) if isinstance(exc, RunyardError) else f"{type(exc).__name__}: {exc}"
+        self._say(f"{run_id} could not be started: {reason}")
+        with contextlib.suppress(InvalidState, NotFound):
+            self._store.set_run_status(
+                run_id,
+                RunStatus.FAILED,
+                error={
+                    "code": RunErrorCode.LAUNCH_FAILED.value,
+                    "message": f"The run could not be started: {reason}",
+                },
+            )
 
     def close(self) -> None:
-        """Release the backend's clients (never stops runs)."""
+        """Release the backend's clients and the warm launcher (never stops runs)."""
+        if self._starter is not None:
+            self._starter.close()
+            self._starter = None
         if self._backend is not None:
             self._backend.close()
             self._backend = None

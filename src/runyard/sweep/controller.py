@@ -12,7 +12,10 @@ parent: every child is canceled first) or Failed (the controller itself broke).
 
 Started again after it died, it carries on from the saved state: no child is submitted
 twice and no budget is lost (see :mod:`runyard.tuning.loop`). A file lock in the run's
-scratch folder keeps two controllers of one run on one machine from both driving it.
+scratch folder keeps two controllers of one run on one machine from both driving it, and
+the claim it was started under (:mod:`runyard.sweep.launch`) keeps two on different
+machines from it: a controller that sees a later claim than its own stops between two
+steps, leaving the run to the newer one.
 """
 
 from __future__ import annotations
@@ -41,17 +44,23 @@ from runyard.node import local_record, processes
 from runyard.node.streaming import LogSink
 from runyard.resources import ENV_WORKSPACE, WorkspaceResources
 from runyard.sweep.children import ChildRunner
+from runyard.sweep.launch import ENV_CLAIM, Claim, latest_claim
 from runyard.tuning.loop import TuningController
 from runyard.tuning.records import TrialRecord, TrialStatus
 from runyard.tuning.study import StudyState
 
 if TYPE_CHECKING:
+    from runyard.entities.run import RunRecord
     from runyard.tracking.heartbeat import Heartbeat
 
 #: Seconds between two looks at the children: a condemned child is canceled within this
 #: (plus its executor's stop), and every look costs one listing and one metric read each.
 POLL_SECONDS = 0.25
 LOCK_FILE = "controller.lock"
+
+
+class _Superseded(Exception):
+    """A newer controller was claimed for the run: this one stops, the run untouched."""
 
 
 class SweepController:
@@ -61,12 +70,19 @@ class SweepController:
         resources: the workspace's stores and settings.
         run_id: the parent (HyperDrive) run.
         poll_seconds: seconds between steps.
+        claim: the claim this controller was started under (None: started by hand; it
+            then yields to any claimed controller).
     """
 
     def __init__(
-        self, resources: WorkspaceResources, run_id: str, poll_seconds: float = POLL_SECONDS
+        self,
+        resources: WorkspaceResources,
+        run_id: str,
+        poll_seconds: float = POLL_SECONDS,
+        claim: Claim | None = None,
     ) -> None:
         self.resources = resources
+        self.claim = claim
         self.store = resources.store
         self.run_id = run_id
         self.poll_seconds = poll_seconds
@@ -92,12 +108,17 @@ class SweepController:
                 print(f"Another controller carries {self.run_id}; exiting.", file=sys.stderr)
                 return 0
             record = self.store.get_run(self.run_id)
-            if record.is_terminal:
+            if record.is_terminal or self._superseded(record):
                 return 0
             self.log.start()
             heartbeat = self._announce(record.details.get(EXECUTOR))
             try:
                 self._carry()
+            except _Superseded:
+                self.say(
+                    f"Controller {self._generation()} stops: a newer controller was started "
+                    "for this run and carries it on."
+                )
             except BaseException as exc:
                 self._crashed(exc)
             finally:
@@ -148,7 +169,10 @@ class SweepController:
         try:
             while True:
                 # Before each step, so that a canceled sweep submits nothing more.
-                status = self.store.get_run(self.run_id).status
+                current = self.store.get_run(self.run_id)
+                if self._superseded(current):
+                    raise _Superseded
+                status = current.status
                 # A parent canceled outright (``runyard run cancel``) cancels its children too.
                 if not canceling and status in (RunStatus.CANCEL_REQUESTED, RunStatus.CANCELED):
                     canceling = True
@@ -156,10 +180,19 @@ class SweepController:
                     controller.cancel("The HyperDrive run was canceled.")
                 if controller.step():
                     break
-                time.sleep(self.poll_seconds)
+                runner.wait(self.poll_seconds)
         finally:
             runner.close()
         self._finish(controller.state)
+
+    def _generation(self) -> str:
+        return str(self.claim.generation) if self.claim else "(unclaimed)"
+
+    def _superseded(self, record: RunRecord) -> bool:
+        """Whether a later controller than this one was claimed for the run."""
+        latest = latest_claim(record)
+        mine = self.claim.generation if self.claim else 0
+        return latest is not None and latest.generation > mine
 
     # -- the tuning log ---------------------------------------------------------------------
     def _changed(self, state: StudyState) -> None:
@@ -270,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
 
     resources = WorkspaceResources.from_json(os.environ[ENV_WORKSPACE], Settings.from_env())
     try:
-        return SweepController(resources, args[0]).run()
+        claim = Claim.from_env(os.environ.get(ENV_CLAIM))
+        return SweepController(resources, args[0], claim=claim).run()
     finally:
         resources.close()

@@ -72,6 +72,13 @@ def metric_runs_not_found(missing: Sequence[str]) -> NotFound:
     )
 
 
+def chart_runs_not_found(name: str, missing: Sequence[str]) -> NotFound:
+    return NotFound(
+        f"Cannot read metric {name!r} of run(s) {', '.join(map(repr, missing[:10]))}: not "
+        "found in this workspace. Pass the run ids a run search or run listing returned."
+    )
+
+
 def unknown_metric_kind(run_id: str, name: str, kind: object) -> InvalidArgument:
     kinds = sorted(k.value for k in MetricKind)
     return InvalidArgument(

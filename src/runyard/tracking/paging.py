@@ -92,6 +92,66 @@ def check_read_limits(after_seq: int, max_points: int | None) -> None:
         )
 
 
+#: The most runs one ``read_metrics_many`` call reads (a chart's lines).
+MAX_RUNS_PER_READ = 1000
+
+
+def check_many(run_ids: Sequence[str], name: str, max_points: int | None) -> list[str]:
+    """The distinct run ids of a ``read_metrics_many`` call, in the order given, once
+    its arguments are checked (InvalidArgument otherwise)."""
+    if isinstance(run_ids, (str, bytes)) or not hasattr(run_ids, "__iter__"):
+        raise InvalidArgument(f"run_ids must be a list of run ids, got {run_ids!r}.")
+    wanted = list(dict.fromkeys(run_ids))
+    if len(wanted) > MAX_RUNS_PER_READ:
+        raise InvalidArgument(
+            f"One read takes at most {MAX_RUNS_PER_READ} runs, got {len(wanted)}; read "
+            "them in several calls."
+        )
+    for run_id in wanted:
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidArgument(f"A run id must be non-empty text, got {run_id!r}.")
+    if not isinstance(name, str) or not name:
+        raise InvalidArgument(f"The metric name must be non-empty text, got {name!r}.")
+    check_read_limits(0, max_points)
+    return wanted
+
+
+def encode_position(position: list[Any], fingerprint: str) -> str:
+    """The token of the page that starts after ``position`` (a short JSON list: the sort
+    values of the last row a page returned) of the query ``fingerprint`` names."""
+    text = json.dumps({"p": position, "q": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_position(token: str, fingerprint: str) -> list[Any]:
+    """The position in ``token``; InvalidArgument as :func:`decode_token` says. The caller
+    checks the types of the list's items."""
+    try:
+        if not isinstance(token, str) or not token or len(token) > 2000:
+            raise ValueError("wrong length or type")
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
+        position, found = data["p"], data["q"]
+        if not isinstance(position, list) or not isinstance(found, str):
+            raise ValueError("wrong fields")
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as exc:
+        raise bad_token(token) from exc
+    if found != fingerprint:
+        raise InvalidArgument(
+            "The page token was given out for a listing with other filters; pass the same "
+            "filters with each page, or start again without page_token."
+        )
+    return position
+
+
+def bad_token(token: object) -> InvalidArgument:
+    """The error for a page token that no store gave out."""
+    return InvalidArgument(
+        f"Page token {str(token)[:40]!r} is not one this store gave out. Start again "
+        "without page_token and pass on the next_page_token each page returns."
+    )
+
+
 def keep_in_buckets(values: Sequence[float], max_points: int) -> list[int]:
     """The indexes of ``values`` (one scalar series in logging order) that downsampling to
     ``max_points`` keeps, ascending: the reference of ``MetricStore.read_metrics``.

@@ -1,7 +1,7 @@
 """The TrackingStore port: what every run-history backend provides.
 
 ``TrackingStore`` is the composition of small per-capability ports (``tracking/ports/``):
-experiments, runs, metrics, the model registry, the workspace catalogue and web
+experiments, runs, run search, metrics, the model registry, the workspace catalogue and web
 services. Each port's contract is written in its class docstring and checked by
 ``tests/contract/`` on every adapter. What holds for all of them:
 
@@ -18,6 +18,7 @@ from runyard.tracking.ports import (
     ExperimentStore,
     MetricStore,
     ModelRegistryStore,
+    RunSearchStore,
     RunStore,
     ServiceStore,
 )
@@ -26,6 +27,7 @@ from runyard.tracking.ports import (
 class TrackingStore(
     ExperimentStore,
     RunStore,
+    RunSearchStore,
     MetricStore,
     ModelRegistryStore,
     CatalogueStore,
@@ -45,6 +47,7 @@ __all__ = [
     "ExperimentStore",
     "MetricStore",
     "ModelRegistryStore",
+    "RunSearchStore",
     "RunStore",
     "ServiceStore",
     "TrackingStore",

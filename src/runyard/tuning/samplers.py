@@ -73,10 +73,14 @@ class Sampler(abc.ABC):
         self.goal = goal
         self.seed = seed
         self._next = 0
+        # Trials asked without fixed parameters: a grid's resumed children are extra
+        # trials, not points of the grid.
+        self._fresh = 0
 
     @property
     def size(self) -> int | None:
-        """How many distinct trials the sampler can make (None: unbounded)."""
+        """How many distinct trials the sampler can make, besides those asked with fixed
+        parameters (None: unbounded)."""
         return None
 
     def ask(self, fixed: Mapping[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
@@ -96,10 +100,11 @@ class Sampler(abc.ABC):
                 f"{sorted(self.space)}."
             )
         number = self._next
-        if fixed is None and self.size is not None and number >= self.size:
+        if fixed is None and self.size is not None and self._fresh >= self.size:
             raise InvalidState(f"The sampler has made all {self.size} of its trials.")
         params = self._ask(number, fixed)
         self._next += 1
+        self._fresh += fixed is None
         return number, params
 
     @abc.abstractmethod
@@ -122,6 +127,8 @@ class Sampler(abc.ABC):
         ones as pending; the next :meth:`ask` continues after the highest number."""
         if trials:
             self._next = max(self._next, max(t.number for t in trials) + 1)
+            fresh = sum(1 for t in trials if t.resumed_from is None)
+            self._fresh = max(self._fresh, fresh)
 
     def warm_start(self, trials: Sequence[TrialRecord]) -> None:
         """Learn from finished trials of other studies (v1's ``resume_from``). Random and
@@ -154,7 +161,9 @@ class GridSampler(Sampler):
     def _ask(self, number: int, fixed: Mapping[str, Any] | None) -> dict[str, Any]:
         if fixed is not None:
             return dict(fixed)
-        # Mixed-radix digits of `number`, the last parameter fastest (itertools.product order).
+        # Mixed-radix digits of the grid point's index, the last parameter fastest
+        # (itertools.product order); resumed children take no grid point.
+        number = self._fresh
         values = []
         for options in reversed(self._options):
             number, digit = divmod(number, len(options))

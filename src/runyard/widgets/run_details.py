@@ -1,88 +1,130 @@
-"""RunDetails: a text snapshot of a run and its children (see the package docstring)."""
+"""RunDetails: SDK v1's ``RunDetails(run).show()`` (see the package docstring)."""
 
 from __future__ import annotations
 
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
-from runyard.entities.run import TERMINAL_STATUSES
+from runyard.errors import InvalidArgument
+from runyard.widgets.links import run_page_url
+from runyard.widgets.text import text_view
 
 if TYPE_CHECKING:
     from runyard.core.run import Run
+    from runyard.widgets.live import RunDetailsWidget
 
-MAX_CHILDREN = 50
+INSTALL_HINT = (
+    "The live widget needs anywidget in this kernel: pip install 'runyard[widgets]', "
+    "then restart the kernel."
+)
+
+
+def in_jupyter_kernel() -> bool:
+    """Whether this code runs in a Jupyter kernel (where a widget can be displayed), not
+    in a plain interpreter or a terminal IPython."""
+    if "IPython" not in sys.modules:  # a kernel has always imported it; a script need not
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def anywidget_installed() -> bool:
+    """Whether the ``widgets`` extra (anywidget) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("anywidget") is not None
 
 
 class RunDetails:
-    """What SDK v1's widget shows of a run, as text.
+    """A run's details, live: SDK v1's notebook widget.
+
+    In a Jupyter kernel with ``runyard[widgets]`` installed, :meth:`show` displays a
+    widget that follows the run until it ends: its status, its metrics as charts, the
+    tail of its log and, for a HyperDrive run, its children (status, hyperparameters,
+    primary metric) and a parallel-coordinates chart. Elsewhere it prints a text view of
+    the run, with the link to the run's page when the workspace is a team server's.
 
     Args:
-        run_instance: a Run or HyperDriveRun.
+        run_instance: a Run or a HyperDriveRun.
+
+    Raises:
+        InvalidArgument: ``run_instance`` is not a run of a workspace (an offline run,
+            say, which has nothing to show).
     """
 
     def __init__(self, run_instance: Run) -> None:
+        from runyard.core.run import Run
+
+        if not isinstance(run_instance, Run):
+            raise InvalidArgument(
+                f"RunDetails shows a run of a workspace (Run, HyperDriveRun), got "
+                f"{type(run_instance).__name__}. An offline run (a script run by hand) "
+                "prints what it logs instead."
+            )
         self.run_instance = run_instance
+        #: The live widget once :meth:`show` displayed one, else None.
+        self.widget: RunDetailsWidget | None = None
+
+    @property
+    def page_url(self) -> str | None:
+        """The run's page in the web UI when its workspace is a team server's, else None."""
+        run = self.run_instance
+        return run_page_url(run.workspace.config, run.id)
 
     def show(self, out: IO[str] | None = None) -> None:
-        """Print the snapshot (to ``out``, default stdout)."""
+        """Display the live widget in a Jupyter kernel; elsewhere print the text view.
+
+        Args:
+            out: where the text view goes (default stdout).
+
+        Raises:
+            NotFound: the run does not exist (the text view; the widget says so instead).
+            MissingDependency: the widget's front end is missing from the installation.
+        """
+        if in_jupyter_kernel() and anywidget_installed():
+            from IPython.display import display
+
+            if self.widget is None:
+                self.widget = self.live_widget()
+            display(self.widget)
+            return
         stream = out or sys.stdout
-        stream.write(self.render())
+        text = self.render()
+        if in_jupyter_kernel():
+            text += INSTALL_HINT + "\n"
+        stream.write(text)
         stream.flush()
 
-    def render(self) -> str:
-        """The snapshot as text."""
+    def live_widget(self, **options: Any) -> RunDetailsWidget:
+        """A new live widget following the run: its header read, its thread started
+        (needs ``runyard[widgets]``).
+
+        Args:
+            options: ``refresh_seconds``, the seconds between two looks (default 1).
+
+        Raises:
+            MissingDependency: anywidget is not installed, or the widget's front end is
+                missing from the installation.
+        """
+        if not anywidget_installed():
+            from runyard.errors import MissingDependency
+
+            raise MissingDependency(INSTALL_HINT)
+        from runyard.widgets.live import live_widget
+        from runyard.widgets.watcher import RunWatcher
+
         run = self.run_instance
-        record = run.workspace.resources.store.get_run(run.id)
-        lines = [
-            f"Run {record.run_id} ({record.run_type}) in experiment {record.experiment_name!r}",
-            f"Status: {record.status.value}",
-        ]
-        if record.error and record.error.get("message"):
-            lines.append(f"Error: {record.error['message']}")
-        if record.run_type == "hyperdrive":
-            lines += self._tuning(record)
-            show = f"runyard tune show {record.run_id}"
-        else:
-            lines += self._children(record.run_id)
-            show = f"runyard run show {record.run_id}"
-        lines.append("")
-        follow = (
-            ""
-            if record.status in TERMINAL_STATUSES
-            else "; follow it with run.wait_for_completion(show_output=True)"
-        )
-        lines.append(f"Live widgets are not available in Runyard yet. Details: {show}{follow}.")
-        return "\n".join(lines) + "\n"
+        watcher = RunWatcher(run.workspace.resources, run.id, page_url=self.page_url)
+        return live_widget(watcher, **options)
 
-    def _tuning(self, record: object) -> list[str]:
-        from runyard.sweep.ranking import ranked_children, study_of
+    def render(self) -> str:
+        """The text view of the run now (what :meth:`show` prints outside a kernel)."""
+        run = self.run_instance
+        return text_view(run.workspace.resources, run.id, self.page_url)
 
-        resources = self.run_instance.workspace.resources
-        spec = study_of(record).spec  # type: ignore[arg-type]
-        ranked = ranked_children(resources, record)  # type: ignore[arg-type]
-        lines = [
-            f"Primary metric: {spec.primary_metric_name} ({spec.goal.value}); "
-            f"{len(ranked)} of at most {spec.max_total_runs} children so far",
-        ]
-        if ranked:
-            lines.append(
-                f"{'Child run':<40} {'Status':<10} {spec.primary_metric_name:>12}  Hyperparameters"
-            )
-        for child in ranked[:MAX_CHILDREN]:
-            value = "-" if child.best_primary_metric is None else f"{child.best_primary_metric:.6g}"
-            lines.append(
-                f"{child.run_id:<40} {child.status:<10} {value:>12}  {child.hyperparameters or ''}"
-            )
-        if len(ranked) > MAX_CHILDREN:
-            lines.append(f"... and {len(ranked) - MAX_CHILDREN} more")
-        return lines
-
-    def _children(self, run_id: str) -> list[str]:
-        store = self.run_instance.workspace.resources.store
-        children = store.list_runs(parent_run_id=run_id)
-        if not children:
-            return []
-        lines = [f"Children: {len(children)}"]
-        for child in children[:MAX_CHILDREN]:
-            lines.append(f"  {child.run_id:<40} {child.status.value}")
-        return lines
+    def close(self) -> None:
+        """Stop following the run and close the widget, if one was shown."""
+        if self.widget is not None:
+            self.widget.close()

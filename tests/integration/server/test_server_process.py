@@ -41,19 +41,25 @@ def test_server_creates_workspaces_in_its_home_and_serves_them(tmp_path: Path) -
         str(tmp_path / "ws"), log_dir=str(tmp_path), extra_args=["--home", str(home)]
     )
     try:
-        created = httpx.post(server.url + "/api/v1/workspaces", json={"name": "vision"})
+        auth = server.headers
+        created = httpx.post(
+            server.url + "/api/v1/workspaces", json={"name": "vision"}, headers=auth
+        )
         assert created.status_code == 201, created.text
-        again = httpx.post(server.url + "/api/v1/workspaces", json={"name": "vision"})
+        again = httpx.post(server.url + "/api/v1/workspaces", json={"name": "vision"}, headers=auth)
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "already_exists"
-        bad = httpx.post(server.url + "/api/v1/workspaces", json={"name": "../escape"})
+        bad = httpx.post(
+            server.url + "/api/v1/workspaces", json={"name": "../escape"}, headers=auth
+        )
         assert bad.status_code == 400 and not (tmp_path / "escape").exists()
         names = [
-            w["name"] for w in httpx.get(server.url + "/api/v1/workspaces").json()["workspaces"]
+            w["name"]
+            for w in httpx.get(server.url + "/api/v1/workspaces", headers=auth).json()["workspaces"]
         ]
         assert names == ["team", "vision"]
         assert (home / "vision" / "workspace.json").is_file()
-        unknown = httpx.get(server.url + "/api/v1/workspaces/nope")
+        unknown = httpx.get(server.url + "/api/v1/workspaces/nope", headers=auth)
         assert unknown.status_code == 404 and "team, vision" in unknown.json()["error"]["message"]
     finally:
         server.stop()

@@ -175,3 +175,20 @@ def test_an_optuna_sampler_without_its_packages_says_what_to_install(monkeypatch
 def test_unknown_sampler_names_list_the_known_ones():
     with pytest.raises(InvalidArgument, match="optuna:tpe"):
         make_sampler("hyperband", NOTEBOOK_SPACE, Goal.MAXIMIZE, 0)
+
+
+def test_a_grids_resumed_children_take_no_grid_point_before_or_after_a_restart():
+    space = {"a": Choice((1, 2))}
+    sampler = make_sampler("grid", space, Goal.MAXIMIZE, 0)
+    assert sampler.ask({"a": 2}) == (0, {"a": 2})  # a resumed child: an extra trial
+    assert [sampler.ask() for _ in range(2)] == [(1, {"a": 1}), (2, {"a": 2})]
+    with pytest.raises(InvalidState, match="all 2"):
+        sampler.ask()
+    again = make_sampler("grid", space, Goal.MAXIMIZE, 0)
+    again.restore(
+        [
+            TrialRecord(0, {"a": 2}, status=TrialStatus.COMPLETED, resumed_from="old_0"),
+            TrialRecord(1, {"a": 1}, status=TrialStatus.RUNNING),
+        ]
+    )
+    assert again.ask() == (2, {"a": 2})

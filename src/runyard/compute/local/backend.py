@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runyard.compute.backend import ComputeBackend, TargetStatus
@@ -33,6 +34,8 @@ _ACTIVE = (
 # ``sh`` starts the executor in the background and exits at once, so the executor is not a
 # child of the submitting process (no zombie is left when it ends while we still run) and
 # keeps running when we exit; ``$!`` tells us its pid.
+#: Starts a process (command, environment, output file) detached; returns its pid.
+Spawn = Callable[[list[str], dict[str, str], str], int]
 _SPAWN = 'exec "$@" </dev/null >>"$RUNYARD_EXECUTOR_OUT" 2>&1 &\necho $!'
 EXECUTOR_OUT = "executor.out"
 
@@ -43,12 +46,18 @@ class LocalComputeBackend(ComputeBackend):
     Args:
         resources: the workspace (stores and settings) the runs belong to.
         record: the target (``kind`` ``local``; ``config["max_concurrent_runs"]`` optional).
+
+    Attributes:
+        spawn: starts an executor's process (``command``, ``env``, ``output``) and returns
+            its pid: a detached ``python -m runyard.node`` by default; whoever starts many
+            runs may put a :class:`~runyard.compute.local.forkserver.ForkServer`'s here.
     """
 
     def __init__(self, resources: WorkspaceResources, record: ComputeTargetRecord) -> None:
         super().__init__(resources, record)
         limit = record.config.get("max_concurrent_runs")
         self.max_concurrent_runs: int | None = int(limit) if limit else None
+        self.spawn: Spawn = spawn_detached
 
     def launch(self, run_id: str, definition: RunDefinition) -> None:
         """Start the run's executor as a detached process; it waits for a slot itself.
@@ -74,7 +83,7 @@ class LocalComputeBackend(ComputeBackend):
             )
             env[slots.SLOTS_ENV] = slots.encode(self.max_concurrent_runs, folder)
         command = [sys.executable, "-m", "runyard.node", run_id]
-        launch_recorded(self._resources, run_id, command, env, output)
+        launch_recorded(self._resources, run_id, command, env, output, spawn=self.spawn)
 
     def cancel(self, run_id: str) -> None:
         """Ask the executor to stop (SIGTERM: it stops the script's process group and marks
@@ -136,17 +145,18 @@ def launch_recorded(
     output: str,
     *,
     beat: bool = False,
+    spawn: Spawn | None = None,
 ) -> int:
     """Start the process that carries ``run_id`` (an executor, a tuning controller) detached,
     and record it: in this node's own record (the only pid it will ever signal) and as the
     run's executor info. With ``beat``, the launch also counts as the run's latest sign of
-    life. Returns the pid.
+    life. ``spawn`` starts the process (default :func:`spawn_detached`). Returns the pid.
 
     Raises:
         BackendError: the process could not be started.
     """
     launched_at = time.time()
-    pid = spawn_detached(command, env, output)
+    pid = (spawn or spawn_detached)(command, env, output)
     start = processes.process_start_time(pid)
     local_record.update(
         resources.settings.scratch_dir, run_id, executor_pid=pid, executor_start=start

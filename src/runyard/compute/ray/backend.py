@@ -87,6 +87,19 @@ class RayComputeBackend(ComputeBackend):
         settings = self._settings
         return settings.address or (settings.head.address if settings.head else None)
 
+    def dashboard(self) -> tuple[str, str | None] | None:
+        """The Ray cluster's dashboard (where Ray Serve's REST API is) and its token; a
+        stopped local head is started again first."""
+        if self._settings.mode != ATTACHED:
+            from runyard.compute.ray.provision import ensure_head
+
+            record = ensure_head(self._resources, self._record)
+            if record is not self._record:
+                self._record = record
+                self._settings = ClusterSettings.from_config(record.name, record.config)
+                self._client_obj = None
+        return self._settings.job_api_address(), self._settings.token()
+
     # -- provisioning -----------------------------------------------------------------
     def provision(self) -> ComputeTargetRecord:
         """Start the target's Ray head (or check the attached cluster); the record saved."""

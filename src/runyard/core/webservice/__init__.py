@@ -1,11 +1,13 @@
 """Web services (SDK v1: ``azureml.core.webservice``): ``Webservice``,
-``AciWebservice``, ``LocalWebservice``.
+``AciWebservice``, ``LocalWebservice``, ``AksWebservice``.
 
-Every service runs on this machine: a detached scoring server on 127.0.0.1 running the
-service's ``score.py`` (see ``docs/deploy.md``).
+ACI and local services run on this machine: a detached scoring server on 127.0.0.1
+running the service's ``score.py``; AKS services run as replicas on a cluster target's
+Ray Serve (see ``docs/deploy.md``).
 """
 
 from runyard.core.webservice.aci import AciServiceDeploymentConfiguration, AciWebservice
+from runyard.core.webservice.aks import AksServiceDeploymentConfiguration, AksWebservice
 from runyard.core.webservice.errors import WebserviceException
 from runyard.core.webservice.local import LocalWebservice, LocalWebserviceDeploymentConfiguration
 from runyard.core.webservice.webservice import Webservice
@@ -13,6 +15,8 @@ from runyard.core.webservice.webservice import Webservice
 __all__ = [
     "AciServiceDeploymentConfiguration",
     "AciWebservice",
+    "AksServiceDeploymentConfiguration",
+    "AksWebservice",
     "LocalWebservice",
     "LocalWebserviceDeploymentConfiguration",
     "Webservice",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, ClassVar
 
 from runyard.core.webservice.deploy import cloud_notes, new_keys
@@ -39,7 +40,9 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
         auth_enabled: bool,
         **kwargs: Any,
     ):
-        self._sized = cpu_cores is not None or memory_gb is not None
+        # Only sizes given are enforced: v1's defaults (0.1 cores, 0.5 GB) would throttle
+        # and stop services that ran here before limits were enforced.
+        self._given = (cpu_cores is not None, memory_gb is not None)
         cpu_cores = 0.1 if cpu_cores is None else cpu_cores  # SDK v1's defaults
         memory_gb = 0.5 if memory_gb is None else memory_gb
         for label, value in (("cpu_cores", cpu_cores), ("memory_gb", memory_gb)):
@@ -64,11 +67,25 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
         return self._keys
 
     def notes(self) -> list[str]:
-        sizes = [
-            f"cpu_cores={self.cpu_cores:g} and memory_gb={self.memory_gb:g} are cloud sizes; "
-            "on this machine the service is one process without such limits."
-        ]
-        return [*(sizes if self._sized else []), *cloud_notes(self.cloud)]
+        cpu, memory = self.limits()
+        sizes = []
+        if cpu is not None:
+            sizes.append(
+                f"cpu_cores={cpu:g}: the scoring server runs on {math.ceil(cpu)} CPU(s) of "
+                "this machine (whole CPUs, by affinity)."
+            )
+        if memory is not None:
+            sizes.append(
+                f"memory_gb={memory:g}: the scoring server is stopped and restarted when it "
+                "uses more resident memory, as a container over its limit is."
+            )
+        return [*sizes, *cloud_notes(self.cloud)]
+
+    def limits(self) -> tuple[float | None, float | None]:
+        return (
+            self.cpu_cores if self._given[0] else None,
+            self.memory_gb if self._given[1] else None,
+        )
 
     def serialize(self) -> dict[str, Any]:
         return {

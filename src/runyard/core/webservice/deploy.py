@@ -39,18 +39,21 @@ def definition_for(
     name: str,
     models: tuple[DeployedModel, ...],
     inference_config: InferenceConfig,
-    port: int,
+    config: DeploymentConfiguration,
 ) -> ServiceDefinition:
     """The definition a node serves ``name`` from."""
     source, entry, files = inference_config.shipped()
+    cpu_cores, memory_gb = config.limits()
     return ServiceDefinition(
         name=name,
         entry_script=entry,
         source_directory=source,
         environment=inference_config.environment_spec().to_dict(),
         models=models,
-        port=port,
+        port=config.port,
         files=files,
+        cpu_cores=cpu_cores,
+        memory_gb=memory_gb,
     )
 
 
@@ -62,8 +65,12 @@ def deploy(
     deployment_config: DeploymentConfiguration | None,
     overwrite: bool,
     show_output: bool = False,
+    deployment_target: Any = None,
 ) -> Webservice:
     """Deploy ``models`` as web service ``name``; returns it, Transitioning.
+
+    An ``AksWebservice`` configuration needs ``deployment_target``: a cluster compute
+    target (or its name), whose Ray cluster runs the replicas.
 
     Raises:
         InvalidArgument: a bad service name.
@@ -75,10 +82,11 @@ def deploy(
 
     check_service_name(name)
     config = deployment_config or AciWebservice.deploy_configuration()
+    target = _target_name(config, deployment_target)
     for line in [*inference_config.notes(), *config.notes()]:
         print(f"Note: {line}")
     deployed = deployed_models(models)
-    definition = definition_for(name, deployed, inference_config, config.port)
+    definition = definition_for(name, deployed, inference_config, config)
     keys = config.keys()
     record = ServiceRecord(
         name=name,
@@ -92,6 +100,7 @@ def deploy(
             "deployment": config.serialize(),
             "inference": inference_config.serialize(),
             "definition": definition.to_dict(),
+            **({"target": target} if target else {}),
         },
         description=config.description,
         tags=dict(config.tags or {}),
@@ -117,12 +126,20 @@ def start(
 ) -> ServiceRecord:
     """Start (or restart) serving ``record`` from ``definition``; the record as stored."""
     store = workspace.resources.store
+    keys = (record.primary_key, record.secondary_key)
     try:
-        status = local_backend(workspace.resources).deploy(
-            definition,
-            auth_enabled=record.auth_enabled,
-            keys=(record.primary_key, record.secondary_key),
-        )
+        if record.compute_type == "AKS":
+            from runyard.core.webservice.aks import ray_backend
+            from runyard.serving.ray.scaling import ReplicaSettings
+
+            replicas = ReplicaSettings.from_dict(record.config["deployment"]["replicas"])
+            status = ray_backend(workspace, str(record.config["target"])).deploy_replicas(
+                definition, replicas, auth_enabled=record.auth_enabled, keys=keys
+            )
+        else:
+            status = local_backend(workspace.resources).deploy(
+                definition, auth_enabled=record.auth_enabled, keys=keys
+            )
     except RunyardError as exc:
         store.update_service(
             dataclasses.replace(record, state=FAILED, error={"message": exc.message})
@@ -156,3 +173,26 @@ def cloud_notes(values: dict[str, Any]) -> list[str]:
         for k, v in values.items()
         if v is not None and v is not False
     ]
+
+
+def _target_name(config: DeploymentConfiguration, deployment_target: Any) -> str | None:
+    """The cluster target an AKS configuration deploys to (None for the others).
+
+    Raises:
+        WebserviceException: an AKS configuration without a target, or a target with
+            another configuration.
+    """
+    if deployment_target is None:
+        if config.compute_type == "AKS":
+            raise WebserviceException(
+                "An AksWebservice deployment needs deployment_target=<a cluster compute "
+                "target> (AmlCompute on Ray), whose Ray cluster runs the replicas."
+            )
+        return None
+    if config.compute_type != "AKS":
+        raise WebserviceException(
+            "deployment_target is for AksWebservice deployments (replicas on a Ray cluster); "
+            "leave it out to deploy on this machine."
+        )
+    name = deployment_target if isinstance(deployment_target, str) else deployment_target.name
+    return str(name)

@@ -58,6 +58,9 @@ class LocalWebservice(Webservice):
     def _state_name(self, state: str) -> str:
         return _LOCAL_STATES[state]
 
+    def _finished_line(self) -> str:
+        return f"Local webservice is running at {self.scoring_uri}"
+
     def get_keys(self) -> tuple[str, str]:
         """Not available: a local service has no keys (as in SDK v1)."""
         raise NotImplementedError("LocalWebservice does not use keys; use AciWebservice.")
@@ -70,7 +73,9 @@ class LocalWebservice(Webservice):
         """Restart the scoring server with the source folder's files as they are now (an
         edited score.py), without rebuilding the environment."""
         definition = ServiceDefinition.from_dict(self._record.config["definition"])
-        self._backend().restart(self.name, definition.source_directory)
+        backend = self._backend()
+        self._log_mark = backend.log_since(self.name, -1)[1]  # show only the reload's lines
+        backend.restart(self.name, definition.source_directory)
         if wait:
             self.wait_for_deployment()
 

@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import http.client
 import json
-import sys
 import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +41,10 @@ class DeploymentConfiguration:
         """One line per setting given that is not used on this machine."""
         return []
 
+    def limits(self) -> tuple[float | None, float | None]:
+        """``(cpu_cores, memory_gb)`` to enforce on the scoring server (None: none)."""
+        return None, None
+
     def serialize(self) -> dict[str, Any]:
         """The configuration as a JSON-able dict."""
         return {"computeType": self.compute_type}
@@ -61,6 +64,9 @@ class Webservice:
     _types: ClassVar[dict[str, type[Webservice]]] = {}
     _workspace: Workspace
     _record: ServiceRecord
+    #: Where in the service's log ``wait_for_deployment(show_output=True)`` starts: 0
+    #: after a deploy (its log is new); the log's end after a ``reload``.
+    _log_mark: int = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -234,26 +240,43 @@ class Webservice:
     ) -> None:
         """Wait until the service leaves Transitioning.
 
+        With ``show_output``, print as SDK v1 did: ``Running``, the deployment's log
+        lines as they come (environment build, ``init()``'s prints, the server ready),
+        dots while nothing happens, then ``Succeeded`` or ``Failed``.
+
         Raises:
             WebserviceException: it ended Failed (the message has ``init()``'s traceback;
                 ``get_logs()`` has all of it), or ``timeout_sec`` passed.
         """
+        from runyard.core.webservice.progress import DeploymentProgress
+
         deadline = None if timeout_sec is None else time.monotonic() + timeout_sec
+        progress = DeploymentProgress() if show_output else None
+        backend = self._backend()
+        offset = self._log_mark
+        if progress is not None:
+            progress.start()
         delay = 0.02
-        while self.update_deployment_state() == TRANSITIONING:
+        while True:
+            state = self.update_deployment_state()
+            if progress is not None:
+                text, offset = backend.log_since(self.name, offset)
+                progress.log(text)
+            if state != TRANSITIONING:
+                break
             if deadline is not None and time.monotonic() > deadline:
+                if progress is not None:
+                    progress.end("TimedOut", None)
                 raise WebserviceException(
                     f"Web service {self.name!r} was still Transitioning after {timeout_sec} s. "
                     "Its environment may still be building: see get_logs(), and wait again."
                 )
-            if show_output:
-                sys.stdout.write(".")
-                sys.stdout.flush()
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
-        if show_output:
-            print()
+        self._log_mark = offset if progress is not None else self._log_mark
         if self._record.state == FAILED:
+            if progress is not None:
+                progress.end("Failed", None)
             error = self._record.error or {}
             raise WebserviceException(
                 "Service deployment polling reached non-successful terminal state, current "
@@ -261,8 +284,11 @@ class Webservice:
                 "More information can be found using '.get_logs()'\n"
                 f"Error: {error.get('message', 'see get_logs()')}\n{error.get('log_tail', '')}"
             )
-        if show_output:
-            print(f'{self.compute_type}Service creation operation finished, operation "Succeeded"')
+        if progress is not None:
+            progress.end("Succeeded", self._finished_line())
+
+    def _finished_line(self) -> str:
+        return f'{self.compute_type} service creation operation finished, operation "Succeeded"'
 
     # -- scoring ------------------------------------------------------------------------
     def run(self, input_data: Any) -> Any:
@@ -369,6 +395,7 @@ class Webservice:
                 config={**record.config, "inference": inference_config.serialize()},
             )
         definition = dataclasses.replace(definition, **changes)
+        self._log_mark = 0  # the redeployed service's log starts afresh
         self._record = start(
             self._workspace, dataclasses.replace(record, state=TRANSITIONING), definition
         )

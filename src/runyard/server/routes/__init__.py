@@ -6,14 +6,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from runyard.server.routes import (
+    artifacts,
     catalogue,
     datasets,
     experiments,
     health,
+    members,
     metrics,
     models,
     runs,
+    search,
+    series,
     services,
+    tokens,
+    uploads,
+    users,
     workspaces,
 )
 
@@ -23,6 +30,11 @@ def routers() -> list[APIRouter]:
     return [
         health.router,
         workspaces.router,
+        users.router,
+        tokens.router,
+        members.router,
+        search.router,  # POST /runs/search and /metrics/series before the runs' own routes
+        series.router,
         experiments.router,
         runs.router,
         metrics.router,
@@ -30,4 +42,6 @@ def routers() -> list[APIRouter]:
         datasets.router,
         catalogue.router,
         services.router,
+        artifacts.router,
+        uploads.router,
     ]

@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from runyard.server.auth import Principal, Role, requires
+from runyard.server.auth.bearer import visible_workspaces
 
 router = APIRouter(tags=["workspaces"])
 
 
 class WorkspaceCreate(BaseModel):
+    """A workspace to create: only its name. Where its files and database live is the
+    server's choice (its home folder), so a caller cannot point a workspace at the
+    server's own files or at an internal URL; any other field is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
     name: str
 
 
@@ -24,9 +31,9 @@ def _describe(request: Request, name: str) -> dict[str, Any]:
 def list_workspaces(
     request: Request, principal: Principal = Depends(requires(Role.READER))
 ) -> dict[str, Any]:
-    """The workspaces served here."""
-    registry = request.app.state.workspaces
-    return {"workspaces": [_describe(request, name) for name in registry.names()]}
+    """The workspaces served here that the caller has a role in."""
+    names = visible_workspaces(request, principal, request.app.state.workspaces.names())
+    return {"workspaces": [_describe(request, name) for name in names]}
 
 
 @router.post("/workspaces", status_code=201)

@@ -11,16 +11,15 @@ this node's own ``node.json`` names it and its start time matches, as for runs
 from __future__ import annotations
 
 import contextlib
-import errno
+import fcntl
 import os
 import posixpath
-import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from runyard.entities.service import (
@@ -35,11 +34,11 @@ from runyard.node import processes
 from runyard.serving import layout
 from runyard.serving.backend import ServiceStatus, ServingBackend
 from runyard.serving.keys import write_keys_file
+from runyard.serving.local.ports import HOST, bind
 
 if TYPE_CHECKING:
     from runyard.resources import WorkspaceResources
 
-HOST = "127.0.0.1"
 #: Files never shipped with a service's source folder.
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints")
 _SPAWN = 'exec "$@" </dev/null >>"$RUNYARD_SERVICE_LOG" 2>&1 &\necho $!'
@@ -69,13 +68,19 @@ class LocalServingBackend(ServingBackend):
     def deploy(
         self, definition: ServiceDefinition, *, auth_enabled: bool, keys: tuple[str, str]
     ) -> ServiceStatus:
+        with self._locked(definition.name):
+            return self._deploy(definition, auth_enabled=auth_enabled, keys=keys)
+
+    def _deploy(
+        self, definition: ServiceDefinition, *, auth_enabled: bool, keys: tuple[str, str]
+    ) -> ServiceStatus:
         folder = self.folder(definition.name)
         before = layout.read_json(layout.status_file(folder)) or {}
         self._stop(folder)
         # The port this service had is freed by processes that were just stopped: give
         # the system a moment to release it before calling it taken.
         again = definition.port != 0 and before.get("port") == definition.port
-        sock = _bind(definition.port, wait_s=5.0 if again else 0.0)
+        sock = bind(definition.port, wait_s=5.0 if again else 0.0)
         try:
             port = sock.getsockname()[1]
             shutil.rmtree(folder, ignore_errors=True)
@@ -92,21 +97,7 @@ class LocalServingBackend(ServingBackend):
         return ServiceStatus(TRANSITIONING, scoring_uri(port), "starting")
 
     def _ship(self, definition: ServiceDefinition, folder: str) -> None:
-        source = definition.source_directory
-        if not os.path.isdir(source):
-            raise InvalidArgument(f"The source directory {source!r} does not exist.")
-        _copy_source(source, definition.files, layout.source_dir(folder))
-        artifacts = self._resources.artifacts
-        for model in definition.models:
-            names = artifacts.list(model.artifact_path)
-            if not names:
-                raise InvalidState(f"Model {model.id} has no files at {model.artifact_path}.")
-            root = posixpath.normpath(model.artifact_path)
-            base = root.rsplit("/", 1)[-1]
-            target = os.path.join(layout.models_dir(folder), model.name, str(model.version), base)
-            for n in names:
-                rel = "" if n == root else posixpath.relpath(n, root)
-                artifacts.get_file(n, os.path.join(target, *rel.split("/")) if rel else target)
+        ship(self._resources, definition, folder)
 
     def _start(self, folder: str, sock: socket.socket, port: int) -> None:
         env = dict(os.environ)
@@ -205,6 +196,22 @@ class LocalServingBackend(ServingBackend):
         lines = data.decode("utf-8", errors="replace").splitlines()
         return "\n".join(lines[-num_lines:]) if num_lines > 0 else ""
 
+    def log_since(self, name: str, offset: int) -> tuple[str, int]:
+        path = layout.log_file(self.folder(name))
+        try:
+            with open(path, "rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                if offset < 0:
+                    return "", size
+                if size < offset:  # a redeploy started the log afresh
+                    offset = 0
+                fh.seek(offset)
+                data = fh.read(size - offset)
+        except OSError:
+            return "", max(offset, 0)
+        end = data.rfind(b"\n") + 1  # a line still being written waits for its end
+        return data[:end].decode("utf-8", errors="replace"), offset + end
+
     # -- changing -----------------------------------------------------------------------
     def set_keys(self, name: str, *, auth_enabled: bool, keys: tuple[str, str]) -> None:
         folder = self.folder(name)
@@ -236,8 +243,71 @@ class LocalServingBackend(ServingBackend):
 
     def delete(self, name: str) -> None:
         folder = self.folder(name)
-        self._stop(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        with self._locked(name):
+            self._stop(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # -- coming back after a restart of the machine -------------------------------------
+    def stranded(self) -> list[str]:
+        """The services of this machine whose supervisor is gone (the machine restarted,
+        or their processes were killed) and which had not failed: those to revive.
+        Reads only files, so it is cheap to ask whenever the workspace is opened."""
+        try:
+            names = sorted(n for n in os.listdir(self._root) if not n.startswith("."))
+        except OSError:
+            return []
+        return [name for name in names if self._stranded(name)]
+
+    def _stranded(self, name: str) -> bool:
+        folder = self.folder(name)
+        status = layout.read_json(layout.status_file(folder)) or {}
+        return (
+            os.path.exists(layout.definition_file(folder))
+            and layout.read_json(layout.node_file(folder)) is not None
+            and status.get("phase") != "failed"
+            and self._supervisor(folder) is None
+        )
+
+    def revive(self, name: str) -> ServiceStatus | None:
+        """Start a stranded service again from its folder as it is (files, keys, port),
+        with a new supervisor; None when it is not stranded any more (someone else
+        revived, redeployed or deleted it meanwhile).
+
+        Raises:
+            InvalidState: its port is taken by another program now.
+        """
+        folder = self.folder(name)
+        with self._locked(name, wait=False) as held:
+            if not held or not self._stranded(name):
+                return None
+            status = layout.read_json(layout.status_file(folder)) or {}
+            port = status.get("port")
+            if not isinstance(port, int) or isinstance(port, bool) or port <= 0:
+                return None
+            self._stop(folder)  # what is left of its process group, holding the port
+            sock = bind(port, wait_s=5.0)
+            try:
+                layout.write_json(layout.status_file(folder), {"phase": "building", "port": port})
+                with open(layout.log_file(folder), "a", encoding="utf-8") as log:
+                    log.write("Its processes were gone (the machine restarted?): restarting.\n")
+                self._start(folder, sock, port)
+            finally:
+                sock.close()
+        return ServiceStatus(TRANSITIONING, scoring_uri(port), "restarting")
+
+    @contextlib.contextmanager
+    def _locked(self, name: str, wait: bool = True) -> Iterator[bool]:
+        """Hold the service's lock (deploy, delete and revive take turns); yields whether
+        it is held (always, with ``wait``)."""
+        locks = os.path.join(self._root, ".locks")
+        os.makedirs(locks, mode=0o700, exist_ok=True)
+        with open(os.path.join(locks, name), "a+b") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
 
     def _stop(self, folder: str) -> None:
         pid = self._supervisor(folder)
@@ -263,57 +333,6 @@ class LocalServingBackend(ServingBackend):
             processes.kill_process_group(gone)
 
 
-def _stable_ports() -> range:
-    """Ports to pick a service's from: below the system's ephemeral range, so that no
-    outgoing connection takes the port while the service restarts (its URI stays)."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
-            low = int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    return range(20000, low) if low > 21000 else range(0)
-
-
-def _bind(port: int, wait_s: float = 0.0) -> socket.socket:
-    """A listening socket on ``port`` of 127.0.0.1 (0: a free port from
-    :func:`_stable_ports`), retrying for ``wait_s`` while the port is in use.
-
-    Raises:
-        InvalidState: the port is in use.
-    """
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return _bind_once(port)
-        except InvalidState:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _bind_once(port: int) -> socket.socket:
-    if port == 0:
-        candidates = _stable_ports()
-        for chosen in random.Random().sample(candidates, min(64, len(candidates))):
-            with contextlib.suppress(InvalidState):
-                return _bind_once(chosen)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise InvalidState(
-                f"Port {port} on {HOST} is in use. Choose another port in "
-                "deploy_configuration(port=...), or leave it out for a free one."
-            ) from exc
-        raise
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
 def _copy_source(source: str, files: tuple[str, ...] | list[str], target: str) -> None:
     """Copy ``source`` (only ``files`` of it, when given) to ``target``."""
     if not files:
@@ -323,3 +342,27 @@ def _copy_source(source: str, files: tuple[str, ...] | list[str], target: str) -
         destination = os.path.join(target, *rel.split("/"))
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         shutil.copy2(os.path.join(source, *rel.split("/")), destination)
+
+
+def ship(resources: WorkspaceResources, definition: ServiceDefinition, folder: str) -> None:
+    """Copy the service's source files and its models' files into ``folder``.
+
+    Raises:
+        InvalidArgument: the source directory is missing.
+        InvalidState: a model has no files.
+    """
+    source = definition.source_directory
+    if not os.path.isdir(source):
+        raise InvalidArgument(f"The source directory {source!r} does not exist.")
+    _copy_source(source, definition.files, layout.source_dir(folder))
+    artifacts = resources.artifacts
+    for model in definition.models:
+        names = artifacts.list(model.artifact_path)
+        if not names:
+            raise InvalidState(f"Model {model.id} has no files at {model.artifact_path}.")
+        root = posixpath.normpath(model.artifact_path)
+        base = root.rsplit("/", 1)[-1]
+        target = os.path.join(layout.models_dir(folder), model.name, str(model.version), base)
+        for n in names:
+            rel = "" if n == root else posixpath.relpath(n, root)
+            artifacts.get_file(n, os.path.join(target, *rel.split("/")) if rel else target)

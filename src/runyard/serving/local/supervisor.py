@@ -29,6 +29,7 @@ from typing import Any
 
 from runyard.entities.service import ServiceDefinition
 from runyard.serving import layout
+from runyard.serving.local.limits import GB, MemoryWatch, pin_cpus
 
 ENV_LISTEN_FD = "RUNYARD_SERVICE_LISTEN_FD"
 ENV_READY_FD = "RUNYARD_SERVICE_READY_FD"
@@ -50,6 +51,9 @@ class _Supervisor:
     reloading: bool = False
     worker: subprocess.Popen[bytes] | None = None
     crashes: deque[float] = field(default_factory=deque)
+    #: Why the memory watch stopped the scoring server, until it is started again.
+    over_memory: str | None = None
+    watch: MemoryWatch | None = None
 
     def status(self, phase: str, **extra: Any) -> None:
         worker_pid = self.worker.pid if self.worker is not None else None
@@ -85,7 +89,30 @@ class _Supervisor:
             stdin=subprocess.DEVNULL,
         )
         os.close(write_end)
+        self.over_memory = None
+        limit = self.definition.memory_gb
+        if limit is not None and os.getsid(0) == os.getpid():
+            self.watch = MemoryWatch(int(limit * GB), self.on_over_memory)
+            self.watch.start()
         return read_end
+
+    def on_over_memory(self, used: int) -> None:
+        limit = self.definition.memory_gb
+        self.over_memory = (
+            f"The scoring server used {used / 2**20:.0f} MiB of memory, over the service's "
+            f"memory_gb={limit:g}: it was stopped, as a container over its memory limit "
+            "is. Deploy with a larger memory_gb, or make score.py use less."
+        )
+        print(self.over_memory, flush=True)
+
+    def worker_exited(self) -> int:
+        """Wait for the scoring server to exit; its exit status."""
+        assert self.worker is not None
+        code = self.worker.wait()
+        if self.watch is not None:
+            self.watch.stop()
+            self.watch = None
+        return code
 
     def run(self, python: str, env: dict[str, str]) -> int:
         crashed = False
@@ -94,14 +121,18 @@ class _Supervisor:
             self.status("restarting" if crashed else "starting")
             with os.fdopen(ready_fd, "rb") as ready:
                 said = ready.read()  # EOF: ready was said, or the server exited first
-            assert self.worker is not None
             if said.startswith(b"ready"):
                 self.status("healthy")
-                code = self.worker.wait()
+                code = self.worker_exited()
             else:
-                code = self.worker.wait()
+                code = self.worker_exited()
                 if not (self.stopping or self.reloading):
-                    self.status("failed", error=_init_error(self.folder, code))
+                    error = (
+                        {"message": self.over_memory}
+                        if self.over_memory
+                        else _init_error(self.folder, code)
+                    )
+                    self.status("failed", error=error)
                     return 1
             if self.stopping:
                 break
@@ -120,6 +151,8 @@ class _Supervisor:
                     f"{CRASH_WINDOW_S:g} s (last exit status {code}); not restarting. See "
                     "get_logs(), fix score.py and update or redeploy the service."
                 )
+                if self.over_memory:
+                    message += f" Last: {self.over_memory}"
                 print(message, flush=True)
                 self.status("failed", error={"message": message})
                 return 1
@@ -188,6 +221,11 @@ def main(argv: list[str]) -> int:
         else models
     )
     env["PYTHONUNBUFFERED"] = "1"  # score.py's prints reach get_logs() as they happen
+    if definition.cpu_cores is not None:
+        cpus = pin_cpus(definition.name, definition.cpu_cores, env)
+        print(f"cpu_cores={definition.cpu_cores:g}: runs on CPUs {sorted(cpus)}.", flush=True)
+    if definition.memory_gb is not None:
+        print(f"memory_gb={definition.memory_gb:g}: stopped past that much memory.", flush=True)
     print(f"Environment ready ({built.python}); starting the scoring server.", flush=True)
     return supervisor.run(built.python, env)
 

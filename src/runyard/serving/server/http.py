@@ -12,13 +12,15 @@ answered in order (pipelining included); the handler runs on the event loop's th
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 from collections.abc import Callable
 from http import HTTPStatus
 
 from runyard.serving.server.scoring import Response, error
 
-Handler = Callable[[str, str, dict[str, str], bytes], Response]
+#: ``(method, path, headers, body)``: the response, or a future of it (a batched request).
+Handler = Callable[[str, str, dict[str, str], bytes], "Response | asyncio.Future[Response]"]
 
 #: The largest request line plus headers.
 MAX_HEAD_BYTES = 64 * 1024
@@ -66,6 +68,9 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._served = 0
         self._closing = False
+        #: A request answered later (batched): parsing waits for it, so that answers
+        #: keep the order of the requests.
+        self._waiting: asyncio.Future[Response] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -79,12 +84,15 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
         self._live.discard(self)
+        if self._waiting is not None:
+            self._waiting.cancel()  # nobody to answer: the batch skips it
 
     def close_when_idle(self) -> None:
         """Stop after the request under way: at once if idle after serving requests;
         a connection just accepted is answered first (its client is sending)."""
         self._closing = True
-        if self._transport is not None and self._served and not self._buffer:
+        idle = self._served and not self._buffer and self._waiting is None
+        if self._transport is not None and idle:
             self._transport.close()
 
     def abort(self) -> None:
@@ -93,7 +101,7 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        while self._transport is not None:
+        while self._transport is not None and self._waiting is None:
             if self._request is None:
                 end = self._buffer.find(b"\r\n\r\n")
                 if end < 0:
@@ -112,14 +120,30 @@ class _Connection(asyncio.Protocol):
             del self._buffer[: request.length]
             self._request = None
             response = self._handler(request.method, request.path, request.headers, body)
-            self._served += 1
-            if self._transport is None:  # the client left while run() ran
+            if isinstance(response, asyncio.Future):
+                self._waiting = response
+                response.add_done_callback(functools.partial(self._answered, request=request))
                 return
-            keep_alive = request.keep_alive and not self._closing
-            self._transport.write(encode(response, keep_alive))
-            if not keep_alive:
-                self._transport.close()
+            if not self._answer(response, request):
                 return
+
+    def _answer(self, response: Response, request: _Request) -> bool:
+        """Write ``response``; whether the connection stays open for more."""
+        self._served += 1
+        if self._transport is None:  # the client left while run() ran
+            return False
+        keep_alive = request.keep_alive and not self._closing
+        self._transport.write(encode(response, keep_alive))
+        if not keep_alive:
+            self._transport.close()
+        return keep_alive
+
+    def _answered(self, done: asyncio.Future[Response], *, request: _Request) -> None:
+        self._waiting = None
+        if done.cancelled():
+            return
+        if self._answer(done.result(), request) and self._buffer:
+            self.data_received(b"")  # requests that came in meanwhile (pipelined)
 
     def _parse(self, head: bytes) -> _Request | None:
         """The request of ``head``; None (after answering) when it is malformed."""

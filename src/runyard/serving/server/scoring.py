@@ -7,6 +7,7 @@ the service.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
@@ -16,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runyard.serving.batching import policy_of
 from runyard.serving.keys import KeyCheck
+from runyard.serving.server.batcher import Batcher
 
 JSON = b"application/json"
 TEXT = b"text/plain; charset=utf-8"
@@ -73,7 +76,8 @@ class ScoringApp:
     """Routes requests to ``run``.
 
     Args:
-        run: ``score.py``'s ``run(raw_data)``.
+        run: ``score.py``'s ``run(raw_data)``; marked with ``@batch``, it takes a list of
+            bodies and requests are batched (:class:`Batcher`), answered by a future.
         keys: the key check of the scoring route.
         swagger: the service's swagger document.
     """
@@ -82,9 +86,13 @@ class ScoringApp:
         self._run = run
         self._keys = keys
         self._swagger = Response(200, JSON, json.dumps(swagger).encode())
+        policy = policy_of(run)
+        self.batcher = None if policy is None else Batcher(run, policy, self._encode, self._failure)
 
-    def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
-        """The response to one request (never raises)."""
+    def respond(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> Response | asyncio.Future[Response]:
+        """The response to one request (never raises); a future of it when batched."""
         path = path.split("?", 1)[0]
         if path == "/score":
             if method != "POST":
@@ -104,26 +112,34 @@ class ScoringApp:
             return self._swagger
         return error(404, f"No route {path}: use POST /score, GET / or GET /swagger.json.")
 
-    def _score(self, headers: dict[str, str], body: bytes) -> Response:
+    def _score(self, headers: dict[str, str], body: bytes) -> Response | asyncio.Future[Response]:
         raw: Any = body
         try:
             raw = body.decode("utf-8")
         except UnicodeDecodeError:
             if "json" in headers.get("content-type", "application/json").lower():
                 return error(400, "The request body is not UTF-8 text, as JSON must be.")
+        if self.batcher is not None:
+            return self.batcher.submit(raw)
         try:
             result = self._run(raw)
-        except json.JSONDecodeError as exc:
-            # The body itself is not JSON (run() parsed it first, as score.py files do):
-            # the client's mistake. Told apart from other JSON errors by the document that
-            # failed, so the body is parsed once, by run(), not twice.
-            if exc.doc is raw or exc.doc == raw:
-                return error(400, f"The request body is not valid JSON: {exc}.")
-            traceback.print_exc()
-            return error(500, f"run() raised {type(exc).__name__}: {exc}")
         except Exception as exc:
-            traceback.print_exc()
-            return error(500, f"run() raised {type(exc).__name__}: {exc}")
+            return self._failure(exc, raw)
+        return self._encode(result)
+
+    @staticmethod
+    def _failure(exc: BaseException, raw: Any) -> Response:
+        """The response when ``run`` raised ``exc`` on ``raw`` (or returned it)."""
+        # The body itself is not JSON (run() parsed it first, as score.py files do): the
+        # client's mistake. Told apart from other JSON errors by the document that failed,
+        # so the body is parsed once, by run(), not twice.
+        if isinstance(exc, json.JSONDecodeError) and (exc.doc is raw or exc.doc == raw):
+            return error(400, f"The request body is not valid JSON: {exc}.")
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        return error(500, f"run() raised {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _encode(result: Any) -> Response:
         try:
             payload = json.dumps(result, default=_jsonable).encode()
         except (TypeError, ValueError) as exc:

@@ -20,7 +20,7 @@ from runyard.entities import (
 )
 from runyard.entities.run import allowed_transitions
 from runyard.errors import InvalidArgument
-from runyard.tracking import documents, messages, paging
+from runyard.tracking import documents, messages, paging, run_search
 from runyard.tracking.memory.state import (
     MemoryState,
     StoredExperiment,
@@ -288,6 +288,9 @@ class MemoryRuns(ExperimentStore, RunStore, MetricStore):
                 state.last_seq += 1
                 row.seq = state.last_seq
                 state.metrics.setdefault(run_id, []).append(row)
+            for (run_id, name), batch in run_search.aggregate(metrics).items():
+                kept = state.summaries.setdefault(run_id, {})
+                kept[name] = run_search.merge(kept.get(name), batch)
 
     def get_metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:
         with self._state.lock:

@@ -70,6 +70,8 @@ class MemoryState:
     experiments: dict[str, StoredExperiment] = field(default_factory=dict)
     runs: dict[str, StoredRun] = field(default_factory=dict)
     metrics: dict[str, list[StoredMetric]] = field(default_factory=dict)
+    # Metric summaries for run search: run id -> name -> ``run_search.Aggregate``.
+    summaries: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     models: dict[tuple[str, int], StoredModel] = field(default_factory=dict)
     # Model, environment and dataset version counters: never go back, as the SQL counters.
     counters: dict[tuple[str, str], int] = field(default_factory=dict)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from runyard.tracking.memory.datasets import MemoryDatasets
 from runyard.tracking.memory.registry import MemoryRegistry
 from runyard.tracking.memory.runs import MemoryRuns
+from runyard.tracking.memory.search import MemorySearch
+from runyard.tracking.memory.series import MemorySeries
 from runyard.tracking.memory.services import MemoryServices
 from runyard.tracking.memory.state import MemoryState
 from runyard.tracking.store import TrackingStore
 
 
 class MemoryTrackingStore(
-    MemoryRuns, MemoryRegistry, MemoryDatasets, MemoryServices, TrackingStore
+    MemoryRuns,
+    MemorySearch,
+    MemorySeries,
+    MemoryRegistry,
+    MemoryDatasets,
+    MemoryServices,
+    TrackingStore,
 ):
     """A tracking store that lives as long as this object: nothing is written to disk.
 

@@ -11,6 +11,7 @@ from runyard.tracking.ports.experiments import ExperimentStore
 from runyard.tracking.ports.metrics import MetricStore
 from runyard.tracking.ports.models import ModelRegistryStore
 from runyard.tracking.ports.runs import RunStore
+from runyard.tracking.ports.search import RunSearchStore
 from runyard.tracking.ports.services import ServiceStore
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ExperimentStore",
     "MetricStore",
     "ModelRegistryStore",
+    "RunSearchStore",
     "RunStore",
     "ServiceStore",
 ]

@@ -11,10 +11,13 @@ from runyard.tracking.rest.client import ApiClient
 from runyard.tracking.rest.metrics import RestMetrics
 from runyard.tracking.rest.registry import RestRegistry
 from runyard.tracking.rest.runs import RestRuns
+from runyard.tracking.rest.search import RestSearch
 from runyard.tracking.store import TrackingStore
 
 
-class RestTrackingStore(RestRuns, RestMetrics, RestRegistry, RestCatalogue, TrackingStore):
+class RestTrackingStore(
+    RestRuns, RestSearch, RestMetrics, RestRegistry, RestCatalogue, TrackingStore
+):
     """One workspace of a Runyard server, through its REST API (``/api/v1``).
 
     Behaves as the SQL store of that workspace does (the same contract suite runs on

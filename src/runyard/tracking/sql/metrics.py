@@ -23,12 +23,16 @@ import sqlalchemy as sa
 
 from runyard.entities import MetricKind, MetricPage, MetricRecord
 from runyard.tracking import documents, messages
-from runyard.tracking.sql import counters
+from runyard.tracking.paging import keep_in_buckets
+from runyard.tracking.sql import counters, summaries
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.database import dialect_insert
 from runyard.tracking.sql.tables import metric_series, metrics, runs
+from runyard.tracking.sql.tables import run_metric_summaries as summaries_table
 
 _SCALAR = MetricKind.SCALAR.value
+# read_many buckets a series in Python when it has at most this many times max_points values.
+_IN_PYTHON = 8
 _KINDS = frozenset(kind.value for kind in MetricKind)
 _CHUNK = 500
 
@@ -44,7 +48,9 @@ def log(conn: sa.Connection, records: Sequence[MetricRecord]) -> None:
     """
     if not records:
         return
-    series = _series_ids(conn, {(r.run_id, r.name, r.kind) for r in records})
+    run_rows = _run_rows(conn, {r.run_id for r in records})
+    run_keys = {run_id: key for run_id, (key, _) in run_rows.items()}
+    series = _series_ids(conn, {(r.run_id, r.name, r.kind) for r in records}, run_keys)
     postgres = conn.dialect.name == "postgresql"
     first_seq = None
     if not postgres:  # PostgreSQL numbers the rows itself (identity column)
@@ -59,11 +65,13 @@ def log(conn: sa.Connection, records: Sequence[MetricRecord]) -> None:
             conn.exec_driver_sql(
                 f"INSERT INTO metrics ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?)", rows
             )
+    summaries.update(conn, records, run_rows)
 
 
-def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, int]:
+def _series_ids(
+    conn: sa.Connection, wanted: set[SeriesKey], run_keys: dict[str, int]
+) -> dict[SeriesKey, int]:
     """The series id of each (run id, name, kind), creating the missing series."""
-    run_keys = _run_keys(conn, {run_id for run_id, _, _ in wanted})
     found = _existing_series(conn, run_keys)
     missing = [key for key in wanted if key not in found]
     if missing:
@@ -81,14 +89,15 @@ def _series_ids(conn: sa.Connection, wanted: set[SeriesKey]) -> dict[SeriesKey, 
     return found
 
 
-def _run_keys(conn: sa.Connection, run_ids: set[str]) -> dict[str, int]:
+def _run_rows(conn: sa.Connection, run_ids: set[str]) -> dict[str, tuple[int, int]]:
+    """The row key and experiment id of each run; NotFound naming the missing runs."""
     wanted = sorted(run_ids)
-    keys: dict[str, int] = {}
+    keys: dict[str, tuple[int, int]] = {}
     for start in range(0, len(wanted), _CHUNK):
-        query = sa.select(runs.c.run_id, runs.c.id).where(
+        query = sa.select(runs.c.run_id, runs.c.id, runs.c.experiment_id).where(
             runs.c.run_id.in_(wanted[start : start + _CHUNK])
         )
-        keys.update((run_id, key) for run_id, key in conn.execute(query))
+        keys.update((run_id, (key, experiment)) for run_id, key, experiment in conn.execute(query))
     missing = [run_id for run_id in wanted if run_id not in keys]
     if missing:
         raise messages.metric_runs_not_found(missing)
@@ -231,11 +240,105 @@ def read(
     if not series:
         return MetricPage([], after_seq)
     selected = sa.and_(metrics.c.series_id.in_(list(series)), metrics.c.seq > after_seq)
-    if max_points is None:
+    rows = _selected_rows(conn, selected, {i: kind for i, (_, kind) in series.items()}, max_points)
+    last_seq = rows[-1].seq if rows else after_seq
+    return MetricPage(_to_records(run_id, series, rows), int(last_seq))
+
+
+def read_many(
+    conn: sa.Connection, run_ids: list[str], name: str, *, max_points: int | None
+) -> dict[str, MetricPage]:
+    """See ``MetricStore.read_metrics_many``: one query for every run's series, the
+    buckets computed in the database."""
+    run_keys = {run_id: key for run_id, (key, _) in _run_rows(conn, set(run_ids)).items()}
+    owners = {key: run_id for run_id, key in run_keys.items()}
+    found = conn.execute(
+        sa.select(metric_series.c.id, metric_series.c.run_key, metric_series.c.kind).where(
+            metric_series.c.run_key.in_(list(owners)), metric_series.c.name == name
+        )
+    ).all()
+    pages = {run_id: MetricPage([], 0) for run_id in run_ids}
+    if not found:
+        return pages
+    owner_of = {series_id: owners[run_key] for series_id, run_key, _ in found}
+    kinds = {series_id: MetricKind(kind) for series_id, _, kind in found}
+    short: set[int] = set()
+    thin: set[int] = set()  # of the short ones, those to bucket here
+    runs_of = {series_id: run_key for series_id, run_key, _ in found}
+    if max_points is not None:
+        # A scalar series of at most _IN_PYTHON x max_points values is read plainly (an
+        # index range scan) and, if longer than max_points, bucketed here by the reference
+        # itself: one pass costs less than the three window sorts, and the database sends
+        # at most a few times the rows it would send anyway. Longer series are bucketed by
+        # the window functions, in the database.
+        counts = dict(
+            conn.execute(
+                sa.select(summaries_table.c.run_key, summaries_table.c.count).where(
+                    summaries_table.c.run_key.in_(list(owners)), summaries_table.c.name == name
+                )
+            ).all()
+        )
+        short = {
+            series_id
+            for series_id, run_key, kind in found
+            if kind == MetricKind.SCALAR.value and counts.get(run_key, 0) <= _IN_PYTHON * max_points
+        }
+        thin = {i for i in short if counts.get(runs_of[i], 0) > max_points}
+    selected = metrics.c.series_id.in_(list(kinds))
+    by_run: dict[str, list[sa.Row[Any]]] = {}
+    for row in _selected_rows(conn, selected, kinds, max_points, short):
+        by_run.setdefault(owner_of[row[0]], []).append(row)  # row[0]: the series id
+    names = {series_id: (name, kind) for series_id, kind in kinds.items()}
+    for run_id, rows in by_run.items():
+        last_seq = int(rows[-1].seq)
+        if thin:
+            assert max_points is not None
+            rows = _bucketed(rows, thin, max_points)
+        pages[run_id] = MetricPage(_to_records(run_id, names, rows), last_seq)
+    return pages
+
+
+def _bucketed(rows: list[sa.Row[Any]], series_ids: set[int], max_points: int) -> list[sa.Row[Any]]:
+    """``rows`` (in logging order) with each series of ``series_ids`` cut to the values
+    ``paging.keep_in_buckets`` keeps; the rows of other series as they are."""
+    mine: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row[0] in series_ids:
+            mine.setdefault(row[0], []).append(index)
+    dropped: set[int] = set()
+    for indexes in mine.values():
+        if len(indexes) <= max_points:
+            continue
+        values = [_number(rows[i]) for i in indexes]
+        kept = set(keep_in_buckets(values, max_points))
+        dropped.update(index for n, index in enumerate(indexes) if n not in kept)
+    if not dropped:
+        return rows
+    return [row for index, row in enumerate(rows) if index not in dropped]
+
+
+def _number(row: sa.Row[Any]) -> float:
+    """A scalar row's value: NULL is NaN, or -0.0 when the payload says so."""
+    if row.value is not None:
+        return float(row.value)
+    return math.nan if row.payload is None else float(row.payload)
+
+
+def _selected_rows(
+    conn: sa.Connection,
+    selected: sa.ColumnElement[bool],
+    kinds: dict[int, MetricKind],
+    max_points: int | None,
+    short: set[int] | frozenset[int] = frozenset(),
+) -> list[Any]:
+    """The rows of the series in ``kinds`` that ``selected`` picks, in logging order,
+    scalar series downsampled to ``max_points`` (None: all) unless they are ``short``
+    (known to need no downsampling)."""
+    scalar_ids = [i for i, kind in kinds.items() if kind is MetricKind.SCALAR and i not in short]
+    if max_points is None or not scalar_ids:
         query = sa.select(*_COLUMNS, metrics.c.seq).where(selected).order_by(metrics.c.seq)
     else:
-        scalar_ids = [i for i, (_, kind) in series.items() if kind is MetricKind.SCALAR]
-        other_ids = [i for i in series if i not in scalar_ids]
+        other_ids = [i for i in kinds if i not in scalar_ids]
         whole = (
             sa.select(*_COLUMNS, metrics.c.seq)
             .where(selected, metrics.c.series_id.in_(other_ids))
@@ -244,9 +347,8 @@ def read(
         kept = _downsampled(selected, scalar_ids, max_points)
         both = sa.union_all(sa.select(*whole.c), sa.select(*kept.c)).subquery()
         query = sa.select(*both.c).order_by(both.c.seq)
-    rows = conn.execute(query).all()
-    last_seq = rows[-1].seq if rows else after_seq
-    return MetricPage(_to_records(run_id, series, rows), int(last_seq))
+    rows: list[Any] = [*conn.execute(query).all()]
+    return rows
 
 
 def _downsampled(
@@ -269,21 +371,25 @@ def _downsampled(
         (ranked.c.n <= max_points, ranked.c.rank), else_=ranked.c.rank * buckets // ranked.c.n
     ).label("bucket")
     bucketed = sa.select(ranked, bucket).subquery()
-    nan_last = sa.case((bucketed.c.value.is_(None), 1), else_=0)  # NaN is stored as NULL
+    # NaN is stored as NULL and has no place in the order; -0.0 is NULL too but with a
+    # payload, and ranks as 0.0 (a tie with 0.0, the earliest kept).
+    signed_zero = sa.and_(bucketed.c.value.is_(None), bucketed.c.payload.is_not(None))
+    number = sa.case((signed_zero, 0.0), else_=bucketed.c.value)
+    nan_last = sa.case((number.is_(None), 1), else_=0)
     window = (bucketed.c.series_id, bucketed.c.bucket)
     marked = sa.select(
         bucketed,
         sa.func.row_number()
-        .over(partition_by=window, order_by=(nan_last, bucketed.c.value, bucketed.c.seq))
+        .over(partition_by=window, order_by=(nan_last, number, bucketed.c.seq))
         .label("low"),
         sa.func.row_number()
-        .over(partition_by=window, order_by=(nan_last, bucketed.c.value.desc(), bucketed.c.seq))
+        .over(partition_by=window, order_by=(nan_last, number.desc(), bucketed.c.seq))
         .label("high"),
         sa.func.row_number()
         .over(partition_by=window, order_by=bucketed.c.seq.desc())
         .label("newest"),
     ).subquery()
-    present = marked.c.value.is_not(None)
+    present = sa.or_(marked.c.value.is_not(None), marked.c.payload.is_not(None))
     return (
         sa.select(
             marked.c.series_id,

@@ -147,6 +147,13 @@ def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord
     ]
 
 
+def by_keys(conn: sa.Connection, keys: Sequence[int]) -> list[RunRecord]:
+    """The runs with these row keys, in the order given (each key must exist)."""
+    rows = conn.execute(_SELECT.where(runs.c.id.in_(list(keys)))).all()
+    by_key = {row.id: row for row in rows}
+    return _records(conn, [by_key[key] for key in keys])
+
+
 def get(conn: sa.Connection, run_id: str) -> RunRecord:
     row = conn.execute(_GET, {"b_run_id": run_id}).one_or_none()
     if row is None:

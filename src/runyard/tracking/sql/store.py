@@ -20,15 +20,27 @@ from runyard.entities import (
     ExperimentRecord,
     MetricPage,
     MetricRecord,
+    MetricSeries,
     ModelRecord,
     RunPage,
     RunRecord,
     RunStatus,
 )
 from runyard.entities.dataset import DatasetRecord
+from runyard.entities.search import RunFilter, RunOrder, RunSearchPage
 from runyard.entities.service import ServiceRecord
-from runyard.tracking.paging import check_read_limits
-from runyard.tracking.sql import catalogue, datasets, experiments, models, runs, services
+from runyard.tracking.paging import check_many, check_read_limits
+from runyard.tracking.run_search import check_search
+from runyard.tracking.sql import (
+    catalogue,
+    datasets,
+    experiments,
+    models,
+    runs,
+    search,
+    series,
+    services,
+)
 from runyard.tracking.sql import metrics as metric_log  # "metrics" is an argument name below
 from runyard.tracking.sql.database import Database
 from runyard.tracking.sql.migrations import upgrade_to_head
@@ -229,6 +241,39 @@ class SqlTrackingStore(TrackingStore):
         check_read_limits(after_seq, max_points)
         with self._db.read() as conn:
             return metric_log.read(conn, run_id, name, after_seq=after_seq, max_points=max_points)
+
+    def read_metrics_many(
+        self, run_ids: Sequence[str], name: str, *, max_points: int | None = None
+    ) -> dict[str, MetricPage]:
+        wanted = check_many(run_ids, name, max_points)
+        if not wanted:
+            return {}
+        with self._db.read() as conn:
+            return metric_log.read_many(conn, wanted, name, max_points=max_points)
+
+    def read_series_many(
+        self, run_ids: Sequence[str], name: str, *, max_points: int | None = None
+    ) -> list[MetricSeries]:
+        wanted = check_many(run_ids, name, max_points)
+        if not wanted:
+            return []
+        with self._db.read() as conn:
+            return series.read_many(conn, wanted, name, max_points=max_points)
+
+    # -- run search --------------------------------------------------------------
+    def search_runs(
+        self,
+        experiment_name: str,
+        *,
+        filters: Sequence[RunFilter] = (),
+        order_by: RunOrder | None = None,
+        metrics: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RunSearchPage:
+        query = check_search(experiment_name, filters, order_by, metrics, max_results, page_token)
+        with self._db.read() as conn:
+            return search.search(conn, query)
 
     # -- model registry ----------------------------------------------------------
     def create_model_version(

@@ -116,6 +116,37 @@ metrics = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The summary of each scalar metric of a run (migration 0005), kept by ``log_metrics`` in
+# the transaction that writes the values: run search filters and orders on it without
+# reading metric values. ``last_value`` NULL means NaN (a row is there only when a value
+# is); ``min_value``/``max_value`` leave NaN out. The experiment is copied in so that one
+# index serves "this experiment's runs ordered by this metric".
+run_metric_summaries = sa.Table(
+    "run_metric_summaries",
+    metadata,
+    sa.Column(
+        "run_key",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Column("last_value", sa.Double, nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+    sa.Column("min_value", sa.Double, nullable=True),
+    sa.Column("max_value", sa.Double, nullable=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+for _column in ("last_value", "min_value", "max_value"):
+    sa.Index(
+        f"ix_run_metric_summaries_{_column}",
+        run_metric_summaries.c.experiment_id,
+        run_metric_summaries.c.name,
+        run_metric_summaries.c[_column],
+        run_metric_summaries.c.run_key,
+    )
+
 models = sa.Table(
     "models",
     metadata,

@@ -242,7 +242,7 @@ class HyperDriveRun(Run):
             RunTimeout: still going after ``timeout_seconds`` (the sweep goes on).
         """
         from runyard.core.run_monitor import LogFollower
-        from runyard.sweep.launch import controller_gone, launch_controller
+        from runyard.sweep.launch import controller_gone, resume_if_gone
 
         stream = out or sys.stdout
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
@@ -260,9 +260,9 @@ class HyperDriveRun(Run):
             say(follower.read_new())
             if record.is_terminal:
                 break
-            if controller_gone(resources, record):
-                say(f"The tuning controller of {self.id} is gone; starting it again.\n")
-                launch_controller(resources, self.id)
+            # The record in hand first: a restart (rare) reads it again to claim one.
+            if controller_gone(resources, record) and resume_if_gone(resources, self.id):
+                say(f"The tuning controller of {self.id} was gone; started it again.\n")
             if deadline is not None and time.monotonic() > deadline:
                 raise RunTimeout(
                     f"HyperDrive run {self.id} is still {record.status.value} after "
