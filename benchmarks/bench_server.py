@@ -48,7 +48,7 @@ from common import (
 
 MLFLOW_REQUIREMENT = "mlflow==3.17.2"
 
-FULL = {"small": 2000, "runs": 200, "ingest_values": 200_000, "ingest_repeats": 3}
+FULL = {"small": 2000, "runs": 200, "ingest_values": 100_000, "ingest_repeats": 3}
 QUICK = {"small": 200, "runs": 20, "ingest_values": 20_000, "ingest_repeats": 1}
 
 
@@ -127,10 +127,19 @@ def tree_rss_mb(root: int) -> float:
     return total_kib / 1024
 
 
-def start_runyard(scratch: Path, workers: int) -> tuple[Server, str]:
+def start_runyard(scratch: Path, workers: int) -> tuple[Server, str, str]:
+    """The server, its URL and its administrator's token (authentication is on, as on
+    every Runyard server; the write rate limit is off, as it would refuse a benchmark's
+    thousands of writes a second from one token)."""
     from runyard.core.workspace import Workspace
+    from runyard.server.identity import open_identity_store
 
     Workspace.create("bench", path=scratch / "runyard-ws").close()
+    identity = open_identity_store(str(scratch / "runyard-home"))
+    try:
+        token = identity.init_admin("bench").secret
+    finally:
+        identity.close()
     port = free_port()
     argv = [
         sys.executable,
@@ -146,9 +155,11 @@ def start_runyard(scratch: Path, workers: int) -> tuple[Server, str]:
         str(scratch / "runyard-home"),
         "--workers",
         str(workers),
+        "--write-rate",
+        "0",
     ]
     url = f"http://127.0.0.1:{port}"
-    return Server(argv, url, "/health/ready", scratch / "runyard-server.log"), url
+    return Server(argv, url, "/health/ready", scratch / "runyard-server.log"), url, token
 
 
 def start_mlflow(mlflow_python: Path, scratch: Path, workers: int) -> tuple[Server, str]:
@@ -194,14 +205,14 @@ def timed(fn: Any, repeats: int, warmup: int) -> dict[str, Any]:
     return percentiles(samples)
 
 
-def runyard_client(url: str, scratch: Path, settings: dict[str, Any]) -> dict[str, Any]:
+def runyard_client(url: str, token: str, scratch: Path, settings: dict[str, Any]) -> dict[str, Any]:
     """The measurements through RestTrackingStore and the SDK, in this process."""
     from runyard.core import Experiment, Workspace
     from runyard.entities import MetricRecord, RunStatus
     from runyard.tracking.rest import RestTrackingStore
 
     out: dict[str, Any] = {}
-    store = RestTrackingStore(url, workspace="bench")
+    store = RestTrackingStore(url, workspace="bench", token=token)
     try:
         store.create_experiment("small")
         store.create_run("small", run_id="target", status=RunStatus.RUNNING)
@@ -223,6 +234,7 @@ def runyard_client(url: str, scratch: Path, settings: dict[str, Any]) -> dict[st
     config = scratch / "client" / "config.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({"workspace_name": "bench", "server": url}))
+    os.environ["RUNYARD_TOKEN"] = token  # as a CI job gives it
     ws = Workspace.from_config(str(config))
     try:
         exp = Experiment(ws, "runs")
@@ -348,7 +360,10 @@ NOTES = """\
   with the same number of uvicorn workers: `runyard server start --workers N` over an
   embedded workspace (SQLite, WAL) and `mlflow server --workers N` ({mlflow}) with a SQLite
   backend store and a local artifact root. Each client runs in its own process (MLflow's in
-  its venv) over one keep-alive connection pool; no authentication on either side.
+  its venv) over one keep-alive connection pool. Runyard checks a bearer token on every
+  request (as every Runyard server does; its write rate limit is off, `--write-rate 0`, or
+  it would refuse this many writes a second from one token); MLflow runs without
+  authentication, its default.
 - Small requests: {small:,} timed calls after 100 untimed ones; p50 and p99 of the
   client-side time. Runyard: `RestTrackingStore.get_run` and `log_metrics` of 10 records
   (one `POST /metrics`); MLflow: `MlflowClient.get_run` and `log_batch` of 10 metrics.
@@ -380,10 +395,10 @@ def main() -> None:
     for workers in [int(w) for w in args.workers.split(",")]:
         scratch = Path(work_dir(f"server-{workers}-"))
         loads.append(wait_for_quiet(args.max_load, args.max_wait))
-        runyard_server, runyard_url = start_runyard(scratch, workers)
+        runyard_server, runyard_url, token = start_runyard(scratch, workers)
         mlflow_server, mlflow_url = start_mlflow(mlflow_python, scratch, workers)
         try:
-            ry = runyard_client(runyard_url, scratch, settings)
+            ry = runyard_client(runyard_url, token, scratch, settings)
             ml = run_json_child(
                 [
                     str(mlflow_python),

@@ -28,6 +28,7 @@ from runyard.tracking.memory import MemoryTrackingStore
 from runyard.tracking.rest import RestTrackingStore
 from runyard.tracking.sql import SqlTrackingStore, sqlite_url
 from runyard.tracking.store import TrackingStore
+from server_process import ServerProcess, start_server
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -97,9 +98,9 @@ class WorkspacePool:
 
     AHEAD = 3
 
-    def __init__(self, url: str, token: str | None = None) -> None:
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
         self._url = url
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._headers = headers
         self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=self.AHEAD)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._fill, name="workspace-pool", daemon=True)
@@ -138,14 +139,10 @@ class WorkspacePool:
 
 
 @pytest.fixture(scope="session")
-def rest_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, WorkspacePool, str | None]]:
-    """One real server process for the session's REST contract tests: its URL, a pool of
-    fresh workspaces on it, and its administrator's token (no write-rate limit: the suite
-    writes as fast as it can)."""
+def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real server process for the session's REST contract tests (two workers, no
+    write rate limit: every test writes with its administrator's token)."""
     from runyard.core.workspace import Workspace
-    from server_process import start_server
 
     root = tmp_path_factory.mktemp("rest-server")
     Workspace.create("served", path=root / "served").close()
@@ -154,12 +151,20 @@ def rest_server(
         log_dir=str(root),
         extra_args=["--home", str(root / "home"), "--workers", "2", "--write-rate", "0"],
     )
-    pool = WorkspacePool(server.url, server.token)
     try:
-        yield server.url, pool, server.token
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def rest_workspaces(rest_server: ServerProcess) -> Iterator[WorkspacePool]:
+    """Fresh workspaces on the session's server, a few created ahead."""
+    pool = WorkspacePool(rest_server.url, rest_server.headers)
+    try:
+        yield pool
     finally:
         pool.close()
-        server.stop()
 
 
 @pytest.fixture(
@@ -186,8 +191,11 @@ def open_store(
         shared = MemoryTrackingStore()
         return lambda: shared
     if adapter == "rest":
-        server_url, pool, token = request.getfixturevalue("rest_server")
-        return functools.partial(RestTrackingStore, server_url, workspace=pool.take(), token=token)
+        server: ServerProcess = request.getfixturevalue("rest_server")
+        pool: WorkspacePool = request.getfixturevalue("rest_workspaces")
+        return functools.partial(
+            RestTrackingStore, server.url, workspace=pool.take(), token=server.token
+        )
     if adapter == "sqlite":
         url = sqlite_url(os.path.join(tmp_path, "runyard.db"))
     else:

@@ -18,7 +18,9 @@ Message = dict[str, Any]
 
 
 class BodyTooLarge(Exception):
-    """Raised into the route when a chunked body passes the limit."""
+    """Raised into the route when a body sent without a length passes the limit. A route
+    that streams the body may catch it to clean up and answer 413 itself (the artifact
+    routes do); otherwise the middleware answers."""
 
 
 class BodyLimitMiddleware:
@@ -77,8 +79,9 @@ class BodyLimitMiddleware:
             error_body(
                 "invalid_argument",
                 f"The request body ({size} bytes or more) is larger than this server's "
-                f"limit of {self.max_bytes} bytes ({limit_mb:g} MB). Send less at a time "
-                "(metrics in smaller batches, files in chunks).",
+                f"limit of {self.max_bytes} bytes ({limit_mb:g} MB). Send less at a time: "
+                "metrics in smaller batches, a large file as a resumable upload in chunks "
+                "of at most that size.",
             )
         ).encode()
         await send(

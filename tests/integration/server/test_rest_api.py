@@ -1,82 +1,78 @@
-"""The workspace routes over HTTP: bodies are checked and size-limited, every route
-declares its role, and a run's own token writes only that run's tree.
-
-The app runs in a real uvicorn server on a free port, in this process, so that a test can
-set the server's settings (a small body limit) and stand in for authentication (a
-run-scoped principal) — the token engineer's tests cover how principals are found.
-"""
+"""The workspace routes over a real server process: bodies are checked and size-limited,
+store errors keep their status, every route declares the least role it needs, and a run's
+own token writes only that run's tree."""
 
 from __future__ import annotations
 
 import socket
-import threading
-import time
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import Request
 from fastapi.routing import APIRoute
+from team_server import Team, start_team
 
-from runyard.config import load_workspace_config
-from runyard.core.workspace import Workspace
-from runyard.server import ServerSettings, create_app
-from runyard.server.auth import Principal, Role, requires
+from runyard.server.auth import Role, requires
 from runyard.server.identity import open_identity_store
-from runyard.server.routes import routers
-from server_process import free_port
+from runyard.server.identity.records import RunScope
+from runyard.server.routes import (
+    catalogue,
+    datasets,
+    experiments,
+    metrics,
+    models,
+    runs,
+    services,
+)
 
-API = "/api/v1/workspaces/team"
+LIMIT_BYTES = 10485  # --max-body-mb 0.01
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> Iterator[Team]:
+    running = start_team(
+        tmp_path_factory.mktemp("rest-api"), ["--max-body-mb", "0.01", "--write-rate", "0"]
+    )
+    try:
+        yield running
+    finally:
+        running.server.stop()
 
 
 class Served:
-    def __init__(self, url: str, app, token: str) -> None:
-        self.url = url
-        self.app = app
-        self.headers = {"Authorization": f"Bearer {token}"}
-        self.http = httpx.Client(base_url=url + API, headers=self.headers, timeout=30)
+    """A fresh workspace on the module's server, and an administrator's client of it."""
+
+    def __init__(self, team: Team) -> None:
+        self.team = team
+        self.url = team.server.url
+        self.name = f"w-{uuid.uuid4().hex[:10]}"
+        with team.server.client() as admin:
+            admin.post("/api/v1/workspaces", json={"name": self.name}).raise_for_status()
+        self.api = f"/api/v1/workspaces/{self.name}"
+        self.http = httpx.Client(
+            base_url=self.url + self.api, headers=team.server.headers, timeout=30
+        )
+
+    def run_token(self, run_id: str) -> dict[str, str]:
+        """The Authorization header of a token scoped to ``run_id`` of this workspace."""
+        store = open_identity_store(self.team.server.home)
+        try:
+            issued = store.create_token(
+                "admin", f"run-{uuid.uuid4().hex[:6]}", run_scope=RunScope(self.name, run_id)
+            )
+        finally:
+            store.close()
+        return {"Authorization": f"Bearer {issued.secret}"}
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    Workspace.create("team", path=tmp_path / "team").close()
-    settings = ServerSettings(
-        workspace=load_workspace_config(str(tmp_path / "team")),
-        home=str(tmp_path / "home"),
-        max_body_mb=0.01,  # 10,485 bytes
-    )
-    identity = open_identity_store(settings.home)
-    try:
-        token = identity.init_admin("admin").secret
-    finally:
-        identity.close()
-    app = create_app(settings)
-    base = app.state.authenticate
-
-    async def authenticate(request: Request) -> Principal:
-        scope = request.headers.get("x-test-run-scope")
-        if scope:
-            return Principal(f"run:{scope}", Role.CONTRIBUTOR, run_scope=scope)
-        return await base(request)
-
-    app.state.authenticate = authenticate
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    result = Served(f"http://127.0.0.1:{port}", app, token)
+def served(team: Team) -> Iterator[Served]:
+    result = Served(team)
     try:
         yield result
     finally:
         result.http.close()
-        server.should_exit = True
-        thread.join(30)
 
 
 def _error(response: httpx.Response) -> tuple[int, str, str]:
@@ -93,7 +89,9 @@ def _batch(*values: tuple[str, float]) -> dict:
     }
 
 
-def _run(http: httpx.Client, run_id: str, parent: str | None = None, **headers: str) -> int:
+def _run(
+    http: httpx.Client, run_id: str, parent: str | None = None, headers: dict | None = None
+) -> int:
     body = {"experiment_name": "exp", "run_id": run_id, "status": "Running"}
     if parent:
         body["parent_run_id"] = parent
@@ -106,7 +104,7 @@ def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_written(se
     batch = _batch(*(("r", float(i)) for i in range(1000)))
     declared = served.http.post("/metrics", json=batch)
     status, code, message = _error(declared)
-    assert (status, code) == (413, "invalid_argument") and "10485 bytes" in message
+    assert (status, code) == (413, "invalid_argument") and f"{LIMIT_BYTES} bytes" in message
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
         yield b'{"series": [{"run_id": "r", "name": "m", "kind": "scalar"}], "points": ['
@@ -127,10 +125,14 @@ def test_a_declared_length_over_the_limit_is_refused_without_reading_the_body(se
     host, port = served.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            f"POST {API}/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {10**9}\r\n\r\n".encode()
+            f"POST {served.api}/metrics HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: {served.team.server.headers['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {10**9}\r\n\r\n".encode()
         )
-        answer = sock.recv(4096).decode()
+        answer = b""
+        while chunk := sock.recv(4096):  # the server closes the connection after it
+            answer += chunk
+    answer = answer.decode()
     assert answer.startswith("HTTP/1.1 413") and '"invalid_argument"' in answer
 
 
@@ -167,16 +169,18 @@ def test_errors_of_the_store_keep_their_status_code_and_message(served):
     moved = served.http.post("/runs/r/status", json={"status": "Queued"})
     status, code, message = _error(moved)
     assert (status, code) == (409, "invalid_state") and "Running" in message
-    unknown = httpx.get(served.url + "/api/v1/workspaces/nope/runs", headers=served.headers)
-    assert _error(unknown)[:2] == (404, "not_found") and "team" in _error(unknown)[2]
+    unknown = httpx.get(
+        served.url + "/api/v1/workspaces/nope/runs", headers=served.team.server.headers
+    )
+    assert _error(unknown)[:2] == (404, "not_found") and served.name in _error(unknown)[2]
 
 
 def test_a_run_scoped_principal_writes_only_its_run_and_its_children(served):
     http = served.http
     http.post("/experiments", json={"name": "exp"})
     assert _run(http, "parent") == 201 and _run(http, "other") == 201
-    scoped = {"x-test-run-scope": "parent"}
-    assert _run(http, "child", parent="parent", **scoped) == 201
+    scoped = served.run_token("parent")
+    assert _run(http, "child", parent="parent", headers=scoped) == 201
     assert _error(
         http.post(
             "/runs",
@@ -184,7 +188,7 @@ def test_a_run_scoped_principal_writes_only_its_run_and_its_children(served):
             headers=scoped,
         )
     )[:2] == (403, "forbidden")
-    assert _run(http, "stray", parent="other", **scoped) == 403
+    assert _run(http, "stray", parent="other", headers=scoped) == 403
 
     own = http.post("/metrics", json=_batch(("parent", 1.0), ("child", 1.0)), headers=scoped)
     assert own.status_code == 204
@@ -207,10 +211,12 @@ def test_a_run_scoped_principal_writes_only_its_run_and_its_children(served):
     assert http.get("/runs/other").json()["tags"] == {}
 
 
-def test_every_workspace_route_declares_the_least_role_it_needs(served):
+def test_every_workspace_route_declares_the_least_role_it_needs(team):
+    """The TrackingStore port's routes (the other capabilities' are checked with theirs;
+    test_route_roles.py walks every route with every role over HTTP)."""
     roles = {}
-    for router in routers():
-        for route in router.routes:
+    for module in (experiments, runs, metrics, models, datasets, catalogue, services):
+        for route in module.router.routes:
             if not (isinstance(route, APIRoute) and route.path.startswith("/workspaces/{")):
                 continue
             needed = [
@@ -219,17 +225,9 @@ def test_every_workspace_route_declares_the_least_role_it_needs(served):
             assert len(needed) == 1, route.path
             for method in route.methods:
                 roles[(method, route.path.split("{workspace}", 1)[1])] = needed[0]
-    # Reads are for readers: every GET, a file's HEAD, a search and chart series, and the
-    # web UI's queries (POSTs for their bodies).
-    reads = {k for k in roles if k[0] == "GET"} | {
-        ("HEAD", "/artifacts/{path:path}"),
-        ("POST", "/runs/search"),
-        ("POST", "/metrics/series"),
-        ("POST", "/ui/series"),
-        ("POST", "/ui/runs/query"),
-        ("POST", "/ui/runs/rows"),
+    assert {k for k, role in roles.items() if k[0] == "GET"} == {
+        k for k, role in roles.items() if role is Role.READER
     }
-    assert reads == {k for k, role in roles.items() if role is Role.READER}
     owner = {k for k, role in roles.items() if role is Role.OWNER}
     assert owner == {
         ("DELETE", "/models/{name}/versions/{version}"),
@@ -239,11 +237,8 @@ def test_every_workspace_route_declares_the_least_role_it_needs(served):
         ("DELETE", "/compute-targets/{name}"),
         ("POST", "/environments/{name}/versions"),
         ("DELETE", "/services/{name}"),
-        ("DELETE", "/artifacts/{path:path}"),
-        ("PUT", "/members/{user}"),
-        ("DELETE", "/members/{user}"),
     }
     assert roles[("POST", "/metrics")] is Role.CONTRIBUTOR
-    assert len(roles) >= 40
-    documented = httpx.get(served.url + "/api/v1/openapi.json").json()["paths"]
+    assert len(roles) == 42
+    documented = httpx.get(team.server.url + "/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/workspaces/{workspace}/runs/{run_id}/status" in documented

@@ -19,12 +19,12 @@ from server_process import ServerProcess, start_server
 
 
 @pytest.fixture
-def server(tmp_path: Path, monkeypatch):
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     Workspace.create("team", path=tmp_path / "team").close()
     started = start_server(
         str(tmp_path / "team"), log_dir=str(tmp_path), extra_args=["--home", str(tmp_path / "h")]
     )
-    monkeypatch.setenv("RUNYARD_TOKEN", str(started.token))  # the SDK sends it
+    monkeypatch.setenv("RUNYARD_TOKEN", str(started.token))  # as a CI job would give it
     yield started
     started.stop()
 

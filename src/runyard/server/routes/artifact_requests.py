@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from runyard.artifacts.store import ArtifactStore
 from runyard.artifacts.uploads import ChunkWriter, Uploads
 from runyard.errors import BackendError, InvalidArgument, NotFound
+from runyard.server.limits import BodyTooLarge
 from runyard.tracking.wire import error_body
 
 log = logging.getLogger("runyard.server.artifacts")
@@ -23,8 +24,10 @@ log = logging.getLogger("runyard.server.artifacts")
 PIECE_BYTES = 1024 * 1024
 
 
-class TooLarge(Exception):
-    """A body over the server's limit (answered 413)."""
+# One exception for a body over the limit: the body-limit middleware raises it from
+# ``receive`` when a body sent without a length passes the limit, and these routes
+# answer it (413) after cleaning up what they staged.
+TooLarge = BodyTooLarge
 
 
 @contextlib.contextmanager

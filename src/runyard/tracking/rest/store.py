@@ -16,7 +16,7 @@ from runyard.tracking.store import TrackingStore
 
 
 class RestTrackingStore(
-    RestRuns, RestMetrics, RestSearch, RestRegistry, RestCatalogue, TrackingStore
+    RestRuns, RestSearch, RestMetrics, RestRegistry, RestCatalogue, TrackingStore
 ):
     """One workspace of a Runyard server, through its REST API (``/api/v1``).
 
