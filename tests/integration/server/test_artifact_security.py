@@ -231,8 +231,8 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_is_written(
     too_big = b"z" * (limit + 1)
     assert send(server, "PUT", f"{base}/exact.bin", b"e" * limit).status == 201
     whole = send(server, "PUT", f"{base}/big.bin", too_big)
-    # The server's body limit answers first: its message says to send files in chunks.
-    assert whole.status == 413 and "files in chunks" in whole.error()["message"]
+    # The server's body limit answers first: its message says to send a file in chunks.
+    assert whole.status == 413 and "resumable upload in chunks" in whole.error()["message"]
     appended = send(server, "POST", f"{base}/log.txt/append", too_big)
     assert appended.status == 413
     upload = begun["upload_id"]
