@@ -63,6 +63,8 @@ def session_server(tmp_path_factory):
                 str(root / "home"),
                 "--max-body-mb",
                 str(SESSION_SERVER_MAX_BODY_MB),
+                "--write-rate",
+                "0",
             ],
         )
     server.home = str(root / "home")

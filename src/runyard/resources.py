@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runyard.config import WorkspaceConfig
@@ -29,6 +30,11 @@ ENV_RUN_ID = "RUNYARD_RUN_ID"
 #: The environment variable that names the file where a submitted run's script keeps the
 #: metric values the store would not take (the executor stores them after the script).
 ENV_METRIC_SPOOL = "RUNYARD_METRIC_SPOOL"
+#: The environment variable holding the API token of a server workspace's run processes.
+ENV_TOKEN = "RUNYARD_TOKEN"
+
+#: What a run's processes get to reach the workspace: the environment for a run id.
+NodeAccess = Callable[[str], dict[str, str]]
 
 
 class WorkspaceResources:
@@ -40,6 +46,11 @@ class WorkspaceResources:
         metric_spool: a file where the metric buffer keeps the values the store would not
             take (a submitted run's script: its executor stores them later); None: such
             values are reported and lost.
+        node_access: how a run's processes (executor, script, controller) reach the
+            workspace: the environment variables for a run id. None (embedded workspaces):
+            ``RUNYARD_WORKSPACE`` = this config. A team server sets it to hand its
+            executors the server's URL and a token scoped to the run, never its own
+            config (database URL, storage paths).
     """
 
     def __init__(
@@ -48,10 +59,12 @@ class WorkspaceResources:
         settings: Settings | None = None,
         *,
         metric_spool: str | None = None,
+        node_access: NodeAccess | None = None,
     ) -> None:
         self.config = config
         self.settings = settings if settings is not None else Settings.from_env()
         self.metric_spool = metric_spool
+        self.node_access = node_access
         self._store: TrackingStore | None = None
         self._artifacts: ArtifactStore | None = None
         self._buffer: MetricBuffer | None = None
@@ -81,6 +94,13 @@ class WorkspaceResources:
     @property
     def name(self) -> str:
         return self.config.workspace_name
+
+    def node_env(self, run_id: str) -> dict[str, str]:
+        """The environment variables through which run ``run_id``'s processes reach this
+        workspace (see ``node_access``)."""
+        if self.node_access is not None:
+            return self.node_access(run_id)
+        return {ENV_WORKSPACE: self.config.to_json()}
 
     @property
     def required_extras(self) -> tuple[str, ...]:

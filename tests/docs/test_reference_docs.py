@@ -63,8 +63,9 @@ def test_what_the_readme_promises_exists_and_the_roadmap_does_not_yet() -> None:
     assert re.search(r"^\s+tune\s", help_text, re.M)
     assert (ROOT / "docs" / "deploy.md").exists() and (ROOT / "docs" / "tuning.md").exists()
     assert re.search(r"deploy", description.group(1), re.I)
-    # The roadmap's items do not: no UI command yet.
-    assert not re.search(r"^\s+ui\s", help_text, re.M)
+    # The web UI exists: on the command line and in docs/.
+    assert re.search(r"^\s+ui\s+Open the web UI", help_text, re.M)
+    assert (ROOT / "docs" / "ui.md").exists()
     # Replicas on Ray Serve exist, and the README says so.
     import runyard.core.webservice as webservice
 

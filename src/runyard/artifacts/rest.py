@@ -296,7 +296,8 @@ class RestArtifactStore(ArtifactStore):
         except InvalidArgument:
             if start >= self.size(name):  # 416: nothing there past the end
                 return b""
-            raise
+            # The file grew between the two requests (a log being appended): read again.
+            response = self._retrying(lambda: self._api.request("GET", path, headers=headers))
         return response.content
 
     def _download(

@@ -32,6 +32,7 @@ from runyard.cli.server import server
 from runyard.cli.service import service
 from runyard.cli.token import token
 from runyard.cli.tune import tune
+from runyard.cli.ui import ui
 from runyard.cli.workspace import workspace
 from runyard.errors import RunyardError
 
@@ -146,6 +147,7 @@ cli.add_command(tune)
 cli.add_command(login)
 cli.add_command(logout)
 cli.add_command(token)
+cli.add_command(ui)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -27,10 +27,18 @@ BACKENDS: dict[str, tuple[str, str, tuple[str, str] | None]] = {
 def backend_for(resources: WorkspaceResources, record: ComputeTargetRecord) -> ComputeBackend:
     """The backend of the target ``record`` describes.
 
+    A team server's workspace (its config names ``server``) gets
+    :class:`runyard.compute.remote.ServerComputeBackend` whatever the kind: the server
+    places its runs.
+
     Raises:
         InvalidArgument: the target's kind is unknown (the message lists the known kinds).
         MissingDependency: the backend needs an extra that is not installed.
     """
+    if resources.config.server:
+        from runyard.compute.remote import ServerComputeBackend
+
+        return ServerComputeBackend(resources, record)
     entry = BACKENDS.get(record.kind)
     if entry is None:
         known = ", ".join(sorted(BACKENDS))

@@ -35,7 +35,7 @@ from runyard.entities.run_details import CANCEL_REASON, EXECUTOR, SCRIPT, Execut
 from runyard.errors import EnvironmentBuildError, InvalidState, RunyardError
 from runyard.node import local_record, processes
 from runyard.node.streaming import LogSink
-from runyard.resources import ENV_METRIC_SPOOL, ENV_WORKSPACE, WorkspaceResources
+from runyard.resources import ENV_METRIC_SPOOL, ENV_TOKEN, ENV_WORKSPACE, WorkspaceResources
 from runyard.tracking.spool import SpoolReplay
 
 if TYPE_CHECKING:
@@ -517,6 +517,11 @@ def main(
 
     # The edge: settings and the workspace are read here, once, and passed down.
     resources = WorkspaceResources.from_json(os.environ[ENV_WORKSPACE], Settings.from_env())
+    if resources.config.server and resources.settings.token:
+        # A team server's run: its token is scoped to this run, so the script (same run)
+        # gets it too, with the server's address and nothing else of the workspace.
+        access = {ENV_WORKSPACE: resources.config.to_json(), ENV_TOKEN: resources.settings.token}
+        resources.node_access = lambda _run_id: dict(access)
     try:
         return Executor(resources, args[0], prepared_environments=prepared_environments).run()
     finally:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from runyard.entities.dataset import DatasetInputSpec
 from runyard.node import processes
-from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.resources import ENV_RUN_ID
 
 if TYPE_CHECKING:
     from runyard.entities.definition import DataInput, RunDefinition
@@ -51,7 +51,7 @@ def script_command(
     arguments = [resolved.get(a, a) for a in arguments]
     env[ENV_RUN_ID] = run_id
     env["AZUREML_RUN_ID"] = run_id
-    env[ENV_WORKSPACE] = resources.config.to_json()
+    env.update(resources.node_env(run_id))
     env.update(resources.settings.to_env())
     env["PYTHONUNBUFFERED"] = "1"  # the log streams as the script prints
     warnings = list(definition.notes)

@@ -15,8 +15,11 @@ from runyard.server.auth.startup import check_can_serve
 from runyard.server.errors import install_error_handlers
 from runyard.server.identity import open_identity_store
 from runyard.server.limits import BodyLimitMiddleware
+from runyard.server.node_access import NodeAccess, own_url
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
+from runyard.server.sweeper import Sweeper
+from runyard.server.ui.assets import install_web_ui
 from runyard.server.workspaces import WorkspaceRegistry
 from runyard.settings import Settings
 
@@ -42,14 +45,26 @@ def create_app(settings: ServerSettings) -> FastAPI:
         except BaseException:
             identity.close()
             raise
-        registry = WorkspaceRegistry(settings.workspace, settings.home, Settings.from_env())
+        runyard_settings = Settings.from_env()
+        url = own_url(settings.host, settings.port)
+        registry = WorkspaceRegistry(
+            settings.workspace,
+            settings.home,
+            runyard_settings,
+            # The runs this server starts reach a workspace through its API, with a token
+            # of their own, never with its database URL or storage paths.
+            node_access_for=lambda name: NodeAccess(identity, name, url),
+        )
         app.state.identity = identity
         app.state.workspaces = registry
+        sweeper = Sweeper(registry, max(1.0, runyard_settings.liveness_timeout_s / 2))
         try:
             for name in registry.names():  # open now: migrations run before the first request
                 registry.get(name).store  # noqa: B018
+            sweeper.start()
             yield
         finally:
+            sweeper.stop()
             registry.close()
             identity.close()
 
@@ -70,4 +85,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)
+    install_web_ui(app)  # the pages at / and /w/..., in front of the API
     return app

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 from runyard.config import WORKSPACE_MARKER, WorkspaceConfig, load_workspace_config
 from runyard.entities.validation import check_entity_name
 from runyard.errors import AlreadyExists, NotFound
-from runyard.resources import WorkspaceResources
+from runyard.resources import NodeAccess, WorkspaceResources
 from runyard.settings import Settings
 
 
@@ -23,12 +24,22 @@ class WorkspaceRegistry:
         served: the workspace given at start (None: only the home folder's).
         home: the folder where workspaces created through the API live (``NAME/``).
         settings: passed to every workspace's resources.
+        node_access_for: a workspace's name -> how the runs the server starts reach it
+            (``WorkspaceResources.node_access``); None: they get its config.
     """
 
-    def __init__(self, served: WorkspaceConfig | None, home: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        served: WorkspaceConfig | None,
+        home: str,
+        settings: Settings,
+        *,
+        node_access_for: Callable[[str], NodeAccess] | None = None,
+    ) -> None:
         self._served = served
         self._home = os.path.abspath(home)
         self._settings = settings
+        self._node_access_for = node_access_for
         self._open: dict[str, WorkspaceResources] = {}
         self._lock = threading.Lock()
 
@@ -71,7 +82,8 @@ class WorkspaceRegistry:
         config = self.config(name)
         with self._lock:
             if name not in self._open:
-                self._open[name] = WorkspaceResources(config, self._settings)
+                access = self._node_access_for(name) if self._node_access_for else None
+                self._open[name] = WorkspaceResources(config, self._settings, node_access=access)
             return self._open[name]
 
     def create(self, name: str) -> WorkspaceConfig:

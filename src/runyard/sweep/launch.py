@@ -31,7 +31,7 @@ from runyard.entities.run_details import RUN_DEFINITION, TUNING_STATE
 from runyard.errors import InvalidState, RunyardError
 from runyard.node import local_record, processes
 from runyard.node.liveness import last_sign_of_life
-from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.resources import ENV_RUN_ID, ENV_TOKEN
 
 if TYPE_CHECKING:
     from runyard.entities.run import RunRecord
@@ -96,18 +96,26 @@ def claim_controller(resources: WorkspaceResources, record: RunRecord) -> Claim 
 
 def launch_controller(resources: WorkspaceResources, run_id: str, claim: Claim) -> int:
     """Start the controller of HyperDrive run ``run_id`` as a detached process, under
-    ``claim`` (see :func:`claim_controller`); its pid.
+    ``claim`` (see :func:`claim_controller`); its pid (0 on a team server's workspace,
+    whose server starts it).
 
     Raises:
         BackendError: the process could not be started.
     """
+    if resources.config.server:
+        # A team server's workspace: the server starts the controller, with a run token.
+        from runyard.compute.remote import launch_on_server
+
+        launch_on_server(resources, run_id, claim.to_env())
+        return 0
     settings = resources.settings
     folder = local_record.run_folder(settings.scratch_dir, run_id)
     os.makedirs(folder, exist_ok=True)
     output = os.path.join(folder, CONTROLLER_OUT)
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(settings.to_env())
-    env[ENV_WORKSPACE] = resources.config.to_json()
+    env.pop(ENV_TOKEN, None)
+    env.update(resources.node_env(run_id))
     env["RUNYARD_EXECUTOR_OUT"] = output
     env[ENV_CLAIM] = claim.to_env()
     # The launch is a sign of life: an old controller's stale beat must not make the new

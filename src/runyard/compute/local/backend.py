@@ -16,7 +16,7 @@ from runyard.entities.run import RunStatus
 from runyard.entities.run_details import EXECUTOR, ExecutorInfo
 from runyard.errors import BackendError, InvalidState
 from runyard.node import local_record, processes, slots
-from runyard.resources import ENV_RUN_ID, ENV_WORKSPACE
+from runyard.resources import ENV_RUN_ID, ENV_TOKEN
 
 if TYPE_CHECKING:
     from runyard.entities.compute import ComputeTargetRecord
@@ -71,7 +71,8 @@ class LocalComputeBackend(ComputeBackend):
         output = os.path.join(run_dir, EXECUTOR_OUT)
         env = dict(os.environ)
         env.update(settings.to_env())
-        env[ENV_WORKSPACE] = self._resources.config.to_json()
+        env.pop(ENV_TOKEN, None)  # the server's own token (if any) is not the run's
+        env.update(self._resources.node_env(run_id))
         env.pop(ENV_RUN_ID, None)  # the submitter may itself be a run
         env["RUNYARD_EXECUTOR_OUT"] = output
         env.pop(slots.SLOTS_ENV, None)

@@ -11,6 +11,7 @@ from runyard.server.routes import (
     datasets,
     experiments,
     health,
+    launch,
     members,
     metrics,
     models,
@@ -19,6 +20,10 @@ from runyard.server.routes import (
     series,
     services,
     tokens,
+    ui_catalogue,
+    ui_files,
+    ui_metrics,
+    ui_views,
     uploads,
     users,
     workspaces,
@@ -27,16 +32,18 @@ from runyard.server.routes import (
 
 def routers() -> list[APIRouter]:
     """Every router of the API (mounted under ``/api/v1`` except ``health``'s probes)."""
+    # search before runs: ``POST /runs/search`` must not be read as a run id.
     return [
         health.router,
         workspaces.router,
         users.router,
         tokens.router,
         members.router,
-        search.router,  # POST /runs/search and /metrics/series before the runs' own routes
+        search.router,
         series.router,
         experiments.router,
         runs.router,
+        launch.router,
         metrics.router,
         models.router,
         datasets.router,
@@ -44,4 +51,8 @@ def routers() -> list[APIRouter]:
         services.router,
         artifacts.router,
         uploads.router,
+        ui_views.router,
+        ui_metrics.router,
+        ui_files.router,
+        ui_catalogue.router,
     ]

@@ -1,0 +1,421 @@
+"""The runs table of an experiment: filtered and sorted by any attribute, tag, metric or
+parameter on the server, one page at a time.
+
+Attributes, tags and metrics are filtered and sorted in SQL (a metric column is the last,
+lowest or highest value of the run's scalar series of that name, from the metric summary
+the store keeps as values are logged), so a page of 100,000 runs costs one query.
+Parameters live in each run's definition: a sort or filter on one reads the definitions
+of the runs the other filters kept.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from runyard.errors import InvalidArgument, NotFound
+from runyard.server.ui.columns import Column, RunFilter
+from runyard.server.ui.params import params_of, sort_key
+from runyard.tracking import documents
+from runyard.tracking.sql.database import Database
+from runyard.tracking.sql.tables import (
+    experiments,
+    metric_series,
+    run_metric_summaries,
+    run_tags,
+    runs,
+)
+
+#: The most runs one page holds.
+MAX_PAGE = 1000
+#: How many of the newest runs are read to name the parameter columns.
+_PARAM_SAMPLE = 200
+
+
+@dataclass(frozen=True)
+class RunsQuery:
+    """What the runs table asks for.
+
+    Attributes:
+        experiment: the experiment's name.
+        parent_run_id: None for the experiment's top-level runs; a run id for its children.
+        text: keep runs whose name or id contains this (case-insensitive).
+        statuses: keep runs in these statuses (all when empty).
+        filters: keep runs matching every filter.
+        sort: the column to sort by (missing values last either way).
+        descending: sort from the highest value down.
+        offset, limit: the page (``limit`` at most :data:`MAX_PAGE`).
+        columns: the metric and parameter columns to fill in for the page's runs.
+        with_names: also list the experiment's metric, tag and parameter names.
+    """
+
+    experiment: str
+    parent_run_id: str | None = None
+    text: str = ""
+    statuses: tuple[str, ...] = ()
+    filters: tuple[RunFilter, ...] = ()
+    sort: Column = field(default_factory=lambda: Column("attr", "number"))
+    descending: bool = True
+    offset: int = 0
+    limit: int = 100
+    columns: tuple[Column, ...] = ()
+    with_names: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise InvalidArgument(f"limit must be 1..{MAX_PAGE}, got {self.limit}.")
+        if self.offset < 0:
+            raise InvalidArgument(f"offset must be 0 or more, got {self.offset}.")
+
+
+@dataclass
+class RunRow:
+    """One run of the table: its attributes, tags, parameters and the asked metric values
+    (keyed by column id; None when the run has no value)."""
+
+    run_id: str
+    number: int
+    display_name: str
+    status: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    target: str | None
+    run_type: str
+    parent_run_id: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass
+class RunsTable:
+    """A page of the runs table, and how many runs match in all."""
+
+    total: int
+    offset: int
+    rows: list[RunRow]
+    metric_names: list[str] | None = None
+    tag_names: list[str] | None = None
+    param_names: list[str] | None = None
+
+
+def query_runs(db: Database, query: RunsQuery) -> RunsTable:
+    """The page of runs ``query`` asks for.
+
+    Raises:
+        NotFound: no such experiment.
+    """
+    uses_params = query.sort.kind == "param" or any(f.column.kind == "param" for f in query.filters)
+    with db.read() as conn:
+        experiment_id = conn.execute(
+            sa.select(experiments.c.id).where(experiments.c.name == query.experiment)
+        ).scalar_one_or_none()
+        if experiment_id is None:
+            raise NotFound(f"Experiment {query.experiment!r} not found.")
+        joins = _Joins(experiment_id)
+        where = _where(query, experiment_id, joins)
+        if uses_params:
+            keys, total = _page_by_params(conn, query, where, joins)
+        else:
+            order = _order(joins.value(query.sort), query.descending, query.sort)
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(joins.source).where(*where)
+            ).scalar_one()
+            keys = list(
+                conn.execute(
+                    sa.select(runs.c.id)
+                    .select_from(joins.source)
+                    .where(*where)
+                    .order_by(*order)
+                    .offset(query.offset)
+                    .limit(query.limit)
+                ).scalars()
+            )
+        rows = _rows(conn, keys, query.columns)
+        table = RunsTable(total=int(total), offset=query.offset, rows=rows)
+        if query.with_names:
+            _add_names(conn, table, experiment_id, query)
+    return table
+
+
+class _Joins:
+    """The runs table joined, once per name, to the metric summaries and tags a query
+    filters or sorts on (outer joins: a run without the value is kept, sorted last).
+
+    Joins rather than a subquery per row: the database reads each summary once, and a
+    filter on a metric becomes a range of the summaries' (experiment, name, value) index.
+    """
+
+    def __init__(self, experiment_id: int) -> None:
+        self.experiment_id = experiment_id
+        self.source: Any = runs
+        self._aliases: dict[tuple[str, str], Any] = {}
+
+    def value(self, column: Column) -> sa.ColumnElement[Any]:
+        """The SQL value of ``column`` in the joined rows."""
+        if column.kind not in ("metric", "tag"):
+            return _expression(column)
+        key = (column.kind, column.name)
+        alias = self._aliases.get(key)
+        if alias is None:
+            if column.kind == "metric":
+                alias = run_metric_summaries.alias(f"m{len(self._aliases)}")
+                on = sa.and_(
+                    alias.c.run_key == runs.c.id,
+                    alias.c.experiment_id == self.experiment_id,
+                    alias.c.name == column.name,
+                )
+            else:
+                alias = run_tags.alias(f"t{len(self._aliases)}")
+                on = sa.and_(alias.c.owner_id == runs.c.id, alias.c.name == column.name)
+            self.source = self.source.outerjoin(alias, on)
+            self._aliases[key] = alias
+        if column.kind == "tag":
+            return alias.c.value
+        return alias.c[f"{column.agg}_value"]
+
+
+#: Run attributes that are never NULL: their order needs no "missing last" term, so an
+#: index on them can give the order.
+_NEVER_NULL = frozenset({"number", "display_name", "run_id", "status", "created_at", "run_type"})
+
+
+def _where(query: RunsQuery, experiment_id: int, joins: _Joins) -> list[sa.ColumnElement[bool]]:
+    where = [runs.c.experiment_id == experiment_id]
+    if query.parent_run_id is None:
+        where.append(runs.c.parent_run_id.is_(None))
+    else:
+        where.append(runs.c.parent_run_id == query.parent_run_id)
+    if query.statuses:
+        where.append(runs.c.status.in_(query.statuses))
+    if query.text:
+        pattern = f"%{query.text.lower()}%"
+        where.append(
+            sa.or_(
+                sa.func.lower(runs.c.display_name).like(pattern),
+                sa.func.lower(runs.c.run_id).like(pattern),
+            )
+        )
+    for run_filter in query.filters:
+        if run_filter.column.kind != "param":
+            where.append(_condition(joins.value(run_filter.column), run_filter))
+    return where
+
+
+def _expression(column: Column) -> sa.ColumnElement[Any]:
+    """The SQL value of ``column`` for the run row in scope (a correlated subquery for tags
+    and metrics)."""
+    if column.kind == "attr":
+        if column.name == "duration":
+            end = sa.func.coalesce(runs.c.ended_at, time.time())
+            return end - sa.func.coalesce(runs.c.started_at, runs.c.created_at)
+        return runs.c[column.name]
+    if column.kind == "tag":
+        return (
+            sa.select(run_tags.c.value)
+            .where(run_tags.c.owner_id == runs.c.id, run_tags.c.name == column.name)
+            .scalar_subquery()
+        )
+    if column.kind == "metric":
+        # The summary the store keeps as values are logged (indexed by experiment, name
+        # and value): sorting 100,000 runs by a metric never reads the values themselves.
+        value = {
+            "last": run_metric_summaries.c.last_value,
+            "min": run_metric_summaries.c.min_value,
+            "max": run_metric_summaries.c.max_value,
+        }[column.agg]
+        return (
+            sa.select(value)
+            .where(
+                run_metric_summaries.c.run_key == runs.c.id,
+                run_metric_summaries.c.name == column.name,
+            )
+            .scalar_subquery()
+        )
+    raise InvalidArgument(f"Column {column.id!r} is not sortable in SQL.")
+
+
+def _condition(expression: sa.ColumnElement[Any], run_filter: RunFilter) -> Any:
+    op, value = run_filter.op, run_filter.value
+    if op == "contains":
+        return sa.func.lower(sa.cast(expression, sa.Text)).like(f"%{str(value).lower()}%")
+    numeric = run_filter.column.kind == "metric" or run_filter.column.name in (
+        "number",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "duration",
+    )
+    operand: Any = float(value) if numeric else str(value)
+    comparisons = {
+        "=": expression == operand,
+        "!=": expression != operand,
+        "<": expression < operand,
+        "<=": expression <= operand,
+        ">": expression > operand,
+        ">=": expression >= operand,
+    }
+    return comparisons[op]
+
+
+def _order(expression: sa.ColumnElement[Any], descending: bool, column: Column) -> list[Any]:
+    direction = expression.desc() if descending else expression.asc()
+    tiebreak = runs.c.id.desc() if descending else runs.c.id.asc()
+    if column.kind == "attr" and column.name in _NEVER_NULL:
+        return [direction, tiebreak]
+    return [sa.case((expression.is_(None), 1), else_=0), direction, tiebreak]
+
+
+def rows_of_runs(
+    db: Database, run_ids: list[str], columns: tuple[Column, ...]
+) -> tuple[list[RunRow], list[str]]:
+    """The table rows of ``run_ids`` (in that order; unknown ids left out) with the asked
+    metric columns, and the names of the scalar metrics any of them logged."""
+    if len(run_ids) > MAX_PAGE:
+        raise InvalidArgument(f"At most {MAX_PAGE} runs at once, got {len(run_ids)}.")
+    with db.read() as conn:
+        found = dict(
+            conn.execute(
+                sa.select(runs.c.run_id, runs.c.id).where(runs.c.run_id.in_(run_ids))
+            ).all()
+        )
+        keys = [found[r] for r in run_ids if r in found]
+        names = list(
+            conn.execute(
+                sa.select(metric_series.c.name)
+                .where(metric_series.c.run_key.in_(keys), metric_series.c.kind == "scalar")
+                .distinct()
+                .order_by(metric_series.c.name)
+            ).scalars()
+        )
+        return _rows(conn, keys, columns), names
+
+
+def _page_by_params(
+    conn: sa.Connection, query: RunsQuery, where: list[sa.ColumnElement[bool]], joins: _Joins
+) -> tuple[list[int], int]:
+    """Filter and sort on parameters in Python, over the runs the SQL filters kept."""
+    found = conn.execute(
+        sa.select(runs.c.id, runs.c.details).select_from(joins.source).where(*where)
+    ).all()
+    params = {key: params_of(documents.loads(details) or {}) for key, details in found}
+    keys = [key for key, _ in found]
+    for run_filter in query.filters:
+        if run_filter.column.kind == "param":
+            keys = [
+                k for k in keys if _param_matches(params[k].get(run_filter.column.name), run_filter)
+            ]
+    if query.sort.kind == "param":
+        name = query.sort.name
+        present = [k for k in keys if name in params[k]]
+        missing = [k for k in keys if name not in params[k]]
+        present.sort(key=lambda k: (sort_key(params[k][name]), k), reverse=query.descending)
+        keys = present + sorted(missing, reverse=query.descending)
+    else:
+        values = (
+            dict(
+                conn.execute(
+                    sa.select(runs.c.id, _expression(query.sort)).where(runs.c.id.in_(keys))
+                ).all()
+            )
+            if keys
+            else {}
+        )
+        keys.sort(key=lambda k: (values.get(k) is None, values.get(k) or 0, k))
+        if query.descending:
+            keys = [k for k in keys if values.get(k) is not None][::-1] + [
+                k for k in keys if values.get(k) is None
+            ]
+    return keys[query.offset : query.offset + query.limit], len(keys)
+
+
+def _param_matches(value: str | None, run_filter: RunFilter) -> bool:
+    if value is None:
+        return run_filter.op == "!="
+    wanted = str(run_filter.value)
+    if run_filter.op == "contains":
+        return wanted.lower() in value.lower()
+    if run_filter.op in ("=", "!="):
+        return (value == wanted) == (run_filter.op == "=")
+    try:
+        left, right = float(value), float(wanted)
+    except ValueError:
+        return False
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[
+        run_filter.op
+    ]
+
+
+def _rows(conn: sa.Connection, keys: list[int], columns: tuple[Column, ...]) -> list[RunRow]:
+    if not keys:
+        return []
+    found = {row.id: row for row in conn.execute(sa.select(runs).where(runs.c.id.in_(keys)))}
+    tags: dict[int, dict[str, str]] = {key: {} for key in keys}
+    for owner, name, value in conn.execute(
+        sa.select(run_tags.c.owner_id, run_tags.c.name, run_tags.c.value).where(
+            run_tags.c.owner_id.in_(keys)
+        )
+    ):
+        tags[owner][name] = value
+    metric_columns = [c for c in columns if c.kind == "metric"]
+    values: dict[int, dict[str, float | None]] = {key: {} for key in keys}
+    if metric_columns:
+        selected = [_expression(c).label(f"m{i}") for i, c in enumerate(metric_columns)]
+        for row in conn.execute(sa.select(runs.c.id, *selected).where(runs.c.id.in_(keys))):
+            for i, column in enumerate(metric_columns):
+                values[row.id][column.id] = row[i + 1]
+    out = []
+    for key in keys:
+        row = found[key]
+        out.append(
+            RunRow(
+                run_id=row.run_id,
+                number=row.number,
+                display_name=row.display_name,
+                status=row.status,
+                created_at=row.created_at,
+                started_at=row.started_at,
+                ended_at=row.ended_at,
+                target=row.target,
+                run_type=row.run_type,
+                parent_run_id=row.parent_run_id,
+                tags=tags[key],
+                params=params_of(documents.loads(row.details) or {}),
+                metrics=values[key],
+            )
+        )
+    return out
+
+
+def _add_names(conn: sa.Connection, table: RunsTable, experiment_id: int, query: RunsQuery) -> None:
+    in_experiment = sa.select(runs.c.id).where(runs.c.experiment_id == experiment_id)
+    table.metric_names = list(
+        conn.execute(
+            sa.select(run_metric_summaries.c.name)
+            .where(run_metric_summaries.c.experiment_id == experiment_id)
+            .distinct()
+            .order_by(run_metric_summaries.c.name)
+        ).scalars()
+    )
+    table.tag_names = list(
+        conn.execute(
+            sa.select(run_tags.c.name)
+            .where(run_tags.c.owner_id.in_(in_experiment))
+            .distinct()
+            .order_by(run_tags.c.name)
+        ).scalars()
+    )
+    newest = conn.execute(
+        sa.select(runs.c.details)
+        .where(runs.c.experiment_id == experiment_id)
+        .order_by(runs.c.id.desc())
+        .limit(_PARAM_SAMPLE)
+    ).scalars()
+    names: set[str] = set()
+    for details in newest:
+        names.update(params_of(documents.loads(details) or {}))
+    table.param_names = sorted(names)
