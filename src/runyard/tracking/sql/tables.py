@@ -64,6 +64,24 @@ runs = sa.Table(
 )
 
 
+# A run's status history: one row per status it entered (its first status included), in
+# the order of ``id``. Read by run only, hence the index on ``run_key``.
+run_status_changes = sa.Table(
+    "run_status_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_key",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("at", sa.Double, nullable=False),
+)
+
+
 def _key_values(name: str, owner: str) -> sa.Table:
     """A tag or property table: (owner key, name) -> value."""
     return sa.Table(
