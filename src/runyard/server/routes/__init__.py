@@ -22,6 +22,7 @@ from runyard.server.routes import (
     tokens,
     ui_catalogue,
     ui_files,
+    ui_live,
     ui_metrics,
     ui_views,
     uploads,
@@ -55,4 +56,5 @@ def routers() -> list[APIRouter]:
         ui_metrics.router,
         ui_files.router,
         ui_catalogue.router,
+        ui_live.router,
     ]
