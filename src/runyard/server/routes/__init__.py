@@ -24,6 +24,7 @@ from runyard.server.routes import (
     ui_files,
     ui_live,
     ui_metrics,
+    ui_snapshot,
     ui_views,
     uploads,
     users,
@@ -56,5 +57,6 @@ def routers() -> list[APIRouter]:
         ui_metrics.router,
         ui_files.router,
         ui_catalogue.router,
+        ui_snapshot.router,
         ui_live.router,
     ]

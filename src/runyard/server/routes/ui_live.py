@@ -4,9 +4,9 @@ runs. Read-only (the reader role).
 A stream checks what it follows (see :mod:`runyard.server.ui.live`) every
 ``POLL_S`` seconds and sends an event when a part of it changed; the page then reloads that
 part. Run streams send ``run`` (the record changed: status, details, tags...), ``metrics``
-(a value was logged) and ``logs`` (a log grew or appeared) and end with ``end`` once the
-run has ended; experiment streams send ``runs`` (a run was created, or an unfinished run
-changed status).
+(a value was logged) and ``logs`` (a log grew or appeared) and end with ``end`` a moment
+after the run has ended (its last log lines often come just after its final status);
+experiment streams send ``runs`` (a run was created, or an unfinished run changed status).
 
 The browser reads a stream with ``fetch`` (not ``EventSource``), so the token travels in
 the Authorization header as on every other route and never in a URL. The caller's token is
@@ -51,6 +51,9 @@ REAUTH_S = 5.0
 MAX_STREAM_S = 300.0
 #: A comment line sent when nothing changed for this long, so proxies keep the stream.
 KEEPALIVE_S = 15.0
+#: How long a run's stream goes on after the run ended: the last log lines and values
+#: are often written just after the final status.
+END_GRACE_S = 2.0
 
 _READER = requires(Role.READER)
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -92,6 +95,7 @@ async def _stream(
     try:
         started = checked = sent = time.monotonic()
         state = None
+        done_since: float | None = None
         yield b"retry: 1000\n\n"  # the reconnect delay, for clients that honour it
         while not live.closing:
             now = time.monotonic()
@@ -114,8 +118,10 @@ async def _stream(
             if events:
                 sent = now
             if finished(new):
-                yield _event("end", {})
-                return
+                done_since = now if done_since is None else done_since
+                if now - done_since >= END_GRACE_S:
+                    yield _event("end", {})
+                    return
             if now - started >= MAX_STREAM_S:
                 return
             if now - sent >= KEEPALIVE_S:
