@@ -9,6 +9,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import httpx
 import pytest
 
 from server_process import start_server
@@ -98,11 +99,18 @@ def test_the_widget_advances_on_a_server_workspace(tmp_path, monkeypatch):
             json.dumps({"workspace_name": "team", "server": server.url}), encoding="utf-8"
         )
         _run_and_check(tmp_path, f"Workspace.from_config({str(client)!r})", "RestTrackingStore")
-        # What the widget showed is what the server holds.
+        # What the widget showed is what the server holds, and the link to the run's page
+        # that its text view prints is a page of the server's web UI.
         with server.client() as http:
             runs = http.get("/api/v1/workspaces/team/runs", params={"experiment": "notebook"})
             (record,) = runs.json()["runs"]
         assert record["status"] == "Completed"
+        from runyard.config import WorkspaceConfig
+        from runyard.widgets.links import run_page_url
+
+        config = WorkspaceConfig.from_dict({"workspace_name": "team", "server": server.url})
+        page = httpx.get(str(run_page_url(config, record["run_id"])))
+        assert page.status_code == 200 and "<title>Runyard</title>" in page.text
     finally:
         server.stop()
 
