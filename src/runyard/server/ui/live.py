@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from runyard.artifacts.layout import LOG_PREFIXES, run_files_prefix
 from runyard.artifacts.store import ArtifactStore
-from runyard.entities import TERMINAL_STATUSES
+from runyard.entities import TERMINAL_STATUSES, RunStatus
 from runyard.errors import NotFound
 from runyard.server.ui.database import database_of
 from runyard.tracking.sql.tables import experiments, metric_series, metrics, runs
@@ -49,7 +49,8 @@ _ACTIVE = (
     .join(experiments, experiments.c.id == runs.c.experiment_id)
     .where(
         experiments.c.name == sa.bindparam("b_name"),
-        runs.c.status.not_in([s.value for s in TERMINAL_STATUSES]),
+        # IN the unfinished statuses, not NOT IN the finished ones: one index range each.
+        runs.c.status.in_([s.value for s in RunStatus if s not in TERMINAL_STATUSES]),
     )
 )
 _COUNT = sa.select(experiments.c.run_count).where(experiments.c.name == sa.bindparam("b_name"))

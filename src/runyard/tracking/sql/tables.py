@@ -62,6 +62,10 @@ runs = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.UniqueConstraint("experiment_id", "number"),
 )
+# An experiment's unfinished runs (the web UI's live runs table asks a few times a second):
+# an index range per status instead of a scan of every run of the experiment (migration
+# 0006_status_history).
+sa.Index("ix_runs_experiment_id_status", runs.c.experiment_id, runs.c.status)
 
 
 # A run's status history: one row per status it entered (its first status included), in

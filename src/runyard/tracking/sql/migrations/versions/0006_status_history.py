@@ -8,6 +8,9 @@ The run page's phase timeline (Queued -> Preparing -> Starting -> Running -> Fin
 Completed) reads it. Runs that exist already get one row: their current status at the
 last time the run records (ended, else started, else created); their earlier phases were
 never kept.
+
+Also an index on runs (experiment_id, status): the web UI's live runs table looks up an
+experiment's unfinished runs a few times a second.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ def upgrade() -> None:
     )
     op.execute(BACKFILL)
     op.create_index(f"ix_{_TABLE}_run_key", _TABLE, ["run_key"])
+    op.create_index("ix_runs_experiment_id_status", "runs", ["experiment_id", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_experiment_id_status", table_name="runs")
     op.drop_index(f"ix_{_TABLE}_run_key", table_name=_TABLE)
     op.drop_table(_TABLE)
