@@ -12,6 +12,7 @@ graceful shutdown waits for open responses, and an event stream never ends by it
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import signal
@@ -59,7 +60,8 @@ _COUNT = sa.select(experiments.c.run_count).where(experiments.c.name == sa.bindp
 @dataclass(frozen=True)
 class RunState:
     """What a run page follows: a fingerprint of the run record (status, times, details,
-    tags), the newest metric value's sequence number, and each log's size."""
+    tags; not its heartbeat), the newest metric value's sequence number, and each log's
+    size."""
 
     status: str
     ended: bool
@@ -71,7 +73,9 @@ class RunState:
 def run_state(store: TrackingStore, artifacts: ArtifactStore, run_id: str) -> RunState:
     """The run's state now (raises NotFound for an unknown run)."""
     record = store.get_run(run_id)
-    wire = json.dumps(to_wire(record), sort_keys=True, default=str)
+    # Heartbeats change the record every few seconds and nothing the page shows.
+    shown = dataclasses.replace(record, heartbeat_at=None)
+    wire = json.dumps(to_wire(shown), sort_keys=True, default=str)
     with database_of(store).read() as conn:
         seqs = [int(s) for s in conn.execute(_SEQS, {"b_run_id": run_id}).scalars() if s]
     return RunState(
