@@ -11,6 +11,7 @@ from runyard import __version__
 from runyard.server.auth.bearer import BearerAuthenticator
 from runyard.server.auth.cache import CredentialCache
 from runyard.server.auth.ratelimit import WriteRateLimiter
+from runyard.server.auth.signin import install_signin
 from runyard.server.auth.startup import check_can_serve
 from runyard.server.errors import install_error_handlers
 from runyard.server.identity import open_identity_store
@@ -85,5 +86,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)
+    install_signin(app)  # /auth/...: how a browser gets its token (OIDC when configured)
     install_web_ui(app)  # the pages at / and /w/..., in front of the API
     return app

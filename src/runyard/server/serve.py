@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from runyard.errors import InvalidArgument
-from runyard.server.settings import ServerSettings
+from runyard.server.settings import OidcSettings, ServerSettings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -53,6 +53,8 @@ def settings_from_json(text: str) -> ServerSettings:
 
     try:
         data = json.loads(text)
+        if data.get("oidc") is not None:
+            data["oidc"] = OidcSettings(**data["oidc"])
         if data["workspace"] is not None:
             data["workspace"] = WorkspaceConfig.from_dict(
                 data["workspace"], source=ENV_SERVER_SETTINGS
@@ -68,4 +70,6 @@ def app_from_env() -> FastAPI:
     """The app of one worker process (uvicorn's factory when there are several)."""
     from runyard.server.app import create_app
 
-    return create_app(settings_from_json(os.environ[ENV_SERVER_SETTINGS]))
+    # Read once, then dropped: the runs this worker starts inherit its environment, and the
+    # settings hold the database URL and the OIDC client secret.
+    return create_app(settings_from_json(os.environ.pop(ENV_SERVER_SETTINGS)))
