@@ -83,6 +83,14 @@ def server() -> None:
     help="Writes one token may send at once before --write-rate applies.",
 )
 @click.option(
+    "--client-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client may take to send a request's head, or pause inside its body, "
+    "before the server answers 408 and closes the connection (slow or stuck clients).",
+)
+@click.option(
     "--oidc-issuer",
     metavar="URL",
     help="Let people sign in to the web UI through this OpenID Connect provider (its "
@@ -113,6 +121,7 @@ def start(
     database_url: str | None,
     write_rate: float,
     write_burst: int,
+    client_timeout: float,
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_username_claim: str,
@@ -154,6 +163,7 @@ def start(
         database_url=database_url,
         write_rate_per_s=write_rate,
         write_burst=write_burst,
+        client_timeout_s=client_timeout,
         oidc=_oidc_settings(oidc_issuer, oidc_client_id, oidc_username_claim, oidc_create_users),
     )
     # Migrate and check once here, before any worker starts: a refusal is one clear line.

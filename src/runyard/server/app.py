@@ -19,6 +19,7 @@ from runyard.server.limits import BodyLimitMiddleware
 from runyard.server.node_access import NodeAccess, own_url
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
+from runyard.server.slow_clients import BodyStallMiddleware
 from runyard.server.sweeper import Sweeper
 from runyard.server.ui.assets import install_web_ui
 from runyard.server.workspaces import WorkspaceRegistry
@@ -83,6 +84,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyStallMiddleware, timeout_s=settings.client_timeout_s)
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)

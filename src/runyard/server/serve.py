@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runyard.errors import InvalidArgument
 from runyard.server.settings import OidcSettings, ServerSettings
@@ -20,6 +20,7 @@ def serve(settings: ServerSettings) -> None:
     answered, then the stores are closed)."""
     import uvicorn
 
+    protocol = _http_protocol(settings)
     if settings.workers > 1:
         # Worker processes build their own app from the settings in the environment.
         os.environ[ENV_SERVER_SETTINGS] = settings_to_json(settings)
@@ -30,11 +31,31 @@ def serve(settings: ServerSettings) -> None:
             port=settings.port,
             workers=settings.workers,
             log_level="info",
+            http=protocol,
         )
         return
     from runyard.server.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        http=protocol,
+    )
+
+
+def _http_protocol(settings: ServerSettings) -> Any:
+    """uvicorn's httptools protocol with a deadline for each request's head (a partial of a
+    module-level class: it travels to worker processes); uvicorn's default where httptools
+    is not installed."""
+    import functools
+
+    try:
+        from runyard.server.head_deadline import HeadDeadlineProtocol
+    except ImportError:  # no httptools: h11, without the head deadline
+        return "auto"
+    return functools.partial(HeadDeadlineProtocol, head_timeout_s=settings.client_timeout_s)
 
 
 def settings_to_json(settings: ServerSettings) -> str:

@@ -79,6 +79,8 @@ class ServerSettings:
         write_rate_per_s: writes (POST, PUT, PATCH, DELETE) one token may send per second
             on average; 0: no limit.
         write_burst: how many writes one token may send at once before the rate applies.
+        client_timeout_s: the longest a client may take to send a request's head, or pause
+            inside its body, before the server answers 408 and closes the connection.
         oidc: sign-in to the web UI through an OpenID Connect provider; None: tokens only.
     """
 
@@ -91,6 +93,7 @@ class ServerSettings:
     database_url: str | None = None
     write_rate_per_s: float = 200.0
     write_burst: int = 400
+    client_timeout_s: float = 30.0
     oidc: OidcSettings | None = None
 
     def __post_init__(self) -> None:
@@ -100,6 +103,10 @@ class ServerSettings:
             raise InvalidArgument(f"workers must be at least 1, got {self.workers}.")
         if not self.max_body_mb > 0:
             raise InvalidArgument(f"max_body_mb must be positive, got {self.max_body_mb}.")
+        if not 0 < self.client_timeout_s <= 3600:
+            raise InvalidArgument(
+                f"client_timeout_s must be in (0, 3600] seconds, got {self.client_timeout_s}."
+            )
         if self.write_rate_per_s < 0 or self.write_burst < 1:
             raise InvalidArgument(
                 f"write_rate_per_s must be 0 (no limit) or more and write_burst at least 1, "
