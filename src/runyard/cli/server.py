@@ -91,6 +91,13 @@ def server() -> None:
     "before the server answers 408 and closes the connection (slow or stuck clients).",
 )
 @click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One JSON line per request on standard output: time, user, method, path, query "
+    "(secrets masked), status, bytes, milliseconds, client.",
+)
+@click.option(
     "--oidc-issuer",
     metavar="URL",
     help="Let people sign in to the web UI through this OpenID Connect provider (its "
@@ -122,6 +129,7 @@ def start(
     write_rate: float,
     write_burst: int,
     client_timeout: float,
+    access_log: bool,
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_username_claim: str,
@@ -164,6 +172,7 @@ def start(
         write_rate_per_s=write_rate,
         write_burst=write_burst,
         client_timeout_s=client_timeout,
+        access_log=access_log,
         oidc=_oidc_settings(oidc_issuer, oidc_client_id, oidc_username_claim, oidc_create_users),
     )
     # Migrate and check once here, before any worker starts: a refusal is one clear line.

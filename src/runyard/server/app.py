@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from runyard import __version__
+from runyard.server.access_log import AccessLogMiddleware
 from runyard.server.auth.bearer import BearerAuthenticator
 from runyard.server.auth.cache import CredentialCache
 from runyard.server.auth.ratelimit import WriteRateLimiter
@@ -85,6 +86,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyStallMiddleware, timeout_s=settings.client_timeout_s)
+    app.add_middleware(AccessLogMiddleware)  # outermost: it sees every answer, 408s included
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)

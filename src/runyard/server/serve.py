@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from runyard.errors import InvalidArgument
+from runyard.server.access_log import configure_access_log
 from runyard.server.settings import OidcSettings, ServerSettings
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ def serve(settings: ServerSettings) -> None:
     import uvicorn
 
     protocol = _http_protocol(settings)
+    configure_access_log(settings.access_log)
     if settings.workers > 1:
         # Worker processes build their own app from the settings in the environment.
         os.environ[ENV_SERVER_SETTINGS] = settings_to_json(settings)
@@ -32,6 +34,7 @@ def serve(settings: ServerSettings) -> None:
             workers=settings.workers,
             log_level="info",
             http=protocol,
+            access_log=False,  # runyard.server.access_log writes one JSON line instead
         )
         return
     from runyard.server.app import create_app
@@ -42,6 +45,7 @@ def serve(settings: ServerSettings) -> None:
         port=settings.port,
         log_level="info",
         http=protocol,
+        access_log=False,
     )
 
 
@@ -93,4 +97,6 @@ def app_from_env() -> FastAPI:
 
     # Read once, then dropped: the runs this worker starts inherit its environment, and the
     # settings hold the database URL and the OIDC client secret.
-    return create_app(settings_from_json(os.environ.pop(ENV_SERVER_SETTINGS)))
+    settings = settings_from_json(os.environ.pop(ENV_SERVER_SETTINGS))
+    configure_access_log(settings.access_log)
+    return create_app(settings)

@@ -81,6 +81,7 @@ class ServerSettings:
         write_burst: how many writes one token may send at once before the rate applies.
         client_timeout_s: the longest a client may take to send a request's head, or pause
             inside its body, before the server answers 408 and closes the connection.
+        access_log: write one JSON line per request to standard output.
         oidc: sign-in to the web UI through an OpenID Connect provider; None: tokens only.
     """
 
@@ -94,6 +95,7 @@ class ServerSettings:
     write_rate_per_s: float = 200.0
     write_burst: int = 400
     client_timeout_s: float = 30.0
+    access_log: bool = True
     oidc: OidcSettings | None = None
 
     def __post_init__(self) -> None:
