@@ -15,6 +15,7 @@ import asyncio
 import json
 from typing import Any
 
+from runyard.server.limits import send_closing_error
 from runyard.tracking.wire import error_body
 
 Message = dict[str, Any]
@@ -81,16 +82,4 @@ class BodyStallMiddleware:
             if not stalled:
                 raise
         if stalled and not started:
-            body = timeout_body("body", self.timeout_s)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 408,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_closing_error(send, 408, timeout_body("body", self.timeout_s))
