@@ -162,18 +162,26 @@ def test_streams_need_a_token_refuse_unknown_names_and_end_when_the_token_is_rev
     assert stream.ended()
 
 
-def test_a_server_with_open_streams_stops_at_once_on_sigterm(lab) -> None:
-    server, ws = lab
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_server_with_open_streams_stops_at_once_on_sigterm(tmp_path, workers: int) -> None:
+    ws = Workspace.create("lab", path=tmp_path / "ws")
+    ws._resources.store.create_experiment("live")
     ws._resources.store.create_run("live", run_id="r1", status=RunStatus.RUNNING)
-    streams = [
-        EventReader(f"{server.url}{UI}/runs/r1/events", server.headers),
-        EventReader(f"{server.url}{UI}/experiments/live/events", server.headers),
-    ]
-    for stream, first in zip(streams, ("run", "runs"), strict=True):
-        stream.next(first)
-    asked = time.monotonic()
-    code = server.stop(signal.SIGTERM, timeout_s=20)
-    took = time.monotonic() - asked
-    assert code in (0, -signal.SIGTERM), server.log()
-    assert took < 5, f"the server took {took:.1f} s to stop with streams open"
-    assert all(stream.ended(5) for stream in streams)
+    ws.close()
+    args = ["--workers", str(workers)] if workers > 1 else []
+    server = start_server(str(tmp_path / "ws"), log_dir=str(tmp_path), extra_args=args)
+    try:
+        streams = [
+            EventReader(f"{server.url}{UI}/runs/r1/events", server.headers),
+            EventReader(f"{server.url}{UI}/experiments/live/events", server.headers),
+        ]
+        for stream, first in zip(streams, ("run", "runs"), strict=True):
+            stream.next(first)
+        asked = time.monotonic()
+        code = server.stop(signal.SIGTERM, timeout_s=20)
+        took = time.monotonic() - asked
+        assert code in (0, -signal.SIGTERM), server.log()
+        assert took < 5, f"the server took {took:.1f} s to stop with streams open"
+        assert all(stream.ended(5) for stream in streams)
+    finally:
+        server.stop()
