@@ -28,7 +28,10 @@ export interface RunRecord {
   error: Record<string, unknown> | null; tags: Record<string, string>;
   properties: Record<string, string>; details: Record<string, any>;
 }
-export interface RunView { run: RunRecord; has_children: boolean; models: { name: string; version: number }[] }
+export interface StatusChange { status: string; at: number }
+export interface RunView {
+  run: RunRecord; history?: StatusChange[]; has_children: boolean; models: { name: string; version: number }[];
+}
 export interface Series {
   run_id: string; name: string; x: number[]; y: (number | string | null)[];
   total: number; downsampled: boolean; last_seq: number;
@@ -127,6 +130,12 @@ export function fileUrl(ws: string, runId: string, name: string, download = fals
   return `/api/v1/workspaces/${enc(ws)}/ui/runs/${enc(runId)}/files/${path}${query ? "?" + query : ""}`;
 }
 
+/** The URL of a file of the run's snapshot (its submitted source folder). */
+export function snapshotUrl(ws: string, runId: string, name: string, download = false): string {
+  const path = name.split("/").map(encodeURIComponent).join("/");
+  return `/api/v1/workspaces/${enc(ws)}/ui/runs/${enc(runId)}/snapshot/${path}${download ? "?download=true" : ""}`;
+}
+
 export const enc = encodeURIComponent;
 
 export const api = {
@@ -144,6 +153,8 @@ export const api = {
   metrics: (ws: string, id: string) => call<MetricOverview>("GET", `/workspaces/${enc(ws)}/ui/runs/${enc(id)}/metrics`),
   files: (ws: string, id: string) =>
     call<{ files: FileEntry[]; logs: string[] }>("GET", `/workspaces/${enc(ws)}/ui/runs/${enc(id)}/files`),
+  snapshot: (ws: string, id: string) =>
+    call<{ snapshot_id: string; files: FileEntry[] }>("GET", `/workspaces/${enc(ws)}/ui/runs/${enc(id)}/snapshot`),
   tail: (ws: string, id: string, name: string, offset: number) =>
     call<Tail>("GET", `/workspaces/${enc(ws)}/ui/runs/${enc(id)}/tail?name=${enc(name)}&offset=${offset}`),
   models: (ws: string) => call<{ models: any[] }>("GET", `/workspaces/${enc(ws)}/ui/models`),

@@ -242,6 +242,42 @@ def test_set_run_status_of_an_unknown_run_raises_not_found(store):
         store.set_run_status("ghost", S.RUNNING)
 
 
+# -- status history --------------------------------------------------------------------
+
+
+def test_status_history_lists_each_status_entered_with_its_time_oldest_first(store):
+    before = time.time()
+    _run(store, "r", status=S.QUEUED)
+    phases = (S.PREPARING, S.STARTING, S.RUNNING, S.FINALIZING, S.COMPLETED)
+    for status in phases:
+        done = store.set_run_status("r", status)
+    history = store.get_status_history("r")
+    assert [change.status for change in history] == [S.QUEUED, *phases]
+    times = [change.at for change in history]
+    assert times == sorted(times)
+    assert before - 1 <= times[0] and times[-1] <= time.time() + 1
+    assert times[0] == pytest.approx(store.get_run("r").created_at)
+    assert history[3].at == pytest.approx(done.started_at)  # Running: when it started
+    assert history[-1].at == pytest.approx(done.ended_at)
+
+
+def test_status_history_keeps_no_trace_of_a_refused_move_and_is_per_run(store):
+    _run(store, "r", status=S.RUNNING)
+    _run(store, "other", status=S.NOT_STARTED)
+    store.set_run_status("r", S.FAILED, error={"message": "boom"})
+    with pytest.raises(InvalidState):
+        store.set_run_status("r", S.RUNNING)
+    with pytest.raises(InvalidState):
+        store.set_run_status("r", S.COMPLETED, expected=[S.RUNNING])
+    assert [c.status for c in store.get_status_history("r")] == [S.RUNNING, S.FAILED]
+    assert [c.status for c in store.get_status_history("other")] == [S.NOT_STARTED]
+
+
+def test_status_history_of_an_unknown_run_raises_not_found(store):
+    with pytest.raises(NotFound, match="ghost"):
+        store.get_status_history("ghost")
+
+
 def test_terminal_statuses_set_ended_at(store):
     for status in TERMINAL_STATUSES:
         run_id = f"r-{status}"

@@ -1,12 +1,18 @@
 """RunDetails in a real Jupyter kernel: a notebook executed with nbclient shows the widget,
-logs values from a thread and reads the widget's traitlets back through the kernel."""
+logs values from a thread and reads the widget's traitlets back through the kernel; on an
+embedded workspace, and on one whose config names a server (a real server process: the
+run logs over REST and the widget reads it back the same way)."""
 
 from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
+import httpx
 import pytest
+
+from server_process import start_server
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -20,12 +26,16 @@ CELLS = [
     from runyard.core import Workspace, Experiment
     from runyard.widgets import RunDetails
 
-    ws = Workspace.create("nb", path={workspace!r})
+    ws = {open_workspace}
     run = Experiment(ws, "notebook").start_logging()
     details = RunDetails(run)
     details.show()
     widget = details.widget
-    print(json.dumps({{"type": type(widget).__name__, "status": widget.header["status"]}}))
+    print(json.dumps({{
+        "type": type(widget).__name__,
+        "status": widget.header["status"],
+        "store": type(ws.resources.store).__name__,
+    }}))
     """,
     """
     # The script logs from a thread; this cell only reads the widget's traitlets, which
@@ -68,9 +78,47 @@ def _last_json(cell) -> dict:
 
 
 def test_the_widget_advances_in_a_kernel_and_ends_with_the_final_status(tmp_path):
+    opened = f"Workspace.create('nb', path={str(tmp_path / 'ws')!r})"
+    _run_and_check(tmp_path, opened, "SqlTrackingStore")
+
+
+def test_the_widget_advances_on_a_server_workspace(tmp_path, monkeypatch):
+    from runyard.core import Workspace
+
+    Workspace.create("team", path=tmp_path / "team").close()
+    server = start_server(
+        str(tmp_path / "team"), log_dir=str(tmp_path), extra_args=["--home", str(tmp_path / "h")]
+    )
+    try:
+        # The kernel inherits the environment: its client finds the token there, and the
+        # workspace's config names the server (what a team member's notebook has).
+        monkeypatch.setenv("RUNYARD_TOKEN", str(server.token))
+        client = tmp_path / "client"
+        (client / ".runyard").mkdir(parents=True)
+        (client / ".runyard" / "config.json").write_text(
+            json.dumps({"workspace_name": "team", "server": server.url}), encoding="utf-8"
+        )
+        _run_and_check(tmp_path, f"Workspace.from_config({str(client)!r})", "RestTrackingStore")
+        # What the widget showed is what the server holds, and the link to the run's page
+        # that its text view prints is a page of the server's web UI.
+        with server.client() as http:
+            runs = http.get("/api/v1/workspaces/team/runs", params={"experiment": "notebook"})
+            (record,) = runs.json()["runs"]
+        assert record["status"] == "Completed"
+        from runyard.config import WorkspaceConfig
+        from runyard.widgets.links import run_page_url
+
+        config = WorkspaceConfig.from_dict({"workspace_name": "team", "server": server.url})
+        page = httpx.get(str(run_page_url(config, record["run_id"])))
+        assert page.status_code == 200 and "<title>Runyard</title>" in page.text
+    finally:
+        server.stop()
+
+
+def _run_and_check(tmp_path: Path, open_workspace: str, store: str) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell(textwrap.dedent(c).format(workspace=str(tmp_path / "ws")))
+        nbformat.v4.new_code_cell(textwrap.dedent(c).format(open_workspace=open_workspace))
         for c in CELLS
     ]
     client = nbclient.NotebookClient(
@@ -81,7 +129,7 @@ def test_the_widget_advances_in_a_kernel_and_ends_with_the_final_status(tmp_path
     assert not errors, errors
 
     shown, followed = notebook.cells
-    assert _last_json(shown) == {"type": "RunDetailsWidget", "status": "Running"}
+    assert _last_json(shown) == {"type": "RunDetailsWidget", "status": "Running", "store": store}
     views = [
         o.data["application/vnd.jupyter.widget-view+json"]
         for o in shown.outputs

@@ -1,19 +1,26 @@
-// The run's files: a folder tree to browse, a preview (text, JSON, images) and downloads.
+// The run's files, or with ``snapshot`` the files of its snapshot (the source folder it was
+// submitted with): a folder tree to browse, a preview (text, JSON, images) and downloads.
 import { useEffect, useState } from "preact/hooks";
-import { api, fetchBlob, fileUrl, FileEntry } from "../api";
+import { api, fetchBlob, fileUrl, FileEntry, snapshotUrl } from "../api";
 import { AuthImage, DownloadLink } from "./AuthFiles";
 import { bytes } from "../format";
 
 const PREVIEW_BYTES = 512 * 1024;
 const IMAGE = /\.(png|jpe?g|gif|svg|webp)$/i;
 
-export function FilesBrowser({ ws, runId }: { ws: string; runId: string }) {
+export function FilesBrowser({ ws, runId, snapshot = false }: { ws: string; runId: string; snapshot?: boolean }) {
   const [files, setFiles] = useState<FileEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
   const [folder, setFolder] = useState("");
   const [open, setOpen] = useState<string | null>(null);
-  useEffect(() => { api.files(ws, runId).then((r) => setFiles(r.files)); }, [ws, runId]);
+  const urlOf = (name: string, download = false) => (snapshot ? snapshotUrl : fileUrl)(ws, runId, name, download);
+  useEffect(() => {
+    setFiles(null); setFolder(""); setOpen(null);
+    (snapshot ? api.snapshot(ws, runId) : api.files(ws, runId)).then((r) => setFiles(r.files), (e: Error) => setError(e.message));
+  }, [ws, runId, snapshot]);
+  if (error) return <p class="error" role="alert">{error}</p>;
   if (files === null) return <p role="status">Loading files…</p>;
-  if (!files.length) return <p>This run has no files.</p>;
+  if (!files.length) return <p>{snapshot ? "The snapshot has no files." : "This run has no files."}</p>;
   const prefix = folder ? folder + "/" : "";
   const here = files.filter((f) => f.name.startsWith(prefix));
   const folders = [...new Set(here.map((f) => f.name.slice(prefix.length)).filter((r) => r.includes("/")).map((r) => r.split("/")[0]))].sort();
@@ -21,7 +28,7 @@ export function FilesBrowser({ ws, runId }: { ws: string; runId: string }) {
   return (
     <div class="files">
       <nav class="crumbs" aria-label="Folder">
-        <button type="button" class="link" onClick={() => setFolder("")}>files</button>
+        <button type="button" class="link" onClick={() => setFolder("")}>{snapshot ? "snapshot" : "files"}</button>
         {folder.split("/").filter(Boolean).map((part, i, all) => (
           <span key={i}> / <button type="button" class="link" onClick={() => setFolder(all.slice(0, i + 1).join("/"))}>{part}</button></span>
         ))}
@@ -35,19 +42,19 @@ export function FilesBrowser({ ws, runId }: { ws: string; runId: string }) {
             <li key={f.name}>
               <button type="button" class="link" aria-pressed={open === f.name} onClick={() => setOpen(f.name)}>{f.name.slice(prefix.length)}</button>{" "}
               <span class="muted">{bytes(f.size)}</span>{" "}
-              <DownloadLink href={fileUrl(ws, runId, f.name, true)} name={f.name} label="⤓" />
+              <DownloadLink href={urlOf(f.name, true)} name={f.name} label="⤓" />
             </li>
           ))}
         </ul>
-        <div class="preview">{open && <Preview ws={ws} runId={runId} file={files.find((f) => f.name === open)!} />}</div>
+        <div class="preview">{open && <Preview file={files.find((f) => f.name === open)!} urlOf={urlOf} />}</div>
       </div>
     </div>
   );
 }
 
-function Preview({ ws, runId, file }: { ws: string; runId: string; file: FileEntry }) {
+function Preview({ file, urlOf }: { file: FileEntry; urlOf: (name: string, download?: boolean) => string }) {
   const [text, setText] = useState<string | null>(null);
-  const url = fileUrl(ws, runId, file.name);
+  const url = urlOf(file.name);
   const image = IMAGE.test(file.name);
   useEffect(() => {
     setText(null);
@@ -62,7 +69,7 @@ function Preview({ ws, runId, file }: { ws: string; runId: string; file: FileEnt
   }, [url]);
   return (
     <figure>
-      <figcaption>{file.name} <DownloadLink href={fileUrl(ws, runId, file.name, true)} name={file.name} /></figcaption>
+      <figcaption>{file.name} <DownloadLink href={urlOf(file.name, true)} name={file.name} /></figcaption>
       {image ? <AuthImage src={url} alt={file.name} /> : <pre class="code">{text ?? "Loading…"}</pre>}
     </figure>
   );

@@ -1,51 +1,43 @@
-// A run's logs, followed live: new bytes are read from the last offset every second
-// until the run has ended and nothing is left.
+// A run's logs, followed live: new bytes are read from the last offset each time the
+// run's event stream says a log grew (``version`` goes up), until the run has ended.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, fileUrl } from "../api";
 import { DownloadLink } from "./AuthFiles";
 
-const POLL_MS = 1000;
 const KEEP_CHARS = 2_000_000; // what the page keeps of a very long log (the newest part)
 
-export function LogTail({ ws, runId }: { ws: string; runId: string }) {
+export function LogTail({ ws, runId, version, ended }: { ws: string; runId: string; version: number; ended: boolean }) {
   const [logs, setLogs] = useState<string[] | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
   const [text, setText] = useState("");
   const [follow, setFollow] = useState(true);
-  const [live, setLive] = useState(true);
   const pre = useRef<HTMLPreElement>(null);
+  const offset = useRef(0);
   // Until the reader picks one: the script's output once it exists, else the first log.
   const name = chosen ?? logs?.find((l) => l.endsWith("driver.txt")) ?? logs?.[0] ?? null;
 
   useEffect(() => {
-    let stop = false, timer = 0;
-    const look = () => api.files(ws, runId).then((r) => {
-      if (stop) return;
-      setLogs(r.logs);
-      if (live) timer = window.setTimeout(look, 2 * POLL_MS); // new logs appear as it runs
-    });
-    look();
-    return () => { stop = true; clearTimeout(timer); };
-  }, [ws, runId, live]);
+    let stop = false;
+    api.files(ws, runId).then((r) => !stop && setLogs(r.logs)); // new logs appear as it runs
+    return () => { stop = true; };
+  }, [ws, runId, version]);
+
+  useEffect(() => { offset.current = 0; setText(""); }, [ws, runId, name]);
 
   useEffect(() => {
     if (!name) return;
-    let stop = false, timer = 0, offset = 0;
-    setText("");
-    const read = () => api.tail(ws, runId, name, offset).then((t) => {
+    let stop = false;
+    // A read still in flight when the next change comes is dropped (stop), and the next
+    // read starts from the offset the last kept read reached: no byte twice, none lost.
+    const read = (): Promise<void> => api.tail(ws, runId, name, offset.current).then((t) => {
       if (stop) return;
-      offset = t.offset;
+      offset.current = t.offset;
       if (t.text) setText((old) => (old + t.text).slice(-KEEP_CHARS));
-      setLive(!t.ended);
-      if (t.more) read();
-      else if (!t.ended) timer = window.setTimeout(read, POLL_MS);
-      else if (t.ended) timer = window.setTimeout(() => api.tail(ws, runId, name, offset).then((last) => {
-        if (!stop && last.text) setText((old) => old + last.text); // what came after the end
-      }), POLL_MS);
+      if (t.more) return read();
     });
     read();
-    return () => { stop = true; clearTimeout(timer); };
-  }, [ws, runId, name]);
+    return () => { stop = true; };
+  }, [ws, runId, name, version]);
 
   useEffect(() => {
     if (follow && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
@@ -62,7 +54,7 @@ export function LogTail({ ws, runId }: { ws: string; runId: string }) {
           </select>
         </label>
         <label><input type="checkbox" checked={follow} onChange={() => setFollow(!follow)} /> Follow</label>
-        {live && <span class="live" role="status">● live</span>}
+        {!ended && <span class="live" role="status">● live</span>}
         {name && <DownloadLink href={fileUrl(ws, runId, name, true)} name={name} />}
       </div>
       {!logs.length && <p>No logs yet.</p>}

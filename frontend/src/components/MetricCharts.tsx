@@ -1,5 +1,6 @@
-// One chart per metric name, one line per run; live runs refresh every second, a zoom
-// refetches that chart's range from the server.
+// One chart per metric name, one line per run; a live run's charts reload when its event
+// stream says a value was logged (``version`` goes up), a zoom refetches that chart's range
+// from the server.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, num, Series } from "../api";
 import { Chart, ChartControls, Line } from "./Chart";
@@ -10,10 +11,8 @@ interface Props {
   labels?: Record<string, string>;
   names: string[];
   controls: ChartControls;
-  live?: boolean;
+  version?: number;
 }
-
-const POLL_MS = 1000;
 
 function toLines(series: Series[], name: string, runs: string[], labels?: Record<string, string>): Line[] {
   const byRun = new Map(series.filter((s) => s.name === name).map((s) => [s.run_id, s]));
@@ -25,7 +24,7 @@ function toLines(series: Series[], name: string, runs: string[], labels?: Record
     });
 }
 
-export function MetricCharts({ ws, runs, labels, names, controls, live = false }: Props) {
+export function MetricCharts({ ws, runs, labels, names, controls, version = 0 }: Props) {
   const [series, setSeries] = useState<Series[]>([]);
   const [zooms, setZooms] = useState<Record<string, [number, number] | null>>({});
   const [zoomed, setZoomed] = useState<Record<string, Series[]>>({});
@@ -34,21 +33,18 @@ export function MetricCharts({ ws, runs, labels, names, controls, live = false }
 
   useEffect(() => {
     if (!runs.length || !names.length) return;
-    let stop = false, timer = 0;
+    let stop = false;
     const controller = new AbortController();
-    const load = () =>
-      api.series(ws, { runs, names, x: controls.xMode, max_points: 1000 }, controller.signal).then(
-        (r) => {
-          if (stop) return;
-          setSeries(r.series);
-          setError(null);
-          if (live) timer = window.setTimeout(load, POLL_MS);
-        },
-        (e: Error) => !stop && e.name !== "AbortError" && setError(e.message),
-      );
-    load();
-    return () => { stop = true; controller.abort(); clearTimeout(timer); };
-  }, [ws, runKey, nameKey, controls.xMode, live]);
+    api.series(ws, { runs, names, x: controls.xMode, max_points: 1000 }, controller.signal).then(
+      (r) => {
+        if (stop) return;
+        setSeries(r.series);
+        setError(null);
+      },
+      (e: Error) => !stop && e.name !== "AbortError" && setError(e.message),
+    );
+    return () => { stop = true; controller.abort(); };
+  }, [ws, runKey, nameKey, controls.xMode, version]);
 
   useEffect(() => { setZooms({}); setZoomed({}); }, [controls.xMode, runKey]);
 

@@ -2,6 +2,8 @@
 // log tail, the files browser and the child runs.
 import { useEffect, useState } from "preact/hooks";
 import { api, MetricOverview, RunView } from "../api";
+import { useRunLive } from "../live";
+import { PhaseTimeline } from "../components/Timeline";
 import { duration, TERMINAL, value, when } from "../format";
 import { setQuery } from "../router";
 import { ChartControls, ChartToolbar } from "../components/Chart";
@@ -12,34 +14,26 @@ import { OtherMetrics } from "../components/OtherMetrics";
 import { RunsPage } from "./Runs";
 import { RunEditControls } from "../components/EditControls";
 
-const TABS = ["overview", "metrics", "logs", "files", "children"] as const;
-const POLL_MS = 1000;
+const TABS = ["overview", "metrics", "logs", "files", "snapshot", "children"] as const;
 
 export function RunPage({ ws, runId, query }: { ws: string; runId: string; query: URLSearchParams }) {
   const [view, setView] = useState<RunView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const tab = (query.get("tab") ?? "overview") as (typeof TABS)[number];
   const ended = view ? TERMINAL.has(view.run.status) : false;
+  // The server's event stream says when the run, its metrics or its logs changed.
+  const live = useRunLive(ws, runId);
 
   useEffect(() => {
-    let stop = false, timer = 0;
-    const load = () =>
-      api.run(ws, runId).then(
-        (v) => {
-          if (stop) return;
-          setView(v);
-          if (!TERMINAL.has(v.run.status)) timer = window.setTimeout(load, POLL_MS);
-        },
-        (e: Error) => !stop && setError(e.message),
-      );
-    load();
-    return () => { stop = true; clearTimeout(timer); };
-  }, [ws, runId]);
+    let stop = false;
+    api.run(ws, runId).then((v) => !stop && setView(v), (e: Error) => !stop && setError(e.message));
+    return () => { stop = true; };
+  }, [ws, runId, live.run]);
 
   if (error) return <main class="page"><p class="error" role="alert">{error}</p></main>;
   if (!view) return <main class="page"><p role="status">Loading run…</p></main>;
   const run = view.run;
-  const tabs = TABS.filter((t) => t !== "children" || view.has_children);
+  const tabs = TABS.filter((t) => (t !== "children" || view.has_children) && (t !== "snapshot" || !!run.details?.runDefinition?.snapshotId));
   return (
     <main class="page">
       <h1>
@@ -66,9 +60,10 @@ export function RunPage({ ws, runId, query }: { ws: string; runId: string; query
       </div>
       <section role="tabpanel" aria-label={tab}>
         {tab === "overview" && <Overview ws={ws} view={view} />}
-        {tab === "metrics" && <Metrics ws={ws} runId={runId} live={!ended} />}
-        {tab === "logs" && <LogTail ws={ws} runId={runId} />}
+        {tab === "metrics" && <Metrics ws={ws} runId={runId} version={live.metrics} />}
+        {tab === "logs" && <LogTail ws={ws} runId={runId} version={live.logs} ended={live.ended || ended} />}
         {tab === "files" && <FilesBrowser ws={ws} runId={runId} />}
+        {tab === "snapshot" && <FilesBrowser ws={ws} runId={runId} snapshot />}
         {tab === "children" && <RunsPage ws={ws} experiment={run.experiment_name} parent={run.run_id} query={query} />}
       </section>
     </main>
@@ -102,17 +97,21 @@ function Overview({ ws, view }: { ws: string; view: RunView }) {
     <div class="overview">
       <RunEditControls ws={ws} run={run} />
       <h2>Timeline</h2>
-      <ol class="timeline" aria-label="Phases">
-        {steps.slice(0, -1).map((p, i) => {
-          const next = steps[i + 1].at as number;
-          const width = (100 * (next - (p.at as number))) / total;
-          return (
-            <li key={p.name} style={{ flexBasis: `${Math.max(width, 8)}%` }} title={`${p.name} from ${when(p.at)}`}>
-              <strong>{p.name}</strong> <span>{duration(p.at as number, next)}</span>
-            </li>
-          );
-        })}
-      </ol>
+      {view.history && view.history.length > 1 ? (
+        <PhaseTimeline history={view.history} />
+      ) : (
+        <ol class="timeline" aria-label="Phases">
+          {steps.slice(0, -1).map((p, i) => {
+            const next = steps[i + 1].at as number;
+            const width = (100 * (next - (p.at as number))) / total;
+            return (
+              <li key={p.name} style={{ flexBasis: `${Math.max(width, 8)}%` }} title={`${p.name} from ${when(p.at)}`}>
+                <strong>{p.name}</strong> <span>{duration(p.at as number, next)}</span>
+              </li>
+            );
+          })}
+        </ol>
+      )}
       <h2>Details</h2>
       <dl class="facts">
         <dt>Run id</dt><dd><code>{run.run_id}</code></dd>
@@ -161,19 +160,14 @@ function KeyValues({ title, values }: { title: string; values: Record<string, st
   );
 }
 
-function Metrics({ ws, runId, live }: { ws: string; runId: string; live: boolean }) {
+function Metrics({ ws, runId, version }: { ws: string; runId: string; version: number }) {
   const [overview, setOverview] = useState<MetricOverview | null>(null);
   const [controls, setControls] = useState<ChartControls>({ smoothing: 0, logScale: false, xMode: "step" });
   useEffect(() => {
-    let stop = false, timer = 0;
-    const load = () => api.metrics(ws, runId).then((o) => {
-      if (stop) return;
-      setOverview(o);
-      if (live) timer = window.setTimeout(load, 2 * POLL_MS);
-    });
-    load();
-    return () => { stop = true; clearTimeout(timer); };
-  }, [ws, runId, live]);
+    let stop = false;
+    api.metrics(ws, runId).then((o) => !stop && setOverview(o));
+    return () => { stop = true; };
+  }, [ws, runId, version]);
   if (!overview) return <p role="status">Loading metrics…</p>;
   const names = Object.keys(overview.scalars).sort();
   const series = names.filter((n) => overview.scalars[n] > 1);
@@ -181,19 +175,19 @@ function Metrics({ ws, runId, live }: { ws: string; runId: string; live: boolean
   return (
     <div>
       {series.length > 0 && <ChartToolbar value={controls} onChange={setControls} />}
-      <MetricCharts ws={ws} runs={[runId]} names={series} controls={controls} live={live} />
-      {singles.length > 0 && <SingleValues ws={ws} runId={runId} names={singles} />}
+      <MetricCharts ws={ws} runs={[runId]} names={series} controls={controls} version={version} />
+      {singles.length > 0 && <SingleValues ws={ws} runId={runId} names={singles} version={version} />}
       <OtherMetrics ws={ws} runId={runId} values={overview.others} />
       {!names.length && !overview.others.length && <p>This run has logged no metrics.</p>}
     </div>
   );
 }
 
-function SingleValues({ ws, runId, names }: { ws: string; runId: string; names: string[] }) {
+function SingleValues({ ws, runId, names, version }: { ws: string; runId: string; names: string[]; version: number }) {
   const [values, setValues] = useState<Record<string, unknown>>({});
   useEffect(() => {
     api.series(ws, { runs: [runId], names }).then((r) => setValues(Object.fromEntries(r.series.map((s) => [s.name, s.y[0]]))));
-  }, [ws, runId, names.join(",")]);
+  }, [ws, runId, names.join(","), version]);
   return (
     <>
       <h2>Values</h2>

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, Filter, RunRow, RunsQuery } from "../api";
 import { duration, value, when } from "../format";
 import { navigate, setQuery } from "../router";
+import { useExperimentLive } from "../live";
 
 const ROW_H = 30;
 const PAGE = 200;
@@ -110,6 +111,9 @@ export function RunsPage({ ws, experiment, query, parent }: { ws: string; experi
     }
     if (scroller.current) scroller.current.scrollTop = 0;
   }, [ws, key]);
+
+  // A run created or changing status: the pages already read are read again, in place.
+  useExperimentLive(ws, experiment, () => asked.current.forEach((p) => fetchPage(p, generation.current)));
 
   useEffect(() => {
     const first = Math.floor(span[0] / PAGE), last = Math.floor(span[1] / PAGE);

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         RunPage,
         RunRecord,
         RunStatus,
+        StatusChange,
         can_transition,
     )
 
@@ -37,6 +38,7 @@ _LAZY = {
     "RunPage": "runyard.entities.run",
     "RunRecord": "runyard.entities.run",
     "RunStatus": "runyard.entities.run",
+    "StatusChange": "runyard.entities.run",
     "TERMINAL_STATUSES": "runyard.entities.run",
     "can_transition": "runyard.entities.run",
 }
@@ -55,6 +57,7 @@ __all__ = [
     "RunPage",
     "RunRecord",
     "RunStatus",
+    "StatusChange",
     "can_transition",
 ]
 

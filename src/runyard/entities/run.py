@@ -108,6 +108,15 @@ class RunRecord:
         return self.status in TERMINAL_STATUSES
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of a run's status history: the status it moved to and when (Unix
+    seconds). The first entry is the status the run was created with."""
+
+    status: RunStatus
+    at: float
+
+
 @dataclass
 class RunPage:
     """One page of a run listing, newest first.

@@ -23,6 +23,7 @@ from runyard.server.settings import ServerSettings
 from runyard.server.slow_clients import BodyStallMiddleware
 from runyard.server.sweeper import Sweeper
 from runyard.server.ui.assets import install_web_ui
+from runyard.server.ui.live import LiveStreams
 from runyard.server.workspaces import WorkspaceRegistry
 from runyard.settings import Settings
 
@@ -61,12 +62,16 @@ def create_app(settings: ServerSettings) -> FastAPI:
         app.state.identity = identity
         app.state.workspaces = registry
         sweeper = Sweeper(registry, max(1.0, runyard_settings.liveness_timeout_s / 2))
+        live: LiveStreams = app.state.live
+        live.hook_exit_signals()  # open event streams end when a stop is asked for
         try:
             for name in registry.names():  # open now: migrations run before the first request
                 registry.get(name).store  # noqa: B018
             sweeper.start()
             yield
         finally:
+            live.close()
+            live.unhook_exit_signals()
             sweeper.stop()
             registry.close()
             identity.close()
@@ -80,6 +85,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.live = LiveStreams()
     app.state.authenticate = BearerAuthenticator(
         CredentialCache(), WriteRateLimiter(settings.write_rate_per_s, settings.write_burst)
     )

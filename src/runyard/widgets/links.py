@@ -11,9 +11,9 @@ if TYPE_CHECKING:
 
 def run_page_url(config: WorkspaceConfig, run_id: str) -> str | None:
     """The address of run ``run_id``'s page on its workspace's server
-    (``<server>/workspaces/<workspace>/runs/<run id>``), or None for an embedded
+    (``<server>/w/<workspace>/runs/<run id>``), or None for an embedded
     workspace, which has no server to show it."""
     if not config.server:
         return None
     workspace = quote(config.workspace_name, safe="")
-    return f"{config.server.rstrip('/')}/workspaces/{workspace}/runs/{quote(run_id, safe='')}"
+    return f"{config.server.rstrip('/')}/w/{workspace}/runs/{quote(run_id, safe='')}"

@@ -192,7 +192,7 @@ def test_in_a_kernel_without_the_extra_show_says_how_to_get_the_widget(ws, run, 
 def test_a_server_workspace_run_has_a_page_link_in_the_text_view(ws, run):
     config = WorkspaceConfig(workspace_name="team", server="http://127.0.0.1:8080/")
     url = run_page_url(config, run.id)
-    assert url == f"http://127.0.0.1:8080/workspaces/team/runs/{run.id}"
+    assert url == f"http://127.0.0.1:8080/w/team/runs/{run.id}"
     assert run_page_url(ws.config, run.id) is None
     assert f"Run page: {url}" in text_view(ws.resources, run.id, url)
 

@@ -22,7 +22,9 @@ from runyard.server.routes import (
     tokens,
     ui_catalogue,
     ui_files,
+    ui_live,
     ui_metrics,
+    ui_snapshot,
     ui_views,
     uploads,
     users,
@@ -55,4 +57,6 @@ def routers() -> list[APIRouter]:
         ui_metrics.router,
         ui_files.router,
         ui_catalogue.router,
+        ui_snapshot.router,
+        ui_live.router,
     ]

@@ -106,6 +106,16 @@ def get_run(
     return wire(store.get_run(run_id))
 
 
+@router.get("/runs/{run_id}/status-history")
+def get_status_history(
+    run_id: str,
+    principal: Principal = Depends(requires(Role.READER)),
+    store: TrackingStore = Depends(workspace_store),
+) -> Response:
+    """Every status the run entered, oldest first, with its time (the phase timeline)."""
+    return wire({"history": store.get_status_history(run_id)})
+
+
 @router.patch(
     "/runs/{run_id}",
     openapi_extra=body_doc(

@@ -104,6 +104,12 @@ def get_file(
         key = run_file_key(run_id, check_relpath(name))
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from exc
+    return file_response(artifacts, key, name, download=download)
+
+
+def file_response(artifacts: ArtifactStore, key: str, name: str, *, download: bool) -> Response:
+    """Artifact ``key`` served as file ``name``: inline (text, images and JSON with safe
+    types) or as an attachment, with byte ranges when it is on local storage."""
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if media.startswith("text/") or name.endswith((".log", ".txt", ".json", ".yaml", ".yml")):
         media = "text/plain; charset=utf-8" if not name.endswith(".json") else "application/json"
@@ -112,6 +118,9 @@ def get_file(
     headers = {
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(leaf)}",
         "X-Content-Type-Options": "nosniff",
+        # Opened directly (not through the page), an SVG or HTML output runs no script in
+        # the UI's origin.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
         "Cache-Control": "no-cache",
     }
     local = artifacts.local_path(key)

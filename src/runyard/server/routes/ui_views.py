@@ -111,12 +111,15 @@ def run_view(
     store: TrackingStore = Depends(workspace_store),
     principal: Principal = Depends(requires(Role.READER)),
 ) -> dict[str, Any]:
-    """A run's record with its child count and the models registered from it."""
+    """A run's record with its status history (the phase timeline), whether it has child
+    runs, and the models registered from it."""
     record = store.get_run(run_id)
+    history = store.get_status_history(run_id)
     children = store.list_runs(parent_run_id=run_id, limit=1)
     models = store.list_models(run_id=run_id)
     return {
         "run": to_wire(record),
+        "history": to_wire(history),
         "has_children": bool(children),
         "models": [{"name": m.name, "version": m.version} for m in models],
     }

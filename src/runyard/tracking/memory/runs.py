@@ -16,6 +16,7 @@ from runyard.entities import (
     RunPage,
     RunRecord,
     RunStatus,
+    StatusChange,
     can_transition,
 )
 from runyard.entities.run import allowed_transitions
@@ -107,7 +108,9 @@ class MemoryRuns(ExperimentStore, RunStore, MetricStore):
                 details={},
             )
             experiment.run_count += 1
-            state.runs[run_id] = StoredRun(state.next_key(), record, details_text)
+            state.runs[run_id] = StoredRun(
+                state.next_key(), record, details_text, history=[StatusChange(status, now)]
+            )
             return self._record(state.runs[run_id])
 
     @staticmethod
@@ -236,7 +239,12 @@ class MemoryRuns(ExperimentStore, RunStore, MetricStore):
                 record.ended_at = now
             if error_text is not None:
                 stored.error = error_text
+            stored.history.append(StatusChange(status, now))
             return self._record(stored)
+
+    def get_status_history(self, run_id: str) -> list[StatusChange]:
+        with self._state.lock:
+            return list(self._stored(run_id).history)
 
     def update_run(
         self,

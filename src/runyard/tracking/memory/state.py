@@ -19,6 +19,7 @@ from runyard.entities import (
     MetricKind,
     ModelRecord,
     RunRecord,
+    StatusChange,
 )
 from runyard.entities.dataset import DatasetRecord
 
@@ -31,6 +32,7 @@ class StoredRun:
     record: RunRecord
     details: str
     error: str | None = None
+    history: list[StatusChange] = field(default_factory=list)
 
 
 @dataclass

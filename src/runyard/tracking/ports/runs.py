@@ -6,7 +6,7 @@ import abc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from runyard.entities import RunPage, RunRecord, RunStatus
+from runyard.entities import RunPage, RunRecord, RunStatus, StatusChange
 
 
 class RunStore(abc.ABC):
@@ -99,6 +99,16 @@ class RunStore(abc.ABC):
 
         ``expected``, when given, also requires the current status to be one of them.
         Sets ``started_at`` on entering Running and ``ended_at`` on a terminal status.
+        """
+
+    @abc.abstractmethod
+    def get_status_history(self, run_id: str) -> list[StatusChange]:
+        """Every status the run has had, oldest first, with the time it moved there: the
+        status it was created with, then one entry per ``set_run_status`` (the phase
+        timeline: Queued, Preparing, Starting, Running, Finalizing, Completed...).
+
+        Runs created before the store kept a history have one entry: their status then.
+        Raises NotFound.
         """
 
     @abc.abstractmethod

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from runyard.entities import ExperimentRecord, RunPage, RunRecord, RunStatus
+from runyard.entities import ExperimentRecord, RunPage, RunRecord, RunStatus, StatusChange
 from runyard.tracking.paging import MAX_PAGE_SIZE, check_max_results
 from runyard.tracking.rest.base import RestBase, segment
 from runyard.tracking.wire import from_wire, to_wire
@@ -133,6 +133,9 @@ class RestRuns(RestBase):
             "expected": None if expected is None else to_wire(list(expected)),
         }
         return from_wire(RunRecord, self._call("POST", f"runs/{segment(run_id)}/status", json=body))
+
+    def get_status_history(self, run_id: str) -> list[StatusChange]:
+        return self._list(StatusChange, f"runs/{segment(run_id)}/status-history", "history")
 
     def update_run(
         self,

@@ -9,14 +9,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from runyard.entities import TERMINAL_STATUSES, RunPage, RunRecord, RunStatus, can_transition
+from runyard.entities import (
+    TERMINAL_STATUSES,
+    RunPage,
+    RunRecord,
+    RunStatus,
+    StatusChange,
+    can_transition,
+)
 from runyard.entities.run import allowed_transitions
 from runyard.errors import NotFound
 from runyard.tracking import documents, messages, paging
 from runyard.tracking.sql import experiments
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import experiments as experiments_table
-from runyard.tracking.sql.tables import run_properties, run_tags, runs
+from runyard.tracking.sql.tables import run_properties, run_status_changes, run_tags, runs
 
 TAGS = KeyValues(run_tags)
 PROPERTIES = KeyValues(run_properties)
@@ -42,6 +49,12 @@ _DETAILS = (
 )
 # SET takes the columns named in the parameters.
 _UPDATE = sa.update(runs).where(runs.c.id == sa.bindparam("b_key"))
+_RECORD_CHANGE = sa.insert(run_status_changes)
+_HISTORY = (
+    sa.select(run_status_changes.c.status, run_status_changes.c.at)
+    .where(run_status_changes.c.run_key == sa.bindparam("b_key"))
+    .order_by(run_status_changes.c.id)
+)
 
 
 def create(
@@ -98,6 +111,7 @@ def create(
         key = conn.execute(_INSERT, values).scalar_one()
     except sa.exc.IntegrityError as exc:
         raise messages.run_id_taken(run_id) from exc
+    conn.execute(_RECORD_CHANGE, {"run_key": key, "status": status.value, "at": now})
     TAGS.put(conn, key, record.tags)
     PROPERTIES.add_once(conn, key, record.properties, what=f"run {run_id}")
     return record
@@ -267,7 +281,16 @@ def set_status(
     if error is not None:
         values["error"] = documents.dumps(error, "Run error")
     conn.execute(_UPDATE, {"b_key": row.id, **values})
+    # In the same transaction as the status: the history never disagrees with the run.
+    conn.execute(_RECORD_CHANGE, {"run_key": row.id, "status": status.value, "at": now})
     return get(conn, run_id)
+
+
+def status_history(conn: sa.Connection, run_id: str) -> list[StatusChange]:
+    """The run's statuses in the order it entered them (see ``RunStore.get_status_history``)."""
+    key = require_key(conn, run_id, lock=False)
+    rows = conn.execute(_HISTORY, {"b_key": key}).all()
+    return [StatusChange(RunStatus(row.status), float(row.at)) for row in rows]
 
 
 def update(

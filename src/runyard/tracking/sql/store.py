@@ -25,6 +25,7 @@ from runyard.entities import (
     RunPage,
     RunRecord,
     RunStatus,
+    StatusChange,
 )
 from runyard.entities.dataset import DatasetRecord
 from runyard.entities.search import RunFilter, RunOrder, RunSearchPage
@@ -189,6 +190,10 @@ class SqlTrackingStore(TrackingStore):
     ) -> RunRecord:
         with self._db.write() as conn:
             return runs.set_status(conn, run_id, status, error=error, expected=expected)
+
+    def get_status_history(self, run_id: str) -> list[StatusChange]:
+        with self._db.read() as conn:
+            return runs.status_history(conn, run_id)
 
     def update_run(
         self,

@@ -62,6 +62,28 @@ runs = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.UniqueConstraint("experiment_id", "number"),
 )
+# An experiment's unfinished runs (the web UI's live runs table asks a few times a second):
+# an index range per status instead of a scan of every run of the experiment (migration
+# 0006_status_history).
+sa.Index("ix_runs_experiment_id_status", runs.c.experiment_id, runs.c.status)
+
+
+# A run's status history: one row per status it entered (its first status included), in
+# the order of ``id``. Read by run only, hence the index on ``run_key``.
+run_status_changes = sa.Table(
+    "run_status_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "run_key",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("at", sa.Double, nullable=False),
+)
 
 
 def _key_values(name: str, owner: str) -> sa.Table:
