@@ -388,7 +388,9 @@ class Datastore:
         return datastore_storage_options(self._record, self._workspace.config)
 
     def _artifact_store(self) -> ArtifactStore:
-        return datastore_artifact_store(self._record, self._workspace.config)
+        return datastore_artifact_store(
+            self._record, self._workspace.config, self._workspace.resources.token
+        )
 
     def __eq__(self, other: object) -> bool:
         return (

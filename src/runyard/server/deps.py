@@ -12,6 +12,7 @@ by its first request, a one-off cost of a few milliseconds).
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts.store import ArtifactStore
 from runyard.resources import WorkspaceResources
@@ -30,5 +31,11 @@ async def workspace_store(workspace: str, request: Request) -> TrackingStore:
 
 
 async def workspace_artifacts(workspace: str, request: Request) -> ArtifactStore:
+    """The workspace's files; on the ``/datastores/{datastore}/files`` routes, that
+    datastore's (NotFound when it is not registered)."""
     resources: WorkspaceResources = request.app.state.workspaces.get(workspace)
-    return resources.artifacts
+    datastore = request.path_params.get("datastore")
+    if datastore is None:
+        return resources.artifacts
+    store: ArtifactStore = await run_in_threadpool(resources.datastore_files, datastore)
+    return store

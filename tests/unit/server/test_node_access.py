@@ -110,3 +110,11 @@ def test_a_server_workspace_places_runs_through_its_server() -> None:
             backend.deprovision()
     finally:
         backend.close()
+    # A running Ray cluster the server attaches to: nothing to start or stop from here.
+    attached = ComputeTargetRecord("nodes", "ray", {"address": "http://10.0.0.5:8265"})
+    backend = backend_for(resources, attached)
+    try:
+        assert backend.provision() == attached
+        backend.deprovision()
+    finally:
+        backend.close()

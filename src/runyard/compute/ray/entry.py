@@ -35,8 +35,12 @@ def _mark_node_lost(run_id: str, environ: dict[str, str]) -> None:
     from runyard.entities.run import RunStatus
     from runyard.errors import InvalidState
     from runyard.resources import WorkspaceResources
+    from runyard.settings import Settings
 
-    resources = WorkspaceResources.from_json(environ["RUNYARD_WORKSPACE"])
+    # The settings of the run's variables: a server's run reaches it with their token.
+    resources = WorkspaceResources.from_json(
+        environ["RUNYARD_WORKSPACE"], Settings.from_env(environ)
+    )
     try:
         store = resources.store
         record = store.get_run(run_id)
@@ -78,13 +82,14 @@ def carry(run_id: str, environ: dict[str, str]) -> int:
     """Carry run ``run_id`` with the executor in this process, given the variables it runs
     with (this process's own are neither read nor changed), and watch our parent, the Ray
     worker that holds the run's resources."""
-    from runyard.node.executor import Executor
+    from runyard.node.executor import Executor, pass_run_token_on
     from runyard.settings import Settings
 
     supervisor = os.getppid()
     resources = WorkspaceResources.from_json(
         environ["RUNYARD_WORKSPACE"], Settings.from_env(environ)
     )
+    pass_run_token_on(resources)
     try:
         node_id = environ.get("RUNYARD_RAY_NODE_ID")
         if node_id:  # where Ray placed the run, for get_status() and people reading
