@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
 from runyard.compute.layout import Layout, layout_of
 from runyard.compute.ray.dispatcher import dispatcher_job_id, ensure_dispatcher
+from runyard.compute.ray.entry import JOB_API_ENV
 from runyard.compute.ray.gang import GANG_ENV
 from runyard.compute.ray.idle import STOPPED_IDLE_AT
 from runyard.compute.ray.jobs import RayJobsClient, RayNode, end_run, job_id_of
@@ -219,7 +220,11 @@ class RayComputeBackend(ComputeBackend):
         client.submit(
             job_id_of(run_id),
             "exec " + shlex.join([python, "-m", "runyard.compute.ray.entry", run_id]),
-            env_vars={**env, "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S)},
+            env_vars={
+                **env,
+                "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
+                JOB_API_ENV: client.address,  # the executor asks it which node it is on
+            },
             num_cpus=placement.num_cpus,
             num_gpus=placement.num_gpus,
             memory_bytes=placement.memory_bytes,

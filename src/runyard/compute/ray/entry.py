@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from runyard.node.executor import Executor
 
 NODE_LOST = RunErrorCode.NODE_LOST.value
+#: The job API address of the cluster whose Ray job runs the executor (a served run's).
+JOB_API_ENV = "RUNYARD_RAY_JOB_API"
 POLL_S = 0.5
 
 
@@ -67,6 +69,20 @@ def _mark_node_lost(run_id: str, environ: dict[str, str]) -> None:
         resources.close()
 
 
+def _job_node(run_id: str, environ: dict[str, str]) -> str | None:
+    """The node a run's own Ray job runs on (a team server's runs are Ray jobs: Ray's job
+    API names the node their entrypoint started on); None when it cannot tell."""
+    address = environ.get(JOB_API_ENV)
+    if not address:
+        return None
+    from runyard.compute.ray.jobs import RayJobsClient, job_id_of
+
+    try:
+        return RayJobsClient(address).job(job_id_of(run_id)).node_id
+    except Exception:  # where the run is, for people reading; the run goes on without it
+        return None
+
+
 def _watch(run_id: str, supervisor: int, executor: Executor, environ: dict[str, str]) -> None:
     while not executor.done.wait(POLL_S):
         if os.getppid() != supervisor:
@@ -91,7 +107,7 @@ def carry(run_id: str, environ: dict[str, str]) -> int:
     )
     pass_run_token_on(resources)
     try:
-        node_id = environ.get("RUNYARD_RAY_NODE_ID")
+        node_id = environ.get("RUNYARD_RAY_NODE_ID") or _job_node(run_id, environ)
         if node_id:  # where Ray placed the run, for get_status() and people reading
             with contextlib.suppress(Exception):
                 resources.store.update_run(run_id, details={PLACEMENT: {"node": node_id}})
