@@ -79,6 +79,14 @@ def server() -> None:
     show_default=True,
     help="Writes one token may send at once before --write-rate applies.",
 )
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The URL the server is reached at when it is not http://HOST:PORT (a proxy in "
+    "front of it, or Ray nodes on other machines): given to the processes of the runs it "
+    "starts, which reach it only there, and printed for clients. https://host[:port], or "
+    "http to this machine.",
+)
 @pass_state
 def start(
     state: CliState,
@@ -91,6 +99,7 @@ def start(
     database_url: str | None,
     write_rate: float,
     write_burst: int,
+    public_url: str | None,
 ) -> None:
     """Serve workspaces until interrupted (Ctrl+C or SIGTERM stop it gracefully).
 
@@ -127,6 +136,7 @@ def start(
         database_url=database_url,
         write_rate_per_s=write_rate,
         write_burst=write_burst,
+        public_url=public_url,
     )
     # Migrate and check once here, before any worker starts: a refusal is one clear line.
     identity = open_identity_store(settings.home, settings.database_url)
@@ -136,8 +146,10 @@ def start(
     finally:
         identity.close()
     served = f"workspace {config.workspace_name!r} and " if config else ""
+    public = f" (reached at {settings.url})" if settings.public_url else ""
     click.echo(
-        f"Serving {served}the workspaces in {settings.home} on http://{host}:{settings.port}"
+        f"Serving {served}the workspaces in {settings.home} on "
+        f"http://{host}:{settings.port}{public}"
     )
     if not has_admin:
         click.echo(

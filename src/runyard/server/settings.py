@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from runyard.config import WorkspaceConfig
+from runyard.config_trust import check_server_url
 from runyard.errors import InvalidArgument
 
 #: The port ``runyard server start`` listens on unless told otherwise.
@@ -30,6 +31,10 @@ class ServerSettings:
         write_rate_per_s: writes (POST, PUT, PATCH, DELETE) one token may send per second
             on average; 0: no limit.
         write_burst: how many writes one token may send at once before the rate applies.
+        public_url: the URL clients and the nodes of its runs reach the server at, when
+            that is not ``http://host:port`` (a proxy in front of it, TLS ended there, a
+            cluster on other machines): ``https://host[:port]``, or ``http`` to this
+            machine; None: ``http://host:port`` (a wildcard host: the loopback).
     """
 
     workspace: WorkspaceConfig | None
@@ -41,8 +46,12 @@ class ServerSettings:
     database_url: str | None = None
     write_rate_per_s: float = 200.0
     write_burst: int = 400
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.public_url is not None:
+            url = check_server_url(self.public_url.rstrip("/"), "--public-url")
+            object.__setattr__(self, "public_url", url)
         if not 0 <= self.port <= 65535:
             raise InvalidArgument(f"Port {self.port} is not a TCP port (0-65535).")
         if self.workers < 1:
@@ -54,6 +63,19 @@ class ServerSettings:
                 f"write_rate_per_s must be 0 (no limit) or more and write_burst at least 1, "
                 f"got {self.write_rate_per_s} and {self.write_burst}."
             )
+
+    @property
+    def url(self) -> str:
+        """The URL the server gives out: to its runs' processes (which reach it only
+        there) and in what it prints; ``public_url`` when set."""
+        if self.public_url:
+            return self.public_url
+        host = self.host
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"  # a wildcard address is reached on the loopback
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def max_body_bytes(self) -> int:

@@ -129,6 +129,8 @@ def server(tmp_path: Path):
             "RUNYARD_HEARTBEAT_S": "0.5",
             "RUNYARD_HEARTBEAT_TIMEOUT_S": "5",
         },
+        # The runs get this URL (another name of this machine): --public-url reaches them.
+        public_host="localhost",
     )
     yield started
     started.stop()
@@ -241,7 +243,8 @@ def _assert_reached_only_over_http(
     for process in processes:
         env = process["env"]
         config = json.loads(env["RUNYARD_WORKSPACE"])
-        assert config == {"workspace_name": "team", "server": server.url}, process["cmd"]
+        public_url = server.url.replace("127.0.0.1", "localhost")
+        assert config == {"workspace_name": "team", "server": public_url}, process["cmd"]
         assert env.get("RUNYARD_TOKEN"), process["cmd"]
         assert env["RUNYARD_TOKEN"] not in (server.token, os.environ["RUNYARD_TOKEN"])
         for name, value in env.items():
