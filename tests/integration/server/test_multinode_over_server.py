@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,35 @@ def _assert_reached_only_over_http(
     finally:
         identity.close()
     assert token and any(s.run_id == run_id for s in scopes)
+
+
+def test_a_run_ray_cannot_start_fails_saying_so_with_no_client_watching(
+    ray_cluster, server: ServerProcess, here, tmp_path: Path, monkeypatch
+) -> None:
+    ws = _client(tmp_path, server, "admin", str(server.token), monkeypatch)
+    try:
+        config = AmlCompute.provisioning_configuration(
+            vm_size="cpu-2", max_nodes=WORKERS, address=ray_cluster.address, python="/no/python"
+        )
+        ComputeTarget.create(ws, "broken", config)
+        source = tmp_path / "src"
+        source.mkdir()
+        (source / "train.py").write_text("print('never runs')\n")
+        run = Experiment(ws, "broken").submit(
+            ScriptRunConfig(str(source), "train.py", compute_target="broken", environment=here)
+        )
+        # Read the run's record alone (no target status call that would reconcile it): the
+        # server's sweeper ends it.
+        with server.client() as client:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                record = client.get(f"/api/v1/workspaces/team/runs/{run.id}").json()
+                if record["status"] not in ("Queued", "NotStarted"):
+                    break
+                time.sleep(0.5)
+        assert record["status"] == "Failed", record
+        message = record["error"]["message"]
+        assert "Ray ended the run's job" in message and "before its executor started" in message
+        assert "/no/python: not found" in message  # what Ray said, for the owner to fix
+    finally:
+        ws.close()
