@@ -31,6 +31,7 @@ from runyard.core.compute import AmlCompute, ComputeTarget
 from runyard.server.auth import Role
 from runyard.server.identity import open_identity_store
 from server_process import ServerProcess, start_server
+from waiting import wait_for
 
 pytest.importorskip("ray", reason="needs Ray: pip install 'runyard[ray]'")
 pytest.importorskip("sklearn", reason="the training script needs scikit-learn")
@@ -294,5 +295,32 @@ def test_a_run_ray_cannot_start_fails_saying_so_with_no_client_watching(
         message = record["error"]["message"]
         assert "Ray ended the run's job" in message and "before its executor started" in message
         assert "/no/python: not found" in message  # what Ray said, for the owner to fix
+    finally:
+        ws.close()
+
+
+def test_a_run_canceled_over_the_server_stops_on_its_node(
+    ray_cluster, server: ServerProcess, here, tmp_path: Path, monkeypatch
+) -> None:
+    ws = _client(tmp_path, server, "admin", str(server.token), monkeypatch)
+    try:
+        config = AmlCompute.provisioning_configuration(
+            vm_size="cpu-2", max_nodes=WORKERS, address=ray_cluster.address, python=sys.executable
+        )
+        ComputeTarget.create(ws, "nodes", config)
+        source = tmp_path / "src"
+        source.mkdir()
+        (source / "train.py").write_text(
+            "import time\nprint('started', flush=True)\ntime.sleep(300)\n"
+        )
+        run = Experiment(ws, "canceled").submit(
+            ScriptRunConfig(str(source), "train.py", compute_target="nodes", environment=here)
+        )
+        wait_for(lambda: run.get_status() == "Running", timeout=120, what="the run to start")
+        started = time.monotonic()
+        run.cancel()
+        details = run.wait_for_completion(timeout_seconds=90, raise_on_error=False)
+        assert details["status"] == "Canceled"
+        assert time.monotonic() - started < 60  # stopped, not left to sleep its 300 s
     finally:
         ws.close()
