@@ -324,3 +324,54 @@ def test_a_run_canceled_over_the_server_stops_on_its_node(
         assert time.monotonic() - started < 60  # stopped, not left to sleep its 300 s
     finally:
         ws.close()
+
+
+def test_a_distributed_run_spans_two_nodes_through_the_server(
+    ray_cluster, server: ServerProcess, here, tmp_path: Path, monkeypatch
+) -> None:
+    from runyard.core.distributed import PyTorchConfiguration
+
+    ws = _client(tmp_path, server, "admin", str(server.token), monkeypatch)
+    try:
+        config = AmlCompute.provisioning_configuration(
+            vm_size="cpu-2", max_nodes=WORKERS, address=ray_cluster.address, python=sys.executable
+        )
+        ComputeTarget.create(ws, "nodes", config)
+        source = tmp_path / "src"
+        source.mkdir()
+        (source / "train.py").write_text(
+            textwrap.dedent(
+                """
+                import json, os
+                from runyard.core import Run
+                rank = os.environ["RANK"]
+                print("rank", rank, "server", json.loads(os.environ["RUNYARD_WORKSPACE"]))
+                if rank == "0":
+                    Run.get_context().log("world", float(os.environ["WORLD_SIZE"]))
+                """
+            )
+        )
+        run = Experiment(ws, "dist").submit(
+            ScriptRunConfig(
+                str(source),
+                "train.py",
+                compute_target="nodes",
+                environment=here,
+                distributed_job_config=PyTorchConfiguration(process_count=2, node_count=2),
+            )
+        )
+        details = run.wait_for_completion(timeout_seconds=180, raise_on_error=False)
+        assert details["status"] == "Completed", details.get("error")
+        assert run.get_metrics()["world"] == 2.0
+        wait_for(
+            lambda: "exitCode" in run.get_details()["distributed"]["processes"][-1],
+            timeout=30,
+            what="the exit codes",
+        )
+        processes = run.get_details()["distributed"]["processes"]
+        assert [p["exitCode"] for p in processes] == [0, 0]
+        assert len({p["node"] for p in processes}) == 2  # one process per node
+        worker = run._read_file("runyard-logs/worker_1.txt").decode()
+        assert "rank 1" in worker and "'server'" in worker and str(tmp_path) not in worker
+    finally:
+        ws.close()
