@@ -2,7 +2,7 @@
 the server uploads and downloads a datastore's files with its token alone (a file larger
 than the server's body limit as a resumable upload), lists them with sizes, and the
 datastore's files never open from the client's side as a folder; a run's token reads them
-but does not see the datastore's storage options."""
+but neither changes them nor sees the datastore's storage options."""
 
 from __future__ import annotations
 
@@ -119,6 +119,13 @@ def test_a_runs_token_reads_datastore_files_but_not_their_storage_options(
         got = node.get(f"/api/v1/workspaces/{name}/datastores/secretive/files/a.txt")
         assert got.status_code == 200 and got.content == b"abc"
         assert "s3cr3t" not in got.text
+        # Reading only: a datastore is the team's, a run writes its own files.
+        put = node.put(f"/api/v1/workspaces/{name}/datastores/secretive/files/b.txt", content=b"x")
+        assert put.status_code == 403 and "./outputs" in put.json()["error"]["message"]
+        gone = node.delete(f"/api/v1/workspaces/{name}/datastores/secretive/files/a.txt")
+        assert gone.status_code == 403
+    assert not (tmp_path / "store" / "b.txt").exists()
+    assert (tmp_path / "store" / "a.txt").read_bytes() == b"abc"
 
 
 def _a_run(ws: Workspace) -> str:
