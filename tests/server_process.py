@@ -74,6 +74,7 @@ def start_server(
     env: dict[str, str] | None = None,
     ready_timeout_s: float = 30.0,
     admin: str | None = "admin",
+    public_host: str | None = None,
 ) -> ServerProcess:
     """Start ``runyard server start`` for ``workspace`` (a folder or config.json) on a
     free port of 127.0.0.1 and wait until it is ready.
@@ -83,6 +84,8 @@ def start_server(
             a new folder in ``log_dir``.
         admin: the name of the administrator to bootstrap (None: none; the server then
             refuses every API call).
+        public_host: start it with ``--public-url http://PUBLIC_HOST:PORT`` (another name
+            of this machine, such as ``localhost``: the URL its runs get).
 
     Raises:
         RuntimeError: the server exited or was not ready in time (with its log).
@@ -94,6 +97,8 @@ def start_server(
         extra_args += ["--home", os.path.join(log_dir, f"home-{port}")]
     home = extra_args[extra_args.index("--home") + 1]
     token = _bootstrap_admin(home, extra_args, admin) if admin else None
+    if public_host is not None:
+        extra_args += ["--public-url", f"http://{public_host}:{port}"]
     args = [
         sys.executable,
         "-m",

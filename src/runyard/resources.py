@@ -69,6 +69,8 @@ class WorkspaceResources:
         self._artifacts: ArtifactStore | None = None
         self._buffer: MetricBuffer | None = None
         self._heartbeats: dict[str, Heartbeat] = {}
+        # Datastore name -> (the record's location and options, its open store).
+        self._datastores: dict[str, tuple[str, ArtifactStore]] = {}
         self._used: set[object] = set()
         self._lock = threading.Lock()
 
@@ -209,9 +211,35 @@ class WorkspaceResources:
         if self._buffer is not None:
             self._buffer.flush()
 
+    def datastore_files(self, name: str) -> ArtifactStore:
+        """The files of registered datastore ``name``, kept open while its record stays
+        the same (a team server serves them to clients and nodes that hold no storage
+        credentials).
+
+        Raises:
+            NotFound: no datastore of that name.
+        """
+        from runyard.artifacts.datastores import datastore_artifact_store
+
+        record = self.store.get_datastore(name)
+        key = json.dumps([record.url, record.options], sort_keys=True, default=str)
+        with self._lock:
+            held = self._datastores.get(name)
+            if held is not None and held[0] == key:
+                return held[1]
+            store = datastore_artifact_store(record, self.config, self.token)
+            self._datastores[name] = (key, store)
+        if held is not None:
+            held[1].close()
+        return store
+
     def close(self) -> None:
         """Stop heartbeats, flush buffered metrics and release connections and clients
         (idempotent)."""
+        with self._lock:
+            datastores, self._datastores = list(self._datastores.values()), {}
+        for _, files in datastores:
+            files.close()
         with self._lock:
             heartbeats, self._heartbeats = list(self._heartbeats.values()), {}
         for heartbeat in heartbeats:

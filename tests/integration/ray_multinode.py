@@ -4,7 +4,12 @@ Tests drive it through :class:`MultiNodeCluster`; the cluster process reads one 
 line on stdin (``add``, ``remove NODE_ID``, ``quit``) and answers one JSON line. Keeping
 Ray out of the test process keeps its threads, files and warnings out of pytest.
 
-    python ray_multinode.py TEMP_DIR WORKERS CPUS_PER_WORKER
+    python ray_multinode.py TEMP_DIR WORKERS CPUS_PER_WORKER [NODE_DIRS]
+
+With ``NODE_DIRS``, worker node k keeps Runyard's folders (scratch, environment cache,
+home) in ``NODE_DIRS/node-k``, given to its raylet (and so to every process it starts) as
+``RUNYARD_SCRATCH``, ``RUNYARD_ENV_CACHE`` and ``RUNYARD_HOME``: nodes that share no
+folder, as on separate machines.
 """
 
 from __future__ import annotations
@@ -16,7 +21,12 @@ import sys
 from typing import Any
 
 
-def _serve(temp_dir: str, workers: int, cpus: int) -> None:
+def node_folder(node_dirs: str, index: int) -> str:
+    """The folder of the ``index``-th worker node added (from 0)."""
+    return os.path.join(node_dirs, f"node-{index}")
+
+
+def _serve(temp_dir: str, workers: int, cpus: int, node_dirs: str | None) -> None:
     from ray.cluster_utils import Cluster
 
     from runyard.compute.ray.head import free_ports
@@ -56,8 +66,21 @@ def _serve(temp_dir: str, workers: int, cpus: int) -> None:
 
     ray._private.utils.write_ray_address(cluster.gcs_address, temp_dir)
 
+    added = [0]
+
     def add() -> str:
-        node = cluster.add_node(num_cpus=cpus, node_ip_address="127.0.0.1", temp_dir=temp_dir)
+        options: dict[str, Any] = {}
+        if node_dirs is not None:
+            folder = node_folder(node_dirs, added[0])
+            options["env_vars"] = {
+                "RUNYARD_SCRATCH": os.path.join(folder, "scratch"),
+                "RUNYARD_ENV_CACHE": os.path.join(folder, "envs"),
+                "RUNYARD_HOME": os.path.join(folder, "home"),
+            }
+        added[0] += 1
+        node = cluster.add_node(
+            num_cpus=cpus, node_ip_address="127.0.0.1", temp_dir=temp_dir, **options
+        )
         return str(node.node_id)
 
     nodes = [add() for _ in range(workers)]
@@ -87,11 +110,16 @@ class MultiNodeCluster:
         temp_dir: Ray's temporary folder (keep it short: Ray's sockets live under it).
         workers: worker raylets to start.
         cpus: CPUs of each worker (the head has none, so runs go to workers).
+        node_dirs: where each worker node keeps its own folders (see the module
+            docstring); None: the nodes use the folders of this process's environment.
     """
 
-    def __init__(self, temp_dir: str, workers: int, cpus: int) -> None:
+    def __init__(
+        self, temp_dir: str, workers: int, cpus: int, node_dirs: str | None = None
+    ) -> None:
+        extra = [node_dirs] if node_dirs is not None else []
         self._proc = subprocess.Popen(
-            [sys.executable, __file__, temp_dir, str(workers), str(cpus)],
+            [sys.executable, __file__, temp_dir, str(workers), str(cpus), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -134,4 +162,6 @@ class MultiNodeCluster:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    _serve(
+        sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None
+    )

@@ -63,6 +63,8 @@ class RestArtifactStore(ArtifactStore):
         retry_wait_s: the first wait before a retry.
         timeout_s: how long one request may wait for the server.
         transport: an httpx transport instead of the network (tests).
+        datastore: the files of this datastore of the workspace (read and written
+            through the server) instead of the workspace's own files.
     """
 
     def __init__(
@@ -76,11 +78,16 @@ class RestArtifactStore(ArtifactStore):
         retry_wait_s: float = 0.5,
         timeout_s: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        datastore: str | None = None,
     ) -> None:
         if chunk_bytes < 1:
             raise InvalidArgument(f"chunk_bytes must be positive, got {chunk_bytes}.")
         self._api = ApiClient(url, token=token, timeout_s=timeout_s, transport=transport)
-        self._base = f"/workspaces/{urllib.parse.quote(workspace, safe='')}/artifacts"
+        workspace_path = f"/workspaces/{urllib.parse.quote(workspace, safe='')}"
+        self._base = f"{workspace_path}/artifacts"
+        if datastore is not None:
+            datastore_path = urllib.parse.quote(datastore, safe="")
+            self._base = f"{workspace_path}/datastores/{datastore_path}/files"
         self._url = f"{self._api.base_url}/api/v1{self._base}"
         self.chunk_bytes = chunk_bytes
         self.retries = retries
@@ -335,6 +342,13 @@ class RestArtifactStore(ArtifactStore):
         response = self._retrying(lambda: self._api.request("GET", self._base, params=params))
         files: builtins.list[str] = response.json()["files"]
         return files
+
+    def describe(self, prefix: str = "") -> builtins.list[tuple[str, int, str]]:
+        """The files under ``prefix`` with their sizes and change tags, as the server lists
+        its storage (the node needs no storage credentials to tell a changed file)."""
+        params = {"prefix": prefix, "detail": "true"}
+        response = self._retrying(lambda: self._api.request("GET", self._base, params=params))
+        return [(str(n), int(s), str(t)) for n, s, t in response.json()["entries"]]
 
     def exists(self, name: str) -> bool:
         try:

@@ -111,6 +111,12 @@ class ArtifactStore(abc.ABC):
         temporaries keep this no-op."""
         return []
 
+    def describe(self, prefix: str = "") -> builtins.list[tuple[str, int, str]] | None:
+        """The files under ``prefix`` as ``(name, size, change tag)``, sorted, when this
+        store lists them itself (a server's files: the server lists its storage); None:
+        callers list the storage at :attr:`url` with fsspec."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional
         """Release clients."""
 
@@ -134,6 +140,8 @@ class FsspecArtifactStore(ArtifactStore):
                 f"Cannot open artifact location {url!r}: {exc}. Known protocols: {known}."
             ) from exc
         self._fs = fs
+        #: The fsspec options the store was opened with (a listing of its storage needs them).
+        self.storage_options = dict(storage_options or {})
         self._local = protocol in ("file", "local") or "://" not in url
         self._root = os.path.abspath(root) if self._local else root.rstrip("/")
         self._url = url

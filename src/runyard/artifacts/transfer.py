@@ -66,6 +66,9 @@ def list_entries(store: ArtifactStore, prefix: str, storage_options: dict[str, A
     Raises:
         BackendError: the datastore cannot be listed.
     """
+    described = store.describe(prefix)
+    if described is not None:
+        return [Entry(name, size, tag) for name, size, tag in described]
     local_root = store.local_path("")
     if local_root is not None:
         entries = []

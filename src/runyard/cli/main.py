@@ -33,6 +33,7 @@ from runyard.cli.service import service
 from runyard.cli.token import token
 from runyard.cli.tune import tune
 from runyard.cli.ui import ui
+from runyard.cli.user import member, user
 from runyard.cli.workspace import workspace
 from runyard.errors import RunyardError
 
@@ -147,6 +148,8 @@ cli.add_command(tune)
 cli.add_command(login)
 cli.add_command(logout)
 cli.add_command(token)
+cli.add_command(user)
+cli.add_command(member)
 cli.add_command(ui)
 
 

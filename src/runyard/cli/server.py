@@ -116,6 +116,14 @@ def server() -> None:
     help="Make a (non-admin, member of nothing) user on first sign-in instead of refusing "
     "people an administrator has not added.",
 )
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The URL the server is reached at when it is not http://HOST:PORT (a proxy in "
+    "front of it, or Ray nodes on other machines): given to the processes of the runs it "
+    "starts, which reach it only there, and printed for clients. https://host[:port], or "
+    "http to this machine.",
+)
 @pass_state
 def start(
     state: CliState,
@@ -134,6 +142,7 @@ def start(
     oidc_client_id: str | None,
     oidc_username_claim: str,
     oidc_create_users: bool,
+    public_url: str | None,
 ) -> None:
     """Serve workspaces until interrupted (Ctrl+C or SIGTERM stop it gracefully).
 
@@ -174,6 +183,7 @@ def start(
         client_timeout_s=client_timeout,
         access_log=access_log,
         oidc=_oidc_settings(oidc_issuer, oidc_client_id, oidc_username_claim, oidc_create_users),
+        public_url=public_url,
     )
     # Migrate and check once here, before any worker starts: a refusal is one clear line.
     identity = open_identity_store(settings.home, settings.database_url)
@@ -183,8 +193,10 @@ def start(
     finally:
         identity.close()
     served = f"workspace {config.workspace_name!r} and " if config else ""
+    public = f" (reached at {settings.url})" if settings.public_url else ""
     click.echo(
-        f"Serving {served}the workspaces in {settings.home} on http://{host}:{settings.port}"
+        f"Serving {served}the workspaces in {settings.home} on "
+        f"http://{host}:{settings.port}{public}"
     )
     if not has_admin:
         click.echo(

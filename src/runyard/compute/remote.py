@@ -46,30 +46,36 @@ class ServerComputeBackend(ComputeBackend):
         self._base = f"/workspaces/{quote(resources.name, safe='')}"
 
     def provision(self) -> ComputeTargetRecord:
-        """Nothing to do for the server's built-in machine; other kinds are refused.
+        """Nothing to start: the server's built-in machine, or a Ray cluster that runs
+        already (a target with an ``address``), which the server attaches to when a run is
+        launched there; other kinds are refused.
 
         Raises:
-            InvalidArgument: the target is not of kind ``local``.
+            InvalidArgument: the target would need machines started (a cluster target
+                without an ``address``).
         """
-        self._refuse_unless_built_in("created")
+        self._refuse_unless_nothing_to_start("created")
         return self._record
 
     def deprovision(self) -> None:
-        """Nothing to stop for a ``local`` target; other kinds are refused.
+        """Nothing to stop (an attached cluster is left running); other kinds are refused.
 
         Raises:
-            InvalidArgument: the target is not of kind ``local``.
+            InvalidArgument: as :meth:`provision`.
         """
-        self._refuse_unless_built_in("deleted")
+        self._refuse_unless_nothing_to_start("deleted")
 
-    def _refuse_unless_built_in(self, what: str) -> None:
-        if self._record.kind != BUILT_IN:
-            raise InvalidArgument(
-                f"Compute target {self._record.name!r} (kind {self._record.kind!r}) cannot be "
-                f"{what} through the server of workspace {self._resources.name!r}: a client "
-                "may create only local targets there. Create cluster targets on the server's "
-                "machine, with the workspace's own config."
-            )
+    def _refuse_unless_nothing_to_start(self, what: str) -> None:
+        if self._record.kind == BUILT_IN or self._record.config.get("address"):
+            return
+        raise InvalidArgument(
+            f"Compute target {self._record.name!r} (kind {self._record.kind!r}) cannot be "
+            f"{what} through the server of workspace {self._resources.name!r}: a client "
+            "may create only local targets there and cluster targets attached to a running "
+            "Ray cluster (AmlCompute.provisioning_configuration(address='http://HEAD:8265')). "
+            "Create clusters Runyard starts on the server's machine, with the workspace's "
+            "own config."
+        )
 
     def launch(self, run_id: str, definition: RunDefinition) -> None:
         """Ask the server to start the Queued run's executor on the target.

@@ -266,7 +266,13 @@ class Datastore:
     @property
     def is_local(self) -> bool:
         """True when the files are in a folder of this machine (used in place by runs)."""
-        return self._artifact_store().local_path("") is not None
+        if self._workspace.config.server:
+            return False  # a team server's datastore: its files come through the server
+        store = self._artifact_store()
+        try:
+            return store.local_path("") is not None
+        finally:
+            store.close()
 
     # -- data references -----------------------------------------------------------
     def path(
@@ -359,36 +365,46 @@ class Datastore:
             InvalidArgument: ``prefix`` or a name in the datastore is unsafe, or a symlink
                 in ``target_path`` leads outside it.
         """
-        report = download_tree(
-            self._artifact_store(),
-            self._storage_options(),
-            folder_arg(prefix, "prefix"),
-            os.path.abspath(os.fspath(target_path)),
-            overwrite=overwrite,
-            show_progress=show_progress,
-            what=f"datastore {self.name!r}",
-        )
+        store = self._artifact_store()
+        try:
+            report = download_tree(
+                store,
+                self._storage_options(),
+                folder_arg(prefix, "prefix"),
+                os.path.abspath(os.fspath(target_path)),
+                overwrite=overwrite,
+                show_progress=show_progress,
+                what=f"datastore {self.name!r}",
+            )
+        finally:
+            store.close()
         return report.transferred
 
     def _upload(
         self, files: list[tuple[str, str]], target: str, overwrite: bool, show_progress: bool
     ) -> None:
-        upload_items(
-            self._artifact_store(),
-            self._storage_options(),
-            files,
-            target,
-            overwrite=overwrite,
-            show_progress=show_progress,
-            what=f"datastore {self.name!r}",
-        )
+        store = self._artifact_store()
+        try:
+            upload_items(
+                store,
+                self._storage_options(),
+                files,
+                target,
+                overwrite=overwrite,
+                show_progress=show_progress,
+                what=f"datastore {self.name!r}",
+            )
+        finally:
+            store.close()
 
     # -- plumbing ------------------------------------------------------------------
     def _storage_options(self) -> dict[str, Any]:
         return datastore_storage_options(self._record, self._workspace.config)
 
     def _artifact_store(self) -> ArtifactStore:
-        return datastore_artifact_store(self._record, self._workspace.config)
+        return datastore_artifact_store(
+            self._record, self._workspace.config, self._workspace.resources.token
+        )
 
     def __eq__(self, other: object) -> bool:
         return (

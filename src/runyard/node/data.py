@@ -61,7 +61,7 @@ def resolve_data_reference(
         ref = ref.to_dict()  # the SDK's DataReference, handed over as the run would get it
     spec = ref if isinstance(ref, DataReferenceSpec) else DataReferenceSpec.from_dict(ref)
     record = resources.store.get_datastore(spec.datastore_name)
-    store = datastore_artifact_store(record, resources.config)
+    store = datastore_artifact_store(record, resources.config, resources.token)
     try:
         source = _source(resources, spec, record, store, cache_dir)
     finally:

@@ -216,7 +216,9 @@ def _fetch(
             from runyard.artifacts.datastores import datastore_artifact_store
 
             record = resources.store.get_datastore(file.datastore)
-            store = stores[file.datastore] = datastore_artifact_store(record, resources.config)
+            store = stores[file.datastore] = datastore_artifact_store(
+                record, resources.config, resources.token
+            )
         store.get_file(file.location, dest)
 
 

@@ -497,6 +497,17 @@ def _script_error(exit_code: int, stderr_tail: str) -> dict[str, Any]:
     }
 
 
+def pass_run_token_on(resources: WorkspaceResources) -> None:
+    """Hand a team server's run token on to the run's script: an executor the server
+    started holds a token scoped to its run, so the script (same run) gets it too, with
+    the server's address and nothing else of the workspace. Other workspaces are left as
+    they are (their scripts get the workspace's config)."""
+    token = resources.settings.token
+    if resources.config.server and token:
+        access = {ENV_WORKSPACE: resources.config.to_json(), ENV_TOKEN: token}
+        resources.node_access = lambda _run_id: dict(access)
+
+
 def main(
     argv: list[str] | None = None,
     prepared_environments: Mapping[str, BuiltEnvironment] | None = None,
@@ -517,11 +528,7 @@ def main(
 
     # The edge: settings and the workspace are read here, once, and passed down.
     resources = WorkspaceResources.from_json(os.environ[ENV_WORKSPACE], Settings.from_env())
-    if resources.config.server and resources.settings.token:
-        # A team server's run: its token is scoped to this run, so the script (same run)
-        # gets it too, with the server's address and nothing else of the workspace.
-        access = {ENV_WORKSPACE: resources.config.to_json(), ENV_TOKEN: resources.settings.token}
-        resources.node_access = lambda _run_id: dict(access)
+    pass_run_token_on(resources)
     try:
         return Executor(resources, args[0], prepared_environments=prepared_environments).run()
     finally:

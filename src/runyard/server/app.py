@@ -17,7 +17,7 @@ from runyard.server.auth.startup import check_can_serve
 from runyard.server.errors import install_error_handlers
 from runyard.server.identity import open_identity_store
 from runyard.server.limits import BodyLimitMiddleware
-from runyard.server.node_access import NodeAccess, own_url
+from runyard.server.node_access import NodeAccess
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
 from runyard.server.slow_clients import BodyStallMiddleware
@@ -50,7 +50,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             identity.close()
             raise
         runyard_settings = Settings.from_env()
-        url = own_url(settings.host, settings.port)
+        url = settings.url  # --public-url, or where this machine reaches it
         registry = WorkspaceRegistry(
             settings.workspace,
             settings.home,

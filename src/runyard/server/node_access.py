@@ -98,13 +98,3 @@ class NodeAccess:
                     self._identity.revoke_token(token_id)
                     revoked += 1
         return revoked
-
-
-def own_url(host: str, port: int) -> str:
-    """The URL this machine's executors reach a server bound to ``host``:``port`` at (a
-    wildcard address is reached on the loopback)."""
-    if host in ("0.0.0.0", "", "::"):
-        host = "127.0.0.1"
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"http://{host}:{port}"

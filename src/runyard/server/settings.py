@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from runyard.config import WorkspaceConfig
+from runyard.config_trust import check_server_url
 from runyard.errors import InvalidArgument
 
 #: The port ``runyard server start`` listens on unless told otherwise.
@@ -83,6 +84,10 @@ class ServerSettings:
             inside its body, before the server answers 408 and closes the connection.
         access_log: write one JSON line per request to standard output.
         oidc: sign-in to the web UI through an OpenID Connect provider; None: tokens only.
+        public_url: the URL clients and the nodes of its runs reach the server at, when
+            that is not ``http://host:port`` (a proxy in front of it, TLS ended there, a
+            cluster on other machines): ``https://host[:port]``, or ``http`` to this
+            machine; None: ``http://host:port`` (a wildcard host: the loopback).
     """
 
     workspace: WorkspaceConfig | None
@@ -97,8 +102,12 @@ class ServerSettings:
     client_timeout_s: float = 30.0
     access_log: bool = True
     oidc: OidcSettings | None = None
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.public_url is not None:
+            url = check_server_url(self.public_url.rstrip("/"), "--public-url")
+            object.__setattr__(self, "public_url", url)
         if not 0 <= self.port <= 65535:
             raise InvalidArgument(f"Port {self.port} is not a TCP port (0-65535).")
         if self.workers < 1:
@@ -114,6 +123,19 @@ class ServerSettings:
                 f"write_rate_per_s must be 0 (no limit) or more and write_burst at least 1, "
                 f"got {self.write_rate_per_s} and {self.write_burst}."
             )
+
+    @property
+    def url(self) -> str:
+        """The URL the server gives out: to its runs' processes (which reach it only
+        there) and in what it prints; ``public_url`` when set."""
+        if self.public_url:
+            return self.public_url
+        host = self.host
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"  # a wildcard address is reached on the loopback
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def max_body_bytes(self) -> int:

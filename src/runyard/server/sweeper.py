@@ -1,13 +1,16 @@
 """The server's liveness sweeper: a background thread that marks the runs whose executor
 died (``runyard.node.liveness.sweep``) in every served workspace, so no client has to be
-watching, and revokes the tokens of the runs that ended."""
+watching, marks Failed the runs whose Ray job ended before their executor started, and
+revokes the tokens of the runs that ended."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from runyard.entities.run import RunStatus
 from runyard.node.liveness import sweep
+from runyard.resources import WorkspaceResources
 from runyard.server.node_access import NodeAccess
 from runyard.server.workspaces import WorkspaceRegistry
 
@@ -34,6 +37,7 @@ class Sweeper:
                 resources = self._registry.get(name)
                 for ended in sweep(resources):
                     log.info("Run %s of workspace %s: its executor was gone", ended.run_id, name)
+                reconcile_ray_jobs(resources)
                 if isinstance(resources.node_access, NodeAccess):
                     resources.node_access.revoke_ended(resources.store)
             except Exception:  # the next pass tries again; the server keeps serving
@@ -48,3 +52,25 @@ class Sweeper:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(30)
+
+
+def reconcile_ray_jobs(resources: WorkspaceResources) -> None:
+    """Mark Failed (Canceled when asked) the workspace's waiting runs whose own Ray job
+    ended before their executor started: Ray could not start it (no such interpreter on
+    the node, the node lost), so nothing else ever will. A run never started has no
+    heartbeat for the liveness sweep to miss, and without this it would wait Queued until
+    someone asked for its target's status."""
+    waiting = resources.store.list_runs(statuses=[RunStatus.QUEUED, RunStatus.CANCEL_REQUESTED])
+    targets = sorted({r.target for r in waiting if r.target and "rayJob" in r.details})
+    if not targets:
+        return
+    from runyard.compute.ray.backend import RayComputeBackend
+    from runyard.compute.registry import backend_for
+
+    for target in targets:
+        backend = backend_for(resources, resources.store.get_compute_target(target))
+        try:
+            if isinstance(backend, RayComputeBackend):
+                backend.reconcile()
+        finally:
+            backend.close()

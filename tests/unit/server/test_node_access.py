@@ -16,7 +16,8 @@ from runyard.entities.compute import ComputeTargetRecord
 from runyard.errors import Forbidden, InvalidArgument
 from runyard.resources import ENV_TOKEN, ENV_WORKSPACE, WorkspaceResources
 from runyard.server.identity import RunScope, hash_secret, open_identity_store
-from runyard.server.node_access import DEFAULT_TOKEN_LIFETIME_S, NodeAccess, own_url
+from runyard.server.node_access import DEFAULT_TOKEN_LIFETIME_S, NodeAccess
+from runyard.server.settings import ServerSettings
 from runyard.settings import Settings
 from runyard.tracking import open_tracking_store
 
@@ -75,10 +76,24 @@ def test_tokens_of_ended_runs_are_revoked_and_running_ones_kept(identity, tracki
     assert access.revoke_ended(tracking) == 0  # once only
 
 
-def test_own_url_reaches_a_wildcard_address_on_the_loopback() -> None:
-    assert own_url("0.0.0.0", 8765) == "http://127.0.0.1:8765"
-    assert own_url("10.0.0.5", 80) == "http://10.0.0.5:80"
-    assert own_url("::1", 8765) == "http://[::1]:8765"
+def _url(host: str, port: int, public_url: str | None = None) -> str:
+    return ServerSettings(None, "/unused", host=host, port=port, public_url=public_url).url
+
+
+def test_the_servers_url_reaches_a_wildcard_address_on_the_loopback() -> None:
+    assert _url("0.0.0.0", 8765) == "http://127.0.0.1:8765"
+    assert _url("10.0.0.5", 80) == "http://10.0.0.5:80"
+    assert _url("::1", 8765) == "http://[::1]:8765"
+
+
+def test_a_public_url_is_what_the_server_gives_out_and_must_be_safe_for_tokens() -> None:
+    assert _url("0.0.0.0", 8765, "https://ml.example.com/") == "https://ml.example.com"
+    assert _url("127.0.0.1", 8765, "http://127.0.0.1:9000") == "http://127.0.0.1:9000"
+    # A token sent in clear over a network leaks: plain http only to this machine.
+    with pytest.raises(InvalidArgument, match="--public-url"):
+        _url("0.0.0.0", 8765, "http://ml.example.com")
+    with pytest.raises(InvalidArgument, match="--public-url"):
+        _url("0.0.0.0", 8765, "https://ml.example.com/runyard")
 
 
 def test_embedded_workspaces_hand_their_config_to_runs_as_before(tmp_path) -> None:
@@ -110,3 +125,28 @@ def test_a_server_workspace_places_runs_through_its_server() -> None:
             backend.deprovision()
     finally:
         backend.close()
+    # A running Ray cluster the server attaches to: nothing to start or stop from here.
+    attached = ComputeTargetRecord("nodes", "ray", {"address": "http://10.0.0.5:8265"})
+    backend = backend_for(resources, attached)
+    try:
+        assert backend.provision() == attached
+        backend.deprovision()
+    finally:
+        backend.close()
+
+
+def test_a_cluster_on_other_machines_is_refused_a_server_url_only_this_machine_reaches() -> None:
+    from runyard.compute.ray.settings import check_server_reaches_nodes
+
+    def access(url: str) -> dict[str, str]:
+        config = WorkspaceConfig(workspace_name="team", server=url)
+        return {ENV_WORKSPACE: config.to_json(), "RUNYARD_TOKEN": "t"}
+
+    here = access("http://127.0.0.1:8765")
+    check_server_reaches_nodes(here, "nodes", "http://127.0.0.1:8265", ["127.0.0.1"])
+    with pytest.raises(InvalidArgument, match="--public-url"):
+        check_server_reaches_nodes(here, "nodes", "http://127.0.0.1:8265", ["192.0.2.7"])
+    with pytest.raises(InvalidArgument, match="--public-url"):
+        check_server_reaches_nodes(here, "nodes", "http://192.0.2.7:8265")
+    public = access("https://ml.example.com")
+    check_server_reaches_nodes(public, "nodes", "http://192.0.2.7:8265", ["192.0.2.8"])

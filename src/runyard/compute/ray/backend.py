@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from runyard.compute.backend import ComputeBackend, ResourceRequest, TargetStatus
 from runyard.compute.layout import Layout, layout_of
 from runyard.compute.ray.dispatcher import dispatcher_job_id, ensure_dispatcher
+from runyard.compute.ray.entry import JOB_API_ENV
 from runyard.compute.ray.gang import GANG_ENV
 from runyard.compute.ray.idle import STOPPED_IDLE_AT
 from runyard.compute.ray.jobs import RayJobsClient, RayNode, end_run, job_id_of
@@ -46,6 +47,7 @@ from runyard.compute.ray.settings import (
     LOCAL,
     SIMULATED,
     ClusterSettings,
+    check_server_reaches_nodes,
     check_workspace_reaches_nodes,
 )
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
@@ -148,18 +150,36 @@ class RayComputeBackend(ComputeBackend):
         client = self._client()
         nodes = client.nodes()
         address = client.address
-        check_workspace_reaches_nodes(
-            self._resources.config, self._record.name, address, [n.ip for n in nodes if n.alive]
-        )
+        node_ips = [n.ip for n in nodes if n.alive]
+        served = self._resources.node_access is not None
+        if served:
+            access = self._resources.node_env(run_id)
+            check_server_reaches_nodes(access, self._record.name, address, node_ips)
+        else:
+            check_workspace_reaches_nodes(
+                self._resources.config, self._record.name, address, node_ips
+            )
         resources = definition.resources
-        workspace_json = self._resources.config.to_json()
         placement = self._place(resources, nodes)
-        env = self._settings.forwarded_environment(self._resources.settings)
+        env = self._settings.forwarded_environment(self._resources.settings, served=served)
         python = self._settings.executor_python()
         layout = layout_of(definition.distributed, resources.node_count)
+        if served:
+            # A team server's run: the node gets the server's URL and a token scoped to
+            # the run, never the workspace's config, so no long-lived dispatcher (which
+            # reads the store) runs in the cluster; each run is a Ray job of its own.
+            env = {**env, **access}
+            if layout.processes > 1:
+                placement = self._place_gang(placement, layout, nodes)
+                self._submit_gang(run_id, env, python, placement, layout)
+            else:
+                self._submit_job(run_id, env, python, placement)
+            return
+        workspace_json = self._resources.config.to_json()
+        env = {"RUNYARD_WORKSPACE": workspace_json, **env}
         if layout.processes > 1:
             placement = self._place_gang(placement, layout, nodes)
-            self._submit_gang(run_id, workspace_json, python, env, placement, layout)
+            self._submit_gang(run_id, env, python, placement, layout)
             return
         self.ensure_dispatcher(workspace_json)
         self._resources.store.update_run(
@@ -172,7 +192,7 @@ class RayComputeBackend(ComputeBackend):
                     "gpus": placement.num_gpus,
                     "memoryBytes": placement.memory_bytes,
                     "python": python,
-                    "env": env,
+                    "env": {k: v for k, v in env.items() if k != "RUNYARD_WORKSPACE"},
                     "warnings": placement.warnings,
                 }
             },
@@ -191,17 +211,48 @@ class RayComputeBackend(ComputeBackend):
             env=self._settings.forwarded_environment(self._resources.settings),
         )
 
+    def _submit_job(
+        self, run_id: str, env: dict[str, str], python: str, placement: Placement
+    ) -> None:
+        """Submit the run's executor as a Ray job of its own, holding what the run
+        reserves: Ray starts it on a node that has that (it waits pending until one has)."""
+        client = self._client()
+        client.submit(
+            job_id_of(run_id),
+            "exec " + shlex.join([python, "-m", "runyard.compute.ray.entry", run_id]),
+            env_vars={
+                **env,
+                "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
+                JOB_API_ENV: client.address,  # the executor asks it which node it is on
+            },
+            num_cpus=placement.num_cpus,
+            num_gpus=placement.num_gpus,
+            memory_bytes=placement.memory_bytes,
+            metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
+        )
+        self._resources.store.update_run(
+            run_id,
+            details={
+                "rayJob": {
+                    "submissionId": job_id_of(run_id),
+                    "address": client.address,
+                    "submittedAt": time.time(),
+                    "processes": 1,
+                    "bundle": {"cpus": placement.num_cpus, "gpus": placement.num_gpus},
+                    "warnings": placement.warnings,
+                }
+            },
+        )
+
     def _submit_gang(
         self,
         run_id: str,
-        workspace_json: str,
-        python: str,
         env: dict[str, str],
+        python: str,
         bundle: Placement,
         layout: Layout,
     ) -> None:
         client = self._client()
-        env = {"RUNYARD_WORKSPACE": workspace_json, **env}
         job_env = {
             **env,
             "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from runyard.node.executor import Executor
 
 NODE_LOST = RunErrorCode.NODE_LOST.value
+#: The job API address of the cluster whose Ray job runs the executor (a served run's).
+JOB_API_ENV = "RUNYARD_RAY_JOB_API"
 POLL_S = 0.5
 
 
@@ -35,8 +37,12 @@ def _mark_node_lost(run_id: str, environ: dict[str, str]) -> None:
     from runyard.entities.run import RunStatus
     from runyard.errors import InvalidState
     from runyard.resources import WorkspaceResources
+    from runyard.settings import Settings
 
-    resources = WorkspaceResources.from_json(environ["RUNYARD_WORKSPACE"])
+    # The settings of the run's variables: a server's run reaches it with their token.
+    resources = WorkspaceResources.from_json(
+        environ["RUNYARD_WORKSPACE"], Settings.from_env(environ)
+    )
     try:
         store = resources.store
         record = store.get_run(run_id)
@@ -63,6 +69,20 @@ def _mark_node_lost(run_id: str, environ: dict[str, str]) -> None:
         resources.close()
 
 
+def _job_node(run_id: str, environ: dict[str, str]) -> str | None:
+    """The node a run's own Ray job runs on (a team server's runs are Ray jobs: Ray's job
+    API names the node their entrypoint started on); None when it cannot tell."""
+    address = environ.get(JOB_API_ENV)
+    if not address:
+        return None
+    from runyard.compute.ray.jobs import RayJobsClient, job_id_of
+
+    try:
+        return RayJobsClient(address).job(job_id_of(run_id)).node_id
+    except Exception:  # where the run is, for people reading; the run goes on without it
+        return None
+
+
 def _watch(run_id: str, supervisor: int, executor: Executor, environ: dict[str, str]) -> None:
     while not executor.done.wait(POLL_S):
         if os.getppid() != supervisor:
@@ -78,15 +98,16 @@ def carry(run_id: str, environ: dict[str, str]) -> int:
     """Carry run ``run_id`` with the executor in this process, given the variables it runs
     with (this process's own are neither read nor changed), and watch our parent, the Ray
     worker that holds the run's resources."""
-    from runyard.node.executor import Executor
+    from runyard.node.executor import Executor, pass_run_token_on
     from runyard.settings import Settings
 
     supervisor = os.getppid()
     resources = WorkspaceResources.from_json(
         environ["RUNYARD_WORKSPACE"], Settings.from_env(environ)
     )
+    pass_run_token_on(resources)
     try:
-        node_id = environ.get("RUNYARD_RAY_NODE_ID")
+        node_id = environ.get("RUNYARD_RAY_NODE_ID") or _job_node(run_id, environ)
         if node_id:  # where Ray placed the run, for get_status() and people reading
             with contextlib.suppress(Exception):
                 resources.store.update_run(run_id, details={PLACEMENT: {"node": node_id}})

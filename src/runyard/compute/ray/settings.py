@@ -12,7 +12,9 @@ and, once provisioned, what Runyard started::
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
 import os
 import socket
 import urllib.parse
@@ -127,11 +129,12 @@ class ClusterSettings:
             return self.head.python
         return self.python or "python"
 
-    def forwarded_environment(self, settings: Settings) -> dict[str, str]:
+    def forwarded_environment(self, settings: Settings, *, served: bool = False) -> dict[str, str]:
         """The submitter's settings that executors on the nodes need too: all of them on
-        this machine, only the heartbeat on others (their folders are their own); and, for
-        a head Runyard started, its GCS address for the drivers Runyard runs in it."""
-        here = self.mode != ATTACHED or address_is_this_machine(self.address or "")
+        this machine, only the heartbeat on others (their folders are their own) and for a
+        team server's runs (``served``: a node keeps its own folders wherever it runs); and,
+        for a head Runyard started, its GCS address for the drivers Runyard runs in it."""
+        here = not served and (self.mode != ATTACHED or address_is_this_machine(self.address or ""))
         env = settings.to_env()
         if not here:
             env = {name: value for name, value in env.items() if name in _FORWARDED_REMOTE}
@@ -168,6 +171,38 @@ def _can_bind(family: int, ip: str) -> bool:
         return True
     except OSError:
         return False
+
+
+def check_server_reaches_nodes(
+    access: dict[str, str], target: str, address: str, node_ips: list[str] | None = None
+) -> None:
+    """Refuse a cluster whose nodes could not reach the team server that hands them
+    ``access`` (a run's variables: the server's URL in ``RUNYARD_WORKSPACE``).
+
+    Raises:
+        InvalidArgument: the server's URL is a loopback one and the cluster (its address,
+            or one of ``node_ips``) is on another machine.
+    """
+    try:
+        server = str(json.loads(access.get("RUNYARD_WORKSPACE", "{}")).get("server") or "")
+    except ValueError:
+        return
+    host = urllib.parse.urlparse(server).hostname or ""
+    loopback = host == "localhost"
+    with contextlib.suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    if not server or not loopback:
+        return
+    remote = not address_is_this_machine(address)
+    far_nodes = [ip for ip in (node_ips or []) if not address_is_this_machine(ip)]
+    if remote or far_nodes:
+        where = address if remote else f"nodes {', '.join(sorted(set(far_nodes)))}"
+        raise InvalidArgument(
+            f"The Ray cluster of target {target!r} ({where}) is on other machines, but the "
+            f"server gives its runs the URL {server}, which only this machine reaches. "
+            "Start the server with --public-url set to the URL the nodes reach it at (and "
+            "--host to an address they can connect to)."
+        )
 
 
 def workspace_is_machine_local(workspace_config: Any) -> bool:

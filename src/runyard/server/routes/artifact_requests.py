@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from runyard.artifacts.paths import check_relpath
 from runyard.artifacts.store import ArtifactStore
 from runyard.artifacts.uploads import ChunkWriter, Uploads
 from runyard.errors import BackendError, InvalidArgument, NotFound
@@ -56,7 +57,12 @@ def body_limit(request: Request) -> int:
 
 
 def workspace_uploads(workspace: str, request: Request, store: ArtifactStore) -> Uploads:
+    """The resumable uploads into ``store``: the workspace's files, or on the datastore
+    routes a datastore's (staged apart, so an upload is committed where it began)."""
     staging = os.path.join(request.app.state.settings.home, ".ry~uploads", workspace)
+    datastore = request.path_params.get("datastore")
+    if datastore is not None:
+        staging = os.path.join(staging, ".datastores", check_relpath(datastore))
     return Uploads(store, staging)
 
 

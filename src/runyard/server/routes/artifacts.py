@@ -39,7 +39,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from runyard.artifacts.paths import check_relpath
-from runyard.artifacts.store import ArtifactStore
+from runyard.artifacts.store import ArtifactStore, FsspecArtifactStore
+from runyard.artifacts.transfer import list_entries
 from runyard.entities.paths import folder_arg
 from runyard.errors import NotFound
 from runyard.server.auth import Principal, Role, requires
@@ -62,20 +63,30 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 @router.get("")
 def list_files(
     prefix: str = "",
-    store: ArtifactStore = Depends(workspace_artifacts),
+    detail: bool = False,
     principal: Principal = Depends(requires(Role.READER)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> dict[str, Any]:
-    """The files under ``prefix`` (a folder or one file; empty: all), sorted."""
+    """The files under ``prefix`` (a folder or one file; empty: all), sorted; with
+    ``detail``, also ``entries``: ``[name, size, change tag]`` each (a client caching a
+    datastore's files tells a changed one by them)."""
     folder = folder_arg(prefix, "prefix")
     with told_safely(folder):
-        return {"files": store.list(folder)}
+        if not detail:
+            return {"files": store.list(folder)}
+        options = store.storage_options if isinstance(store, FsspecArtifactStore) else {}
+        entries = list_entries(store, folder, options)
+    return {
+        "files": [e.name for e in entries],
+        "entries": [[e.name, e.size, e.tag] for e in entries],
+    }
 
 
 @router.head("/{path:path}")
 def file_info(
     path: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.READER)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> Response:
     """200 with the file's size in ``Content-Length`` (404 when there is none)."""
     name = check_relpath(path)
@@ -90,8 +101,8 @@ async def download(
     request: Request,
     workspace: str,
     upload_id: str | None = None,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.READER)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> Response:
     """The file, streamed, or one ``Range`` of it (``bytes=A-B``, ``bytes=A-``,
     ``bytes=-N``). With ``upload_id``: that upload's state instead."""
@@ -170,8 +181,8 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
 async def append(
     path: str,
     request: Request,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> Response:
     """Add the body at the end of the file, creating it (a run's logs as they grow)."""
     name = check_relpath(path)
@@ -188,8 +199,8 @@ async def append(
 def copy(
     path: str,
     source: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> dict[str, Any]:
     """Copy the file ``source`` of this workspace to ``path``."""
     target = check_relpath(path)
@@ -204,8 +215,8 @@ def copy(
 @router.delete("/{path:path}", status_code=204)
 def delete(
     path: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.OWNER)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> Response:
     """Delete a file, or a folder with everything in it (missing is fine)."""
     name = check_relpath(path)

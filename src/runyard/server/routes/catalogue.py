@@ -3,6 +3,7 @@ catalogue. Reading it needs the reader role; changing it the owner role."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
@@ -45,7 +46,7 @@ def list_datastores(
     store: TrackingStore = Depends(workspace_store),
 ) -> Response:
     """Every datastore, by name: ``{"datastores": [...]}``."""
-    return wire({"datastores": store.list_datastores()})
+    return wire({"datastores": [_for(principal, d) for d in store.list_datastores()]})
 
 
 @router.get("/default-datastore")
@@ -54,7 +55,7 @@ def get_default_datastore(
     store: TrackingStore = Depends(workspace_store),
 ) -> Response:
     """The default datastore."""
-    return wire(store.get_datastore(None))
+    return wire(_for(principal, store.get_datastore(None)))
 
 
 @router.get("/datastores/{name}")
@@ -64,7 +65,16 @@ def get_datastore(
     store: TrackingStore = Depends(workspace_store),
 ) -> Response:
     """One datastore."""
-    return wire(store.get_datastore(name))
+    return wire(_for(principal, store.get_datastore(name)))
+
+
+def _for(principal: Principal, record: DatastoreRecord) -> DatastoreRecord:
+    """The record as ``principal`` sees it: a run's token (held by the nodes of a team
+    server's runs) gets no storage options, which may hold credentials; the run reads the
+    files through ``/datastores/{name}/files``."""
+    if principal.run_scope is None or not record.options:
+        return record
+    return dataclasses.replace(record, options={})
 
 
 # -- compute targets -------------------------------------------------------------------

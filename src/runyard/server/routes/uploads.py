@@ -41,8 +41,8 @@ async def put_file(
     workspace: str,
     upload_id: str | None = None,
     offset: int | None = None,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> Response:
     """The whole file in the body; with ``upload_id`` and ``offset``: the next chunk of
     that upload (answered with where the upload stands)."""
@@ -101,8 +101,8 @@ def begin_upload(
     path: str,
     request: Request,
     workspace: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> dict[str, Any]:
     """Start a resumable upload of ``path``; nothing is visible under it until the commit.
     ``max_chunk_bytes`` is the largest chunk this server takes."""
@@ -124,8 +124,8 @@ def commit_upload(
     workspace: str,
     upload_id: str,
     size: int,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> dict[str, Any]:
     """Move a whole upload in place (409 when it does not hold ``size`` bytes)."""
     name = check_relpath(path)
@@ -140,8 +140,8 @@ def abort_upload(
     request: Request,
     workspace: str,
     upload_id: str,
-    store: ArtifactStore = Depends(workspace_artifacts),
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
+    store: ArtifactStore = Depends(workspace_artifacts),
 ) -> Response:
     """Drop an upload and what it holds."""
     name = check_relpath(path)
