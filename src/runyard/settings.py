@@ -78,6 +78,14 @@ class Settings:
         False,
         kind="bool",
     )
+    warm_scripts: bool = _setting(
+        "RUNYARD_WARM_SCRIPTS",
+        "Start a sweep's trial scripts on local compute from a pre-warmed, forked copy of "
+        "the launcher's interpreter when they use that interpreter (0: always a new "
+        "interpreter): 1 or 0.",
+        True,
+        kind="bool",
+    )
     sqlite_busy_timeout_s: float = _setting(
         "RUNYARD_SQLITE_BUSY_TIMEOUT_S",
         "How long a SQLite writer waits for another process's write before failing.",

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from runyard.environments.builder import BuiltEnvironment
     from runyard.node.script_process import ScriptProcess
     from runyard.node.slots import SlotWaiter
+    from runyard.node.warm_script import WarmScript
 
 _EXECUTOR_VARS = ("RUNYARD_LOCAL_SLOTS", "RUNYARD_EXECUTOR_OUT")
 #: The file in the run's scratch folder where the script keeps metric values it could not
@@ -65,6 +66,9 @@ class Executor:
         prepared_environments: environments built already by whoever started this
             executor (a fork server), by :func:`runyard.node.prepare.environment_key`: a
             run whose environment is among them uses it without building.
+        warm_script: a forked child of this interpreter that can become the script
+            without a new interpreter (:mod:`runyard.node.warm_script`), when the script's
+            command allows it and ``RUNYARD_WARM_SCRIPTS`` is on; closed when not used.
     """
 
     def __init__(
@@ -74,8 +78,10 @@ class Executor:
         environ: dict[str, str] | None = None,
         backend: str | None = None,
         prepared_environments: Mapping[str, BuiltEnvironment] | None = None,
+        warm_script: WarmScript | None = None,
     ) -> None:
         self.resources = resources
+        self.warm_script = warm_script
         self.prepared_environments = dict(prepared_environments or {})
         self.backend = backend
         self.run_id = run_id
@@ -102,6 +108,7 @@ class Executor:
         self.script: ScriptProcess | None = None
         self.slot: SlotWaiter | None = None
         self.warnings: list[str] = []
+        self.sweep_local = False
         # Where the script keeps the metric values it could not store (stored from here).
         self.metric_spool = os.path.join(self.run_dir, METRIC_SPOOL)
         self.metrics_lost: SpoolReplay | None = None
@@ -204,6 +211,8 @@ class Executor:
         except BaseException as exc:
             self._crashed(exc)
         finally:
+            if self.warm_script is not None:
+                self.warm_script.close()  # unused: it exits
             self.done.set()
             beat.join(timeout=10)
             if self.slot is not None:
@@ -222,8 +231,8 @@ class Executor:
         self.say(
             f"Executor started on {processes.hostname()} (pid {os.getpid()}) for {self.run_id}"
         )
-        if ExecutorInfo.from_dict(record.details.get(EXECUTOR)).backend == "local":
-            self._sweep_target(definition.target)
+        # Swept once the script runs: not on the way to its first line.
+        self.sweep_local = ExecutorInfo.from_dict(record.details.get(EXECUTOR)).backend == "local"
         self._wait_for_slot(record)
         self._move(RunStatus.PREPARING)
         workdir = self._restore(definition)
@@ -328,11 +337,28 @@ class Executor:
             self.say(f"WARNING: {warning}")
         if self.warnings:
             self.store.update_run(self.run_id, details={"warnings": list(self.warnings)})
+        warm = self.warm_script
+        if warm is not None:
+            why = (
+                warm.unusable(command, env)
+                if self.settings.warm_scripts
+                else "RUNYARD_WARM_SCRIPTS=0"
+            )
+            if why is not None:
+                self.say(f"The script starts in a new interpreter: {why}")
+                warm = None
         self.script = ScriptProcess(
-            command, workdir, env, self.driver, self.artifacts, f"{self.files_prefix}/logs"
+            command,
+            workdir,
+            env,
+            self.driver,
+            self.artifacts,
+            f"{self.files_prefix}/logs",
+            warm=warm,
         )
         info = self.script.start()
         info["command"] = command[1:]
+        info["warm"] = warm is not None
         # What the executor cost until the script started (imports included): CPU time,
         # which machine load does not inflate.
         info["executorCpuSeconds"] = round(time.process_time(), 4)
@@ -343,7 +369,10 @@ class Executor:
             script_start=info.get("pidStart"),
         )
         self.store.update_run(self.run_id, details={SCRIPT: info})
-        self.say(f"Script started (pid {info['pid']}): {definition.script}")
+        how = " from a warm interpreter" if warm is not None else ""
+        self.say(f"Script started{how} (pid {info['pid']}): {definition.script}")
+        if self.sweep_local:
+            self._sweep_target(definition.target)
         limit = definition.max_run_duration_seconds
         outcome = self.script.wait(self.stop, limit, lambda: None)
         self.driver.flush()
@@ -511,9 +540,10 @@ def pass_run_token_on(resources: WorkspaceResources) -> None:
 def main(
     argv: list[str] | None = None,
     prepared_environments: Mapping[str, BuiltEnvironment] | None = None,
+    warm_script: WarmScript | None = None,
 ) -> int:
-    """Entry point: ``python -m runyard.node RUN_ID`` (``prepared_environments``: see
-    :class:`Executor`)."""
+    """Entry point: ``python -m runyard.node RUN_ID`` (``prepared_environments`` and
+    ``warm_script``: see :class:`Executor`)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m runyard.node RUN_ID", file=sys.stderr)
@@ -530,7 +560,12 @@ def main(
     resources = WorkspaceResources.from_json(os.environ[ENV_WORKSPACE], Settings.from_env())
     pass_run_token_on(resources)
     try:
-        return Executor(resources, args[0], prepared_environments=prepared_environments).run()
+        return Executor(
+            resources,
+            args[0],
+            prepared_environments=prepared_environments,
+            warm_script=warm_script,
+        ).run()
     finally:
         resources.close()
 

@@ -7,14 +7,26 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from runyard.artifacts.layout import run_file_key
 from runyard.entities.dataset import DatasetInputSpec
 from runyard.node import processes
 from runyard.resources import ENV_RUN_ID
 
 if TYPE_CHECKING:
+    from runyard.artifacts.store import ArtifactStore
     from runyard.entities.definition import DataInput, RunDefinition
     from runyard.environments.builder import BuiltEnvironment
     from runyard.resources import WorkspaceResources
+
+#: An argument the executor replaces with a local folder holding the run's files under
+#: ``RESUME_FOLDER`` (a resumed HyperDrive child's checkpoints, copied there by the tuning
+#: controller); the same path is in ``RESUME_FROM_ENV``. The controller cannot hand the
+#: script a path itself: the run's files may live in an object store or behind a server,
+#: and the script may run on another machine.
+RESUME_FROM_ENV = "RUNYARD_RESUME_FROM"
+RESUME_FROM_ARGUMENT = f"${RESUME_FROM_ENV}"
+#: The run files folder that ``RESUME_FROM_ARGUMENT`` stands for.
+RESUME_FOLDER = "resume-from"
 
 
 def script_command(
@@ -48,6 +60,10 @@ def script_command(
             arguments.append(_resolve(resources, value, workdir, env, resolved, say))
     for ref in definition.inputs:
         _resolve(resources, ref, workdir, env, resolved, say)
+    if RESUME_FROM_ARGUMENT in arguments:
+        folder = resume_folder(resources.artifacts, run_id, os.path.dirname(workdir))
+        env[RESUME_FROM_ENV] = resolved[RESUME_FROM_ARGUMENT] = folder
+        say(f"Resume folder {RESUME_FOLDER}/ -> {folder}")
     arguments = [resolved.get(a, a) for a in arguments]
     env[ENV_RUN_ID] = run_id
     env["AZUREML_RUN_ID"] = run_id
@@ -89,3 +105,25 @@ def _resolve(
         resolved[f"${variable}"] = path
     say(f"{what} ({ref.mode}) -> {path}")
     return path
+
+
+def resume_folder(artifacts: ArtifactStore, run_id: str, scratch: str) -> str:
+    """A local folder with the files of run ``run_id`` under ``RESUME_FOLDER``: the folder
+    itself when the artifacts are on this machine's disk, else a copy downloaded into
+    ``scratch`` (the run's scratch folder). Empty when there are none.
+
+    Raises:
+        BackendError: a file could not be downloaded.
+    """
+    prefix = run_file_key(run_id, RESUME_FOLDER)
+    local = artifacts.local_path(prefix)
+    if local is not None:
+        os.makedirs(local, exist_ok=True)
+        return local
+    folder = os.path.join(scratch, RESUME_FOLDER)
+    os.makedirs(folder, exist_ok=True)
+    for name in artifacts.list(prefix + "/"):
+        target = os.path.join(folder, *name[len(prefix) + 1 :].split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        artifacts.get_file(name, target)
+    return folder

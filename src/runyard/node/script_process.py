@@ -19,6 +19,7 @@ from runyard.node.streaming import FolderMirror, LogSink, OutputPump
 
 if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
+    from runyard.node.warm_script import ForkedScript, WarmScript
 
 LOGS_SYNC_SECONDS = 2.0
 CANCEL_GRACE_SECONDS = 5.0
@@ -53,6 +54,8 @@ class ScriptProcess:
         driver: where stdout and stderr go, as they come.
         artifacts: the artifact store (for ``./logs``).
         logs_prefix: the artifact folder ``./logs`` is mirrored to.
+        warm: a forked child of the executor's interpreter to run the script in, instead of
+            a new interpreter (the caller checked it can: ``WarmScript.unusable``).
     """
 
     def __init__(
@@ -63,15 +66,18 @@ class ScriptProcess:
         driver: LogSink,
         artifacts: ArtifactStore,
         logs_prefix: str,
+        warm: WarmScript | None = None,
     ) -> None:
+        self._warm = warm
         self._command = list(command)
         self._workdir = workdir
         self._env = env
         self._driver = driver
         self._mirror = FolderMirror(artifacts, os.path.join(workdir, "logs"), logs_prefix)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | ForkedScript | None = None
         self._adopting = False
         self._own_children: set[int] = set()
+        self._started = 0.0
 
     @property
     def mirror_errors(self) -> list[str]:
@@ -85,6 +91,11 @@ class ScriptProcess:
         """
         self._adopting = processes.adopt_orphans()
         self._own_children = processes.children(os.getpid())
+        self._started = time.monotonic()  # its life counts from here, not from wait()
+        if self._warm is not None:
+            self._proc = self._warm.start(self._command, self._workdir, self._env)
+            pid = self._proc.pid
+            return {"pid": pid, "pgid": pid, "pidStart": processes.process_start_time(pid)}
         self._proc = subprocess.Popen(
             self._command,
             cwd=self._workdir,
@@ -104,7 +115,7 @@ class ScriptProcess:
         proc = self._proc
         assert proc is not None and proc.stdout is not None and proc.stderr is not None
         output = OutputPump(proc.stdout, proc.stderr, self._driver).start()
-        started = time.monotonic()
+        started = self._started
         next_sync = started + LOGS_SYNC_SECONDS
         stopped = timed_out = False
         while proc.poll() is None:

@@ -298,3 +298,52 @@ def test_a_hyperdrive_sweep_runs_its_controller_and_trials_on_the_server(
     finally:
         store.close()
     assert scopes == {hdr.id, f"{hdr.id}_0", f"{hdr.id}_1"}
+
+
+def test_a_sweep_through_the_server_resumes_children_from_their_checkpoints(
+    client_ws, server: ServerProcess, here, tmp_path: Path
+) -> None:
+    """The server's artifacts reach the controller and the executors through the API only:
+    the checkpoints are copied there, and the executor downloads them for the script."""
+    body = """
+        import argparse, os
+        from runyard.core import Run
+        p = argparse.ArgumentParser()
+        p.add_argument("--x", type=float, required=True)
+        p.add_argument("--resume-from", default=None)
+        args = p.parse_args()
+        start = 0
+        if args.resume_from:
+            with open(os.path.join(args.resume_from, "ckpt.txt")) as f:
+                start = int(f.read())
+        Run.get_context().log("score", args.x * (start + 1))
+        os.makedirs("outputs", exist_ok=True)
+        with open("outputs/ckpt.txt", "w") as f:
+            f.write(str(start + 1))
+    """
+    src = ScriptRunConfig(_source(tmp_path, body), "train.py", environment=here)
+
+    def sweep(values, **options):
+        hdc = HyperDriveConfig(
+            run_config=src,
+            hyperparameter_sampling=GridParameterSampling({"--x": choice(*values)}),
+            primary_metric_name="score",
+            primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+            max_total_runs=len(values),
+            max_concurrent_runs=2,
+            **options,
+        )
+        hdr = Experiment(client_ws, "tune").submit(hdc)
+        details = hdr.wait_for_completion(timeout_seconds=180)
+        assert details["status"] == "Completed", (
+            hdr._read_file("runyard-logs/hyperdrive.txt").decode() + server.log()
+        )
+        return hdr
+
+    first = sweep([2])
+    (earlier,) = first.get_children()
+    second = sweep([2], resume_child_runs=[earlier])
+    (resumed,) = second.get_children()
+    assert resumed.get_metrics()["score"] == 4.0  # continued from checkpoint 1: step 2
+    assert "resume-from/ckpt.txt" in resumed.get_file_names()
+    assert resumed.get_details()["script"]["command"][3] == "--resume-from"

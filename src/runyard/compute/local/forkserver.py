@@ -187,9 +187,19 @@ class ForkServer:
 class _Server:
     """The server's loop: requests on ``requests``, one reply line each on ``replies``."""
 
-    def __init__(self, requests: int, replies: IO[str]) -> None:
+    def __init__(
+        self,
+        requests: int,
+        replies: IO[str],
+        base_path: list[str] | None = None,
+        start_up_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.requests = requests
         self.replies = replies
+        #: This interpreter's own ``sys.path`` and start-up variables, for the scripts it
+        #: starts warm (:mod:`runyard.node.warm_script`).
+        self.base_path = list(base_path if base_path is not None else sys.path[1:])
+        self.start_up_env = dict(start_up_env if start_up_env is not None else os.environ)
         self.prepared: dict[str, BuiltEnvironment] = {}
         self.children: dict[int, int | None] = {}  # pid -> pidfd (None: polled)
         self.pending = b""  # requests read but not handled yet
@@ -267,7 +277,9 @@ class _Server:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the executor
-            _become_executor(args, env, output, self.prepared)  # never returns
+            _become_executor(  # never returns
+                args, env, output, self.prepared, self.base_path, self.start_up_env
+            )
         pidfd: int | None = None
         with contextlib.suppress(AttributeError, OSError):  # Linux 5.3+ only
             pidfd = os.pidfd_open(pid)
@@ -292,10 +304,15 @@ def _become_executor(
     env: Mapping[str, str],
     output: str,
     prepared: Mapping[str, BuiltEnvironment],
+    base_path: list[str],
+    start_up_env: Mapping[str, str],
 ) -> None:
     """In the forked child: detach, take the run's output and environment, carry the run
-    as ``python -m runyard.node`` would, and exit."""
+    as ``python -m runyard.node`` would, and exit. When the run's environment is this
+    interpreter, a child that can become its script without a new interpreter is forked
+    first, while this process has one thread (:mod:`runyard.node.warm_script`)."""
     code = 1
+    warm = None
     try:
         os.setsid()
         out = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -304,17 +321,26 @@ def _become_executor(
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.closerange(3, 65536)  # the server's pipes and its children's pidfds
+        from runyard.node.warm_script import WarmScript, same_interpreter
+
+        if any(same_interpreter(built.python) for built in prepared.values()):
+            try:
+                warm = WarmScript.fork(base_path, start_up_env)
+            except OSError:
+                traceback.print_exc()  # the script starts as a new interpreter
         os.environ.clear()
         os.environ.update(env)
         sys.argv = [sys.executable, "-m", EXECUTOR_MODULE, *args]
         from runyard.node.executor import main
 
-        code = main(list(args), prepared_environments=prepared)
+        code = main(list(args), prepared_environments=prepared, warm_script=warm)
     except BaseException:
         with contextlib.suppress(Exception):
             traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
+            if warm is not None:
+                warm.close()
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
@@ -327,7 +353,11 @@ def main() -> int:
     nothing = os.open(os.devnull, os.O_RDONLY)
     os.dup2(nothing, 0)
     os.dup2(2, 1)  # the server's own prints go to its log, never into the replies
-    server = _Server(requests, replies)
+    # What a fresh interpreter's sys.path holds after the script's folder and PYTHONPATH:
+    # this one's, less the folder it was started from and its PYTHONPATH.
+    own = {os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    base_path = [p for p in sys.path[1:] if os.path.abspath(p) not in own]
+    server = _Server(requests, replies, base_path, dict(os.environ))
     try:
         server.preload()
     except Exception:

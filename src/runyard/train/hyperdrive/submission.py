@@ -19,7 +19,6 @@ from runyard.entities.validation import check_display_name, check_key, check_tag
 from runyard.errors import InvalidArgument, InvalidState, RunyardError
 from runyard.train.hyperdrive.exceptions import (
     HyperDriveConfigException,
-    HyperDriveScenarioNotSupportedException,
 )
 from runyard.tuning.records import TrialRecord, TrialStatus
 from runyard.tuning.study import ResumedChild, StudyState
@@ -63,20 +62,11 @@ def _resumed_children(
         NotFound: a run id names no run.
         HyperDriveConfigException: a run is still active, is not a HyperDrive child, or
             was tuned over other parameters than this sweep's.
-        HyperDriveScenarioNotSupportedException: the workspace's artifacts are not a local
-            folder (the checkpoints need a path a script can open).
     """
     from runyard.sweep.ranking import hyperparameters_of
-    from runyard.sweep.resume import can_resume_children
 
     if not config.resume_child_runs:
         return []
-    if not can_resume_children(resources.artifacts):
-        raise HyperDriveScenarioNotSupportedException(
-            "resume_child_runs needs a workspace whose artifacts are a local folder (an "
-            "embedded workspace): the resumed children's checkpoints are handed to the "
-            f"script as a path, and {resources.artifacts.url} has none."
-        )
     space = set(config.hyperparameter_sampling.parameter_space)
     store = resources.store
     children = []
@@ -115,8 +105,6 @@ def submit_hyperdrive(
     """Record ``config``'s HyperDrive run in ``experiment`` and start its controller.
 
     Raises:
-        HyperDriveScenarioNotSupportedException: ``resume_child_runs`` in a workspace whose
-            artifacts are not a local folder.
         HyperDriveConfigException: a ``resume_child_runs`` run that cannot be resumed.
         NotFound: the source directory, the script or the compute target is missing.
         InvalidArgument: a bad argument (the message says which).
