@@ -180,9 +180,10 @@ def test_aks_settings_v1_refuses(settings):
         AksWebservice.deploy_configuration(**settings)
 
 
-def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, monkeypatch):
+def test_an_aks_configuration_needs_a_target_and_a_target_must_be_a_cluster(tmp_path, monkeypatch):
     from runyard.core import Model, Workspace
-    from runyard.core.webservice import AksWebservice
+    from runyard.core.compute import ComputeTarget, LocalCompute
+    from runyard.core.webservice import AksWebservice, LocalWebservice
 
     monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
     ws = Workspace.create("aks-args", path=tmp_path / "ws")
@@ -192,7 +193,16 @@ def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, mo
     inference = InferenceConfig("score.py", source_directory=str(tmp_path))
     with pytest.raises(WebserviceException, match="needs deployment_target"):
         Model.deploy(ws, "aks-svc", [model], inference, AksWebservice.deploy_configuration())
-    with pytest.raises(WebserviceException, match="for AksWebservice"):
+    with pytest.raises(WebserviceException, match="LocalWebservice runs on this machine"):
+        Model.deploy(
+            ws,
+            "local-svc",
+            [model],
+            inference,
+            LocalWebservice.deploy_configuration(),
+            deployment_target="cpucluster",
+        )
+    with pytest.raises(WebserviceException, match=r"Compute target 'cpucluster'.*not found"):
         Model.deploy(
             ws,
             "aci-svc",
@@ -200,6 +210,16 @@ def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, mo
             inference,
             AciWebservice.deploy_configuration(),
             deployment_target="cpucluster",
+        )
+    ComputeTarget.create(ws, "box", LocalCompute.provisioning_configuration())
+    with pytest.raises(WebserviceException, match="'box' is not a cluster"):
+        Model.deploy(
+            ws,
+            "aks-svc",
+            [model],
+            inference,
+            AksWebservice.deploy_configuration(),
+            deployment_target="box",
         )
     assert ws.webservices == {}
     ws.close()

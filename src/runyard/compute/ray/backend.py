@@ -100,6 +100,17 @@ class RayComputeBackend(ComputeBackend):
                 self._client_obj = None
         return self._settings.job_api_address(), self._settings.token()
 
+    def nodes_share_this_machine(self) -> bool:
+        """A head Runyard starts is this machine; an attached cluster is when its address
+        and every live node's address are this machine's."""
+        if self._settings.mode != ATTACHED:
+            return True
+        from runyard.compute.ray.settings import address_is_this_machine
+
+        if not address_is_this_machine(self._settings.job_api_address()):
+            return False
+        return all(address_is_this_machine(n.ip) for n in self._client().nodes() if n.alive)
+
     # -- provisioning -----------------------------------------------------------------
     def provision(self) -> ComputeTargetRecord:
         """Start the target's Ray head (or check the attached cluster); the record saved."""
