@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -74,7 +76,7 @@ def service() -> None:
 @click.option(
     "--autoscale",
     is_flag=True,
-    help="AKS: autoscaled replicas (1-10 unless --autoscale-min/--autoscale-max).",
+    help="AKS: autoscaled replicas (1 to 10 unless --autoscale-min or --autoscale-max say).",
 )
 @click.option(
     "--autoscale-min", type=click.IntRange(min=1), help="AKS: the fewest replicas (autoscaled)."
@@ -199,9 +201,18 @@ def deploy(
         tags=parse_pairs(tags, "--tag") or None,
     )
     found = [Model(ws, n, version=v) for n, v in (parse_model_id(m) for m in models)]
-    deployed = Model.deploy(
-        ws, name, found, inference, config, overwrite=overwrite, deployment_target=compute_target
-    )
+    # The SDK prints its notes (settings used otherwise than v1 did): to stderr, so that
+    # stdout holds only the result (--json).
+    with contextlib.redirect_stdout(sys.stderr):
+        deployed = Model.deploy(
+            ws,
+            name,
+            found,
+            inference,
+            config,
+            overwrite=overwrite,
+            deployment_target=compute_target,
+        )
     if not no_wait:
         deployed.wait_for_deployment()
     _show(state.output, deployed)
