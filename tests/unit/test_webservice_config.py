@@ -223,3 +223,40 @@ def test_an_aks_configuration_needs_a_target_and_a_target_must_be_a_cluster(tmp_
         )
     assert ws.webservices == {}
     ws.close()
+
+
+def test_an_aci_service_on_a_cluster_is_one_replica_of_its_size():
+    from runyard.core.webservice.deploy import replica_settings
+
+    config = AciWebservice.deploy_configuration(cpu_cores=0.5, memory_gb=2)
+    replicas = replica_settings(config.serialize())
+    assert replicas.serve_options()["num_replicas"] == 1
+    assert replicas.serve_options()["ray_actor_options"] == {"num_cpus": 0.5, "memory": 2 * 2**30}
+    assert "not hard limits" in config.notes(on_cluster=True)[0]
+    assert "affinity" in config.notes()[0]  # on this machine: whole CPUs
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "shared", "host", "uri"),
+    [
+        ("http://127.0.0.1:8265", True, "127.0.0.1", "http://127.0.0.1:9000/s/score"),
+        ("http://10.1.2.3:8265", True, "127.0.0.1", "http://127.0.0.1:9000/s/score"),
+        ("http://10.1.2.3:8265", False, "10.1.2.3", "http://10.1.2.3:9000/s/score"),
+        ("http://localhost:8265", False, "127.0.0.1", "http://127.0.0.1:9000/s/score"),
+    ],
+)
+def test_serves_proxy_listens_where_the_deploying_machine_reaches_it(
+    tmp_path, dashboard, shared, host, uri
+):
+    from types import SimpleNamespace
+
+    from runyard.serving.ray.backend import RayServeBackend
+    from runyard.settings import Settings
+
+    resources = SimpleNamespace(settings=Settings(scratch=str(tmp_path)), name="ws")
+    backend = RayServeBackend(resources, dashboard, None, shared)  # type: ignore[arg-type]
+    assert backend._host({}) == host  # Serve's first start
+    assert backend._uri({"http_options": {"host": host}}, 9000, "s") == uri
+    running = {"applications": {"a": {}}, "http_options": {"host": "0.0.0.0", "port": 9000}}
+    assert backend._host(running) == "0.0.0.0"  # kept once Serve runs
+    assert backend._uri(running, 9000, "s").startswith(f"http://{dashboard.split('//')[1][:-5]}")

@@ -1,11 +1,12 @@
 """``RayServeBackend``: web services as Ray Serve applications on a workspace's Ray cluster.
 
 Each service is one Serve application, named as the service, routed under ``/<name>``, on
-the cluster's Serve proxy (``127.0.0.1``, a port chosen when Serve is first started on the
-cluster and kept). The backend talks to the cluster's dashboard over HTTP (Ray Serve's
-REST API: ``GET``/``PUT /api/serve/applications/``), so the deploying process never
-imports Ray; Serve's config is declarative, so a deploy or a delete sends every
-application of the cluster, with that one added, replaced or left out.
+the cluster's Serve proxy (on its head: ``127.0.0.1`` when the cluster is this machine,
+else the head's address; a port chosen when Serve is first started there, and kept). The
+backend talks to the cluster's dashboard over HTTP (Ray Serve's REST API:
+``GET``/``PUT /api/serve/applications/``), so the deploying process never imports Ray;
+Serve's config is declarative, so a deploy or a delete sends every application of the
+cluster, with that one added, replaced or left out.
 
 The service's files (``score.py``, the models' files) are gathered in a folder on this
 machine. When every node of the cluster runs on this machine (a local head, Ray's
@@ -50,6 +51,7 @@ from runyard.serving.ray.scaling import ReplicaSettings
 if TYPE_CHECKING:
     from runyard.resources import WorkspaceResources
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _RAY_MARKER = re.compile(r"^:(job_id|actor_name|task_name):")
 API = "/api/serve/applications/"
 PACKAGES = "/api/packages/gcs/"
@@ -151,15 +153,31 @@ class RayServeBackend(ServingBackend):
     def _instance(self) -> dict[str, Any]:
         return self._call("GET")
 
-    def _apply(self, apps: list[dict[str, Any]], port: int) -> None:
+    def _apply(self, apps: list[dict[str, Any]], port: int, host: str) -> None:
         self._call(
             "PUT",
             {
                 "proxy_location": "HeadOnly",
-                "http_options": {"host": "127.0.0.1", "port": port},
+                "http_options": {"host": host, "port": port},
                 "applications": apps,
             },
         )
+
+    def _host(self, instance: dict[str, Any]) -> str:
+        """The address Serve's proxy listens on: the one it has; for a first start
+        127.0.0.1 when the cluster is this machine, else the head's address as the
+        dashboard is reached (this machine must reach the proxy too)."""
+        options = instance.get("http_options") or {}
+        if instance.get("applications") and isinstance(options.get("host"), str):
+            return str(options["host"])
+        head = urllib.parse.urlsplit(self._dashboard).hostname or "127.0.0.1"
+        return "127.0.0.1" if self._shared or head in _LOOPBACK else head
+
+    def _uri_host(self, instance: dict[str, Any]) -> str:
+        host = str((instance.get("http_options") or {}).get("host") or "127.0.0.1")
+        if host in ("0.0.0.0", "::"):  # listening everywhere: reach it as the dashboard
+            return urllib.parse.urlsplit(self._dashboard).hostname or "127.0.0.1"
+        return host
 
     @staticmethod
     def _configs(instance: dict[str, Any], leave_out: str) -> list[dict[str, Any]]:
@@ -226,13 +244,14 @@ class RayServeBackend(ServingBackend):
         app["deployments"] = [deployment]
         with open(layout.log_file(folder), "a", encoding="utf-8") as log:
             log.write(f"Service {definition.name}: deploying on Ray Serve ({replicas}), {how}.\n")
-        port = self._port(instance)
-        self._apply([*self._configs(instance, definition.name), app], port)
-        return ServiceStatus(TRANSITIONING, self._uri(port, definition.name), "deploying")
+        port, host = self._port(instance), self._host(instance)
+        self._apply([*self._configs(instance, definition.name), app], port, host)
+        uri = self._uri({"http_options": {"host": host}}, port, definition.name)
+        return ServiceStatus(TRANSITIONING, uri, "deploying")
 
-    @staticmethod
-    def _uri(port: int, name: str) -> str:
-        return f"http://127.0.0.1:{port}/{name}/score"
+    def _uri(self, instance: dict[str, Any], port: int, name: str) -> str:
+        host = self._uri_host(instance)
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/{name}/score"
 
     def status(self, name: str) -> ServiceStatus:
         try:
@@ -243,7 +262,7 @@ class RayServeBackend(ServingBackend):
         if not isinstance(app, dict):
             return ServiceStatus(UNHEALTHY, None, "not deployed on the Ray cluster")
         port = (instance.get("http_options") or {}).get("port")
-        uri = self._uri(port, name) if isinstance(port, int) else None
+        uri = self._uri(instance, port, name) if isinstance(port, int) else None
         state = _STATES.get(str(app.get("status")), UNHEALTHY)
         return ServiceStatus(state, uri, str(app.get("message") or ""))
 
@@ -293,7 +312,9 @@ class RayServeBackend(ServingBackend):
         name = str(config["name"])
         for deployment in config.get("deployments") or ():
             deployment["user_config"] = {"keys": digests}
-        self._apply([*self._configs(instance, name), config], self._port(instance))
+        self._apply(
+            [*self._configs(instance, name), config], self._port(instance), self._host(instance)
+        )
         deadline = time.monotonic() + KEYS_APPLIED_S
         while True:
             now = (self._instance().get("applications") or {}).get(name) or {}
@@ -369,7 +390,7 @@ class RayServeBackend(ServingBackend):
     def delete(self, name: str) -> None:
         instance = self._instance()
         if name in (instance.get("applications") or {}):
-            self._apply(self._configs(instance, name), self._port(instance))
+            self._apply(self._configs(instance, name), self._port(instance), self._host(instance))
         shutil.rmtree(self.folder(name), ignore_errors=True)
 
 
