@@ -85,7 +85,13 @@ def deploy(
     check_service_name(name)
     config = deployment_config or AciWebservice.deploy_configuration()
     target = _target_name(config, deployment_target)
-    for line in [*inference_config.notes(), *config.notes(on_cluster=target is not None)]:
+    notes = [*inference_config.notes(), *config.notes(on_cluster=target is not None)]
+    if target and not inference_config.environment_spec().user_managed:
+        notes.append(
+            "On a Ray cluster the replicas run in the Python of the cluster's nodes: the "
+            "environment is not built there, so its packages must be installed on the nodes."
+        )
+    for line in notes:
         print(f"Note: {line}")
     deployed = deployed_models(models)
     if target:
