@@ -7,7 +7,12 @@ import pytest
 from runyard.core import Environment
 from runyard.core.image import ContainerImage
 from runyard.core.model import InferenceConfig
-from runyard.core.webservice import AciWebservice, LocalWebservice, WebserviceException
+from runyard.core.webservice import (
+    AciWebservice,
+    LocalWebservice,
+    Webservice,
+    WebserviceException,
+)
 from runyard.entities.service import check_service_name
 from runyard.errors import InvalidArgument
 
@@ -212,6 +217,15 @@ def test_an_aks_configuration_needs_a_target_and_a_target_must_be_a_cluster(tmp_
             deployment_target="cpucluster",
         )
     ComputeTarget.create(ws, "box", LocalCompute.provisioning_configuration())
+    monkeypatch.chdir(tmp_path)
+    image = ContainerImage.image_configuration(execution_script="score.py", runtime="python")
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(WebserviceException, match="Compute target 'cpucluster'"),
+    ):  # the 2019 form takes a cluster target too
+        Webservice.deploy_from_model(
+            ws, "v1-svc", [model], image, AksWebservice.deploy_configuration(), "cpucluster"
+        )
     with pytest.raises(WebserviceException, match="'box' is not a cluster"):
         Model.deploy(
             ws,

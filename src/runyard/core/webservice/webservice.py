@@ -107,7 +107,8 @@ class Webservice:
         deployment_target: Any = None,
         overwrite: bool = False,
     ) -> Webservice:
-        """Deploy ``models`` with a ``ContainerImage.image_configuration`` (the 2019 form).
+        """Deploy ``models`` with a ``ContainerImage.image_configuration`` (the 2019 form);
+        ``deployment_target`` as ``Model.deploy``'s (a cluster compute target).
 
         Deprecated as in SDK v1: use ``Model.deploy`` with an ``InferenceConfig``.
         """
@@ -122,11 +123,6 @@ class Webservice:
             DeprecationWarning,
             stacklevel=2,
         )
-        if deployment_target is not None:
-            raise WebserviceException(
-                "deployment_target is for AKS clusters, which Runyard does not have; leave "
-                "it out to deploy on this machine."
-            )
         return deploy(
             workspace,
             name,
@@ -134,6 +130,7 @@ class Webservice:
             image_config.inference_config(),
             deployment_config,
             overwrite,
+            deployment_target=deployment_target,
         )
 
     @staticmethod
