@@ -151,6 +151,25 @@ def test_shipped_files_reach_the_replicas_and_keys_change_without_a_restart(
     service.delete()
 
 
+def test_a_shipped_service_whose_init_raises_fails_with_its_traceback(
+    attached, here, monkeypatch, tmp_path
+):
+    ws, target, model, _source = attached
+    ship = dataclasses.replace(ws.resources.settings, serve_ship_files=True)
+    monkeypatch.setattr(ws.resources, "settings", ship)
+    (tmp_path / "score.py").write_text(
+        "def init():\n    raise RuntimeError('no weights here')\n\ndef run(raw):\n    return raw\n"
+    )
+    inference = InferenceConfig("score.py", source_directory=str(tmp_path), environment=here)
+    config = AciWebservice.deploy_configuration()
+    service = Model.deploy(ws, "broken", [model], inference, config, deployment_target=target)
+    with pytest.raises(Exception, match="no weights here"):
+        service.wait_for_deployment(timeout_sec=300)
+    assert service.state == "Failed"
+    assert "RuntimeError: no weights here" in service.get_logs()
+    service.delete()
+
+
 def test_an_aci_service_is_one_replica_on_the_cluster(attached, here):
     ws, target, model, source = attached
     config = AciWebservice.deploy_configuration(cpu_cores=0.5, memory_gb=0.2)

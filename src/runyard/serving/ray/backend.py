@@ -264,7 +264,10 @@ class RayServeBackend(ServingBackend):
         port = (instance.get("http_options") or {}).get("port")
         uri = self._uri(instance, port, name) if isinstance(port, int) else None
         state = _STATES.get(str(app.get("status")), UNHEALTHY)
-        return ServiceStatus(state, uri, str(app.get("message") or ""))
+        detail = str(app.get("message") or "")
+        if state == FAILED:
+            detail = "\n".join([detail, *_deployment_messages(app)]).strip()
+        return ServiceStatus(state, uri, detail)
 
     def replica_details(self, name: str) -> list[dict[str, Any]]:
         """Serve's record of each running replica (``node_id``, ``actor_id``, ``pid``...)."""
@@ -283,8 +286,15 @@ class RayServeBackend(ServingBackend):
         return "folder" not in (config.get("args") or {})
 
     def failure(self, name: str) -> dict[str, object] | None:
+        """Why the deploy failed: the replica's error (the last line of its traceback,
+        as Serve reports it) and the traceback's end."""
         status = self.status(name)
-        return {"message": status.detail} if status.state == FAILED else None
+        if status.state != FAILED:
+            return None
+        lines = [line for line in status.detail.splitlines() if line.strip()]
+        head = lines[0] if lines else "deploy failed"
+        last = lines[-1] if len(lines) > 1 else ""
+        return {"message": f"{head} {last}".strip(), "log_tail": "\n".join(lines[-30:])}
 
     def set_keys(self, name: str, *, auth_enabled: bool, keys: tuple[str, str]) -> None:
         """Shared folder: rewrite its keys file (read on the next request). Shipped: send
@@ -348,8 +358,10 @@ class RayServeBackend(ServingBackend):
         if isinstance(app, dict) and self._shipped(app):
             for replica in self.replica_details(name):
                 lines.extend(self._replica_log(replica, num_lines))
-            if app.get("status") == "DEPLOY_FAILED":
+            if app.get("status") == "DEPLOY_FAILED":  # the replicas are gone: Serve's report
                 lines.extend(str(app.get("message") or "").splitlines())
+                for message in _deployment_messages(app):
+                    lines.extend(message.splitlines())
         return "\n".join(lines[-num_lines:]) if num_lines > 0 else ""
 
     def _replica_log(self, replica: dict[str, Any], num_lines: int) -> list[str]:
@@ -392,6 +404,12 @@ class RayServeBackend(ServingBackend):
         if name in (instance.get("applications") or {}):
             self._apply(self._configs(instance, name), self._port(instance), self._host(instance))
         shutil.rmtree(self.folder(name), ignore_errors=True)
+
+
+def _deployment_messages(app: dict[str, Any]) -> list[str]:
+    """Serve's messages on the application's deployments (a failed replica's traceback)."""
+    deployments = (app.get("deployments") or {}).values()
+    return [str(d["message"]) for d in deployments if isinstance(d, dict) and d.get("message")]
 
 
 def _add(zf: zipfile.ZipFile, path: str, root: str) -> None:
