@@ -21,6 +21,7 @@ restarting replicas) and its output is read from Ray's logs of its replicas
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -32,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from runyard.entities.service import (
     FAILED,
@@ -41,7 +42,7 @@ from runyard.entities.service import (
     UNHEALTHY,
     ServiceDefinition,
 )
-from runyard.errors import BackendError, InvalidState
+from runyard.errors import BackendError, InvalidArgument, InvalidState
 from runyard.serving import layout
 from runyard.serving.backend import ServiceStatus, ServingBackend
 from runyard.serving.keys import key_digests, write_keys_file
@@ -55,6 +56,8 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _RAY_MARKER = re.compile(r"^:(job_id|actor_name|task_name):")
 API = "/api/serve/applications/"
 PACKAGES = "/api/packages/gcs/"
+#: The largest package Ray's store takes (its gRPC message limit, 512 MiB by default).
+PACKAGE_LIMIT_BYTES = 512 * 2**20
 #: Seconds ``set_keys`` waits for the replicas of a shipped service to take new keys.
 KEYS_APPLIED_S = 60.0
 IMPORT_PATH = "runyard.serving.ray.replica:build"
@@ -101,11 +104,18 @@ class RayServeBackend(ServingBackend):
 
     # -- the REST API -------------------------------------------------------------------
     def _request(
-        self, method: str, path: str, data: bytes | None = None, content_type: str = ""
+        self,
+        method: str,
+        path: str,
+        data: bytes | BinaryIO | None = None,
+        content_type: str = "",
+        length: int | None = None,
     ) -> bytes:
         request = urllib.request.Request(self._dashboard + path, data=data, method=method)
         if content_type:
             request.add_header("Content-Type", content_type)
+        if length is not None:  # a streamed body
+            request.add_header("Content-Length", str(length))
         if self._token:
             request.add_header("Authorization", f"Bearer {self._token}")
         try:
@@ -134,20 +144,35 @@ class RayServeBackend(ServingBackend):
         """Zip ``folder``'s service files into the cluster's package store; their URI.
 
         The name is the content's hash (as Ray names packages), so an unchanged service
-        is not stored twice.
+        is not stored twice. The archive is streamed, not held in memory.
+
+        Raises:
+            InvalidArgument: the archive is larger than Ray's package store takes.
         """
         archive = os.path.join(os.path.dirname(folder), f".{os.path.basename(folder)}.zip")
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            for top in (layout.definition_file(folder), layout.source_dir(folder)):
-                _add(zf, top, folder)
-            _add(zf, layout.models_dir(folder), folder)
         try:
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+                for top in (layout.definition_file(folder), layout.source_dir(folder)):
+                    _add(zf, top, folder)
+                _add(zf, layout.models_dir(folder), folder)
+            size = os.path.getsize(archive)
+            if size > PACKAGE_LIMIT_BYTES:
+                raise InvalidArgument(
+                    f"The service's files come to {size / 2**20:.0f} MiB zipped, more than "
+                    f"Ray's package store takes ({PACKAGE_LIMIT_BYTES // 2**20} MiB) to ship "
+                    "them to the cluster's nodes. Put the models on a file system every "
+                    "node shares, or make them smaller."
+                )
+            sha1 = hashlib.sha1()
             with open(archive, "rb") as fh:
-                data = fh.read()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    sha1.update(chunk)
+            name = f"_ray_pkg_{sha1.hexdigest()}.zip"
+            with open(archive, "rb") as fh:
+                self._request("PUT", PACKAGES + name, fh, "application/zip", size)
         finally:
-            os.remove(archive)
-        name = f"_ray_pkg_{hashlib.sha1(data).hexdigest()}.zip"
-        self._request("PUT", PACKAGES + name, data, "application/zip")
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(archive)
         return f"gcs://{name}"
 
     def _instance(self) -> dict[str, Any]:
