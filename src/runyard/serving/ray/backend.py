@@ -160,8 +160,9 @@ class RayServeBackend(ServingBackend):
                 raise InvalidArgument(
                     f"The service's files come to {size / 2**20:.0f} MiB zipped, more than "
                     f"Ray's package store takes ({PACKAGE_LIMIT_BYTES // 2**20} MiB) to ship "
-                    "them to the cluster's nodes. Put the models on a file system every "
-                    "node shares, or make them smaller."
+                    "them to the cluster's nodes. Leave large files out of the source "
+                    "directory, or deploy on a cluster whose nodes run on this machine "
+                    "(they read the files in place)."
                 )
             sha1 = hashlib.sha1()
             with open(archive, "rb") as fh:
