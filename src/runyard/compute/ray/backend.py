@@ -46,6 +46,7 @@ from runyard.compute.ray.settings import (
     LOCAL,
     SIMULATED,
     ClusterSettings,
+    address_is_this_machine,
     check_workspace_reaches_nodes,
 )
 from runyard.entities.run import TERMINAL_STATUSES, RunRecord, RunStatus
@@ -105,8 +106,6 @@ class RayComputeBackend(ComputeBackend):
         and every live node's address are this machine's."""
         if self._settings.mode != ATTACHED:
             return True
-        from runyard.compute.ray.settings import address_is_this_machine
-
         if not address_is_this_machine(self._settings.job_api_address()):
             return False
         return all(address_is_this_machine(n.ip) for n in self._client().nodes() if n.alive)
