@@ -247,7 +247,8 @@ def main() -> None:
         "--where",
         choices=("both", "head", "cluster"),
         default="both",
-        help="The local Ray head, Ray's multi-node test cluster, or both (default).",
+        help="The local Ray head, Ray's multi-node test cluster, or both (default). Only "
+        "'both' replaces benchmarks/results/serving_ray.json; a part goes to benchmarks/.work/.",
     )
     args = parser.parse_args()
     if args.quick:
@@ -287,7 +288,7 @@ def main() -> None:
         rows,
         notes,
         {"raw": r, "load_average_1min": loads},
-        smoke=args.quick,
+        smoke=args.quick or args.where != "both",
     )
     common.print_result(path)
 
