@@ -59,7 +59,7 @@ class ScoringReplica:
         os.chdir(source)
         module = load_entry_script(os.path.join(source, *definition.entry_script.split("/")))
         self._held = HeldKeys() if shipped else None
-        keys = self._held or KeyCheck(layout.keys_file(folder))
+        keys = KeyCheck(layout.keys_file(folder)) if self._held is None else self._held
         self._prefix = f"/{definition.name}"
         self._app = ScoringApp(module.run, keys, swagger_document(definition.name, auth_enabled))
         print(f"Replica of {definition.name} ready (pid {os.getpid()}).", flush=True)
