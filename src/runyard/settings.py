@@ -98,6 +98,14 @@ class Settings:
         "",
         kind="path",
     )
+    serve_ship_files: bool = _setting(
+        "RUNYARD_SERVE_SHIP_FILES",
+        "Ship a web service's files to its Ray cluster's nodes through Ray's package store "
+        "even when the nodes run on this machine (nodes in containers that do not share its "
+        "folders): 1 or 0. Nodes on other machines always get them shipped.",
+        False,
+        kind="bool",
+    )
     token: str = _setting(
         "RUNYARD_TOKEN",
         "The API token sent to a team server (workspaces whose config names a ``server``); "

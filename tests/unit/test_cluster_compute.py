@@ -461,3 +461,16 @@ def test_a_local_head_stands_for_max_nodes_nodes_sharing_the_machine():
     assert local_node_share(nc6, LAPTOP, 4) == (0.5, 3.75)
     small = lookup_vm_size("cpu-1")
     assert local_node_share(small, LAPTOP, 1) == (1.0, min(small.memory_gb, 15.0))
+
+
+def test_only_a_cluster_whose_address_is_elsewhere_is_taken_for_other_machines(ws):
+    from runyard.compute.ray.backend import RayComputeBackend
+    from runyard.entities.compute import ComputeTargetRecord
+
+    # TEST-NET-1 (RFC 5737): never an address of this machine; nothing is asked of it.
+    far = AmlCompute.provisioning_configuration(address="http://192.0.2.1:8265").config
+    backend = RayComputeBackend(ws.resources, ComputeTargetRecord("far", "cluster", far))
+    assert not backend.nodes_share_this_machine()
+    head = AmlCompute.provisioning_configuration(vm_size="cpu-2").config
+    local = RayComputeBackend(ws.resources, ComputeTargetRecord("head", "cluster", head))
+    assert local.nodes_share_this_machine()  # a head Runyard starts here

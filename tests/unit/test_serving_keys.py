@@ -7,7 +7,15 @@ import json
 import pytest
 
 from runyard.errors import InvalidArgument
-from runyard.serving.keys import KeyCheck, check_key, digest, generate_key, write_keys_file
+from runyard.serving.keys import (
+    HeldKeys,
+    KeyCheck,
+    check_key,
+    digest,
+    generate_key,
+    key_digests,
+    write_keys_file,
+)
 
 
 def test_generated_keys_are_long_random_and_distinct():
@@ -60,3 +68,24 @@ def test_a_rewritten_keys_file_takes_effect_on_the_next_check(tmp_path):
 def test_a_missing_keys_file_refuses_every_request(tmp_path):
     check = KeyCheck(str(tmp_path / "none.json"))
     assert not check.allows("Bearer anything-at-all-here")
+
+
+def test_held_keys_refuse_everything_until_given_digests_and_take_new_ones_at_once():
+    held = HeldKeys()
+    assert held.auth_enabled and not held.allows("Bearer primary-key-123456")
+    held.update(key_digests(True, ("primary-key-123456", "secondary-key-1234")))
+    assert "primary-key" not in json.dumps(key_digests(True, ("primary-key-123456",)))
+    assert held.allows("Bearer primary-key-123456") and held.allows("Bearer secondary-key-1234")
+    held.update(key_digests(True, ("primary-key-ABCDEF", "secondary-key-1234")))
+    assert not held.allows("Bearer primary-key-123456")
+    assert held.allows("Bearer primary-key-ABCDEF")
+    held.update(key_digests(False, ("", "")))
+    assert held.allows(None) and not held.auth_enabled
+
+
+@pytest.mark.parametrize("bad", [{"digests": "not-a-list"}, {"digests": ["zz"]}, {"digests": 3}])
+def test_malformed_held_digests_fail_closed(bad):
+    held = HeldKeys()
+    held.update(key_digests(False, ()))
+    held.update(bad)
+    assert held.auth_enabled and not held.allows("Bearer primary-key-123456")

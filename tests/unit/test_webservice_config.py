@@ -7,7 +7,12 @@ import pytest
 from runyard.core import Environment
 from runyard.core.image import ContainerImage
 from runyard.core.model import InferenceConfig
-from runyard.core.webservice import AciWebservice, LocalWebservice, WebserviceException
+from runyard.core.webservice import (
+    AciWebservice,
+    LocalWebservice,
+    Webservice,
+    WebserviceException,
+)
 from runyard.entities.service import check_service_name
 from runyard.errors import InvalidArgument
 
@@ -180,9 +185,10 @@ def test_aks_settings_v1_refuses(settings):
         AksWebservice.deploy_configuration(**settings)
 
 
-def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, monkeypatch):
+def test_an_aks_configuration_needs_a_target_and_a_target_must_be_a_cluster(tmp_path, monkeypatch):
     from runyard.core import Model, Workspace
-    from runyard.core.webservice import AksWebservice
+    from runyard.core.compute import ComputeTarget, LocalCompute
+    from runyard.core.webservice import AksWebservice, LocalWebservice
 
     monkeypatch.setenv("RUNYARD_SCRATCH", str(tmp_path / "scratch"))
     ws = Workspace.create("aks-args", path=tmp_path / "ws")
@@ -192,7 +198,16 @@ def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, mo
     inference = InferenceConfig("score.py", source_directory=str(tmp_path))
     with pytest.raises(WebserviceException, match="needs deployment_target"):
         Model.deploy(ws, "aks-svc", [model], inference, AksWebservice.deploy_configuration())
-    with pytest.raises(WebserviceException, match="for AksWebservice"):
+    with pytest.raises(WebserviceException, match="LocalWebservice runs on this machine"):
+        Model.deploy(
+            ws,
+            "local-svc",
+            [model],
+            inference,
+            LocalWebservice.deploy_configuration(),
+            deployment_target="cpucluster",
+        )
+    with pytest.raises(WebserviceException, match=r"Compute target 'cpucluster'.*not found"):
         Model.deploy(
             ws,
             "aci-svc",
@@ -201,5 +216,61 @@ def test_an_aks_configuration_needs_a_target_and_a_target_needs_aks(tmp_path, mo
             AciWebservice.deploy_configuration(),
             deployment_target="cpucluster",
         )
+    ComputeTarget.create(ws, "box", LocalCompute.provisioning_configuration())
+    monkeypatch.chdir(tmp_path)
+    image = ContainerImage.image_configuration(execution_script="score.py", runtime="python")
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(WebserviceException, match="Compute target 'cpucluster'"),
+    ):  # the 2019 form takes a cluster target too
+        Webservice.deploy_from_model(
+            ws, "v1-svc", [model], image, AksWebservice.deploy_configuration(), "cpucluster"
+        )
+    with pytest.raises(WebserviceException, match="'box' is not a cluster"):
+        Model.deploy(
+            ws,
+            "aks-svc",
+            [model],
+            inference,
+            AksWebservice.deploy_configuration(),
+            deployment_target="box",
+        )
     assert ws.webservices == {}
     ws.close()
+
+
+def test_an_aci_service_on_a_cluster_is_one_replica_of_its_size():
+    from runyard.core.webservice.deploy import replica_settings
+
+    config = AciWebservice.deploy_configuration(cpu_cores=0.5, memory_gb=2)
+    replicas = replica_settings(config.serialize())
+    assert replicas.serve_options()["num_replicas"] == 1
+    assert replicas.serve_options()["ray_actor_options"] == {"num_cpus": 0.5, "memory": 2 * 2**30}
+    assert "not hard limits" in config.notes(on_cluster=True)[0]
+    assert "affinity" in config.notes()[0]  # on this machine: whole CPUs
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "shared", "host", "uri"),
+    [
+        ("http://127.0.0.1:8265", True, "127.0.0.1", "http://127.0.0.1:9000/s/score"),
+        ("http://10.1.2.3:8265", True, "127.0.0.1", "http://127.0.0.1:9000/s/score"),
+        ("http://10.1.2.3:8265", False, "10.1.2.3", "http://10.1.2.3:9000/s/score"),
+        ("http://localhost:8265", False, "127.0.0.1", "http://127.0.0.1:9000/s/score"),
+    ],
+)
+def test_serves_proxy_listens_where_the_deploying_machine_reaches_it(
+    tmp_path, dashboard, shared, host, uri
+):
+    from types import SimpleNamespace
+
+    from runyard.serving.ray.backend import RayServeBackend
+    from runyard.settings import Settings
+
+    resources = SimpleNamespace(settings=Settings(scratch=str(tmp_path)), name="ws")
+    backend = RayServeBackend(resources, dashboard, None, shared)  # type: ignore[arg-type]
+    assert backend._host({}) == host  # Serve's first start
+    assert backend._uri({"http_options": {"host": host}}, 9000, "s") == uri
+    running = {"applications": {"a": {}}, "http_options": {"host": "0.0.0.0", "port": 9000}}
+    assert backend._host(running) == "0.0.0.0"  # kept once Serve runs
+    assert backend._uri(running, 9000, "s").startswith(f"http://{dashboard.split('//')[1][:-5]}")

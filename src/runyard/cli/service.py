@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -26,7 +28,17 @@ def service() -> None:
         "  runyard service deploy -n iris-svc -m iris:1 --entry-script score.py \\\n"
         "      --source-directory ./app --conda-file myenv.yml --auth\n"
         "  runyard service deploy -n iris-local -m iris --entry-script score.py \\\n"
-        "      --current-python --local --port 8890"
+        "      --current-python --local --port 8890\n"
+        "  runyard service deploy -n iris-aks -m iris --entry-script score.py \\\n"
+        "      --compute-target cpucluster --replicas 2 --cpu-cores 0.5\n"
+        "  runyard service deploy -n iris-auto -m iris --entry-script score.py \\\n"
+        "      --compute-target cpucluster --autoscale-min 1 --autoscale-max 4\n"
+        "\b\nWhere it runs:\n"
+        "  (default)             an ACI service: one scoring server on this machine\n"
+        "  --local               a LocalWebservice on this machine (no keys)\n"
+        "  --compute-target T    on cluster target T's Ray cluster (Ray Serve): one\n"
+        "                        replica (ACI), or with --replicas / --autoscale* an AKS\n"
+        "                        service whose replicas the cluster places on its nodes"
     )
 )
 @click.option("-n", "--name", required=True, help="3-32 lowercase letters, digits and dashes.")
@@ -50,7 +62,49 @@ def service() -> None:
 )
 @click.option("--local", is_flag=True, help="A LocalWebservice (no keys) instead of ACI.")
 @click.option("--port", type=int, help="With --local: the port (default: a free one).")
-@click.option("--auth", is_flag=True, help="ACI: require a key (two are generated).")
+@click.option(
+    "--compute-target",
+    metavar="TARGET",
+    help="Deploy on this cluster compute target's Ray cluster (see 'runyard compute list').",
+)
+@click.option(
+    "--replicas",
+    "num_replicas",
+    type=click.IntRange(min=1),
+    help="AKS: this many replicas, fixed (needs --compute-target).",
+)
+@click.option(
+    "--autoscale",
+    is_flag=True,
+    help="AKS: autoscaled replicas (1 to 10 unless --autoscale-min or --autoscale-max say).",
+)
+@click.option(
+    "--autoscale-min", type=click.IntRange(min=1), help="AKS: the fewest replicas (autoscaled)."
+)
+@click.option(
+    "--autoscale-max", type=click.IntRange(min=1), help="AKS: the most replicas (autoscaled)."
+)
+@click.option(
+    "--autoscale-target-utilization",
+    type=click.IntRange(1, 100),
+    metavar="PERCENT",
+    help="AKS: the busy share of a replica autoscaling aims at (default 70).",
+)
+@click.option(
+    "--cpu-cores",
+    type=float,
+    help="CPUs per replica (ACI here: whole CPUs by affinity; on a cluster: Ray's reservation).",
+)
+@click.option(
+    "--memory-gb",
+    type=float,
+    help="Memory per replica (ACI here: restarted above it; on a cluster: Ray's reservation).",
+)
+@click.option(
+    "--auth/--no-auth",
+    default=None,
+    help="Require a key (two are generated). Default: off for ACI, on for AKS (as SDK v1).",
+)
 @click.option("--description", help="What the service is.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A tag (repeat).")
 @click.option("--overwrite", is_flag=True, help="Replace a service of that name.")
@@ -68,27 +122,55 @@ def deploy(
     current_python: bool,
     local: bool,
     port: int | None,
-    auth: bool,
+    compute_target: str | None,
+    num_replicas: int | None,
+    autoscale: bool,
+    autoscale_min: int | None,
+    autoscale_max: int | None,
+    autoscale_target_utilization: int | None,
+    cpu_cores: float | None,
+    memory_gb: float | None,
+    auth: bool | None,
     description: str | None,
     tags: tuple[str, ...],
     overwrite: bool,
     no_wait: bool,
 ) -> None:
-    """Deploy models as a web service on this machine and wait until it is Healthy.
+    """Deploy models as a web service (on this machine, or on a cluster target's Ray
+    cluster) and wait until it is Healthy.
 
-    JSON: the service (see 'runyard service show').
+    JSON: the service (see 'runyard service show'), with "computeTarget" and, for an AKS
+    service, "replicas" (running now).
     """
     from runyard.core import Environment
     from runyard.core.model import InferenceConfig, Model
-    from runyard.core.webservice import AciWebservice, LocalWebservice
     from runyard.errors import InvalidArgument
 
+    scaled = autoscale or any(
+        v is not None for v in (autoscale_min, autoscale_max, autoscale_target_utilization)
+    )
+    aks = scaled or num_replicas is not None
     if sum(map(bool, (conda_file, environment, current_python))) > 1:
         raise InvalidArgument("Give at most one of --conda-file, --environment, --current-python.")
     if port is not None and not local:
         raise InvalidArgument("--port goes with --local; an ACI service gets a free port.")
     if local and auth:
         raise InvalidArgument("A --local service has no keys; leave out --auth or --local.")
+    if local and (compute_target or aks or cpu_cores is not None or memory_gb is not None):
+        raise InvalidArgument(
+            "--local runs one process on this machine: leave out --compute-target, "
+            "--replicas, --autoscale*, --cpu-cores and --memory-gb, or leave out --local."
+        )
+    if num_replicas is not None and scaled:
+        raise InvalidArgument(
+            "Give --replicas N (a fixed number) or --autoscale/--autoscale-min/--autoscale-max "
+            "(autoscaled), not both."
+        )
+    if aks and not compute_target:
+        raise InvalidArgument(
+            "Replicas (--replicas, --autoscale*) run on a Ray cluster: add --compute-target "
+            "NAME, a cluster compute target ('runyard compute list' shows them)."
+        )
     ws = state.workspace()
     env = None
     if environment:
@@ -104,18 +186,63 @@ def deploy(
         runtime="python" if conda_file else None,
         environment=env,
     )
-    config = (
-        LocalWebservice.deploy_configuration(port=port)
-        if local
-        else AciWebservice.deploy_configuration(
-            auth_enabled=auth, description=description, tags=parse_pairs(tags, "--tag") or None
-        )
+    config = _deploy_configuration(
+        local=local,
+        port=port,
+        aks=aks,
+        num_replicas=num_replicas,
+        autoscale_min=autoscale_min,
+        autoscale_max=autoscale_max,
+        autoscale_target_utilization=autoscale_target_utilization,
+        cpu_cores=cpu_cores,
+        memory_gb=memory_gb,
+        auth=auth,
+        description=description,
+        tags=parse_pairs(tags, "--tag") or None,
     )
     found = [Model(ws, n, version=v) for n, v in (parse_model_id(m) for m in models)]
-    deployed = Model.deploy(ws, name, found, inference, config, overwrite=overwrite)
+    # The SDK prints its notes (settings used otherwise than v1 did): to stderr, so that
+    # stdout holds only the result (--json).
+    with contextlib.redirect_stdout(sys.stderr):
+        deployed = Model.deploy(
+            ws,
+            name,
+            found,
+            inference,
+            config,
+            overwrite=overwrite,
+            deployment_target=compute_target,
+        )
     if not no_wait:
         deployed.wait_for_deployment()
     _show(state.output, deployed)
+
+
+def _deploy_configuration(
+    *, local: bool, port: int | None, aks: bool, auth: bool | None, **given: Any
+) -> Any:
+    """The deployment configuration the flags ask for (SDK v1's defaults for the rest)."""
+    from runyard.core.webservice import AciWebservice, AksWebservice, LocalWebservice
+
+    if local:
+        return LocalWebservice.deploy_configuration(port=port)
+    common = {
+        "cpu_cores": given["cpu_cores"],
+        "memory_gb": given["memory_gb"],
+        "description": given["description"],
+        "tags": given["tags"],
+    }
+    if not aks:
+        return AciWebservice.deploy_configuration(auth_enabled=bool(auth), **common)
+    return AksWebservice.deploy_configuration(
+        num_replicas=given["num_replicas"],
+        autoscale_enabled=given["num_replicas"] is None,
+        autoscale_min_replicas=given["autoscale_min"],
+        autoscale_max_replicas=given["autoscale_max"],
+        autoscale_target_utilization=given["autoscale_target_utilization"],
+        auth_enabled=auth,
+        **common,
+    )
 
 
 @service.command(
@@ -156,8 +283,9 @@ def list_services(state: CliState, model_name: str | None) -> None:
 def show(state: CliState, name: str) -> None:
     """Show a web service and its state now.
 
-    JSON: {"name", "computeType", "state", "scoringUri", "swaggerUri", "authEnabled",
-    "models", "description", "tags", "properties", "error", "createdTime", "updatedTime"}.
+    JSON: {"name", "computeType", "computeTarget", "state", "scoringUri", "swaggerUri",
+    "authEnabled", "models", "description", "tags", "properties", "error", "createdTime",
+    "updatedTime"}, and "replicas" (running now) for an AKS service.
     """
     found = _get(state, name)
     found.update_deployment_state()
@@ -166,6 +294,9 @@ def show(state: CliState, name: str) -> None:
 
 def _show(out: Output, found: Webservice) -> None:
     data = found.serialize()
+    replicas = getattr(found, "replicas", None)
+    if callable(replicas):
+        data["replicas"] = replicas()
     if out.json_output:
         out.json(data)
         return
@@ -174,6 +305,8 @@ def _show(out: Output, found: Webservice) -> None:
         [
             ("Name", data["name"]),
             ("Type", data["computeType"]),
+            ("Compute target", data["computeTarget"] or "(this machine)"),
+            *([("Replicas", data["replicas"])] if "replicas" in data else []),
             ("State", data["state"]),
             ("Scoring URI", data["scoringUri"]),
             ("Swagger URI", data["swaggerUri"]),

@@ -78,6 +78,11 @@ class ComputeBackend(abc.ABC):
         has no cluster. Starts the target's head when it has stopped."""
         return None
 
+    def nodes_share_this_machine(self) -> bool:
+        """Whether every node of the target runs on this machine, and so reads its folders
+        (a web service's files are then read in place, not shipped)."""
+        return True
+
     def provision(self) -> ComputeTargetRecord:
         """Bring the target's compute up; the record to save (default: nothing to do)."""
         return self._record

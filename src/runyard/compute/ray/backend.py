@@ -47,6 +47,7 @@ from runyard.compute.ray.settings import (
     LOCAL,
     SIMULATED,
     ClusterSettings,
+    address_is_this_machine,
     check_server_reaches_nodes,
     check_workspace_reaches_nodes,
 )
@@ -101,6 +102,15 @@ class RayComputeBackend(ComputeBackend):
                 self._settings = ClusterSettings.from_config(record.name, record.config)
                 self._client_obj = None
         return self._settings.job_api_address(), self._settings.token()
+
+    def nodes_share_this_machine(self) -> bool:
+        """A head Runyard starts is this machine; an attached cluster is when its address
+        and every live node's address are this machine's."""
+        if self._settings.mode != ATTACHED:
+            return True
+        if not address_is_this_machine(self._settings.job_api_address()):
+            return False
+        return all(address_is_this_machine(n.ip) for n in self._client().nodes() if n.alive)
 
     # -- provisioning -----------------------------------------------------------------
     def provision(self) -> ComputeTargetRecord:

@@ -66,15 +66,21 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
     def keys(self) -> tuple[str, str]:
         return self._keys
 
-    def notes(self) -> list[str]:
+    def notes(self, on_cluster: bool = False) -> list[str]:
         cpu, memory = self.limits()
         sizes = []
-        if cpu is not None:
+        if on_cluster:
+            sizes = [
+                f"On a Ray cluster the service is one Ray Serve replica reserving "
+                f"{self.cpu_cores:g} CPU and {self.memory_gb:g} GB: Ray schedules by them; "
+                "they are not hard limits."
+            ]
+        elif cpu is not None:
             sizes.append(
                 f"cpu_cores={cpu:g}: the scoring server runs on {math.ceil(cpu)} CPU(s) of "
                 "this machine (whole CPUs, by affinity)."
             )
-        if memory is not None:
+        if memory is not None and not on_cluster:
             sizes.append(
                 f"memory_gb={memory:g}: the scoring server is stopped and restarted when it "
                 "uses more resident memory, as a container over its limit is."

@@ -2,21 +2,21 @@
 
 ``AksWebservice.deploy_configuration(...)`` takes v1's replica and autoscaling settings;
 ``Model.deploy(..., deployment_target=target)`` with a cluster compute target (a Ray
-head Runyard started) runs the service as a Ray Serve application there.
+head Runyard started, or an attached Ray cluster) runs the service as a Ray Serve
+application there: the cluster places the replicas on its nodes.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from runyard.core.webservice.deploy import cloud_notes, new_keys
+from runyard.core.webservice.deploy import cloud_notes, new_keys, ray_backend
 from runyard.core.webservice.errors import WebserviceException
 from runyard.core.webservice.webservice import DeploymentConfiguration, Webservice
-from runyard.errors import InvalidArgument, RunyardError
+from runyard.errors import InvalidArgument
 from runyard.serving.ray.scaling import ReplicaSettings
 
 if TYPE_CHECKING:
-    from runyard.core.workspace import Workspace
     from runyard.serving.ray.backend import RayServeBackend
 
 _CLOUD_ONLY = (
@@ -116,7 +116,7 @@ class AksServiceDeploymentConfiguration(DeploymentConfiguration):
     def keys(self) -> tuple[str, str]:
         return self._keys
 
-    def notes(self) -> list[str]:
+    def notes(self, on_cluster: bool = True) -> list[str]:
         sized = [
             "cpu_cores and memory_gb reserve Ray resources per replica: Ray schedules by "
             "them; they are not hard limits."
@@ -220,40 +220,16 @@ class AksWebservice(Webservice):
     def _backend(self) -> RayServeBackend:  # type: ignore[override]
         return ray_backend(self._workspace, str(self._record.config.get("target", "")))
 
-    @property
-    def compute_target(self) -> str:
-        """The name of the cluster compute target the replicas run on."""
-        return str(self._record.config.get("target", ""))
-
     def replicas(self) -> int:
         """How many replicas are running now."""
         return self._backend().replicas(self.name)
+
+    def replica_nodes(self) -> list[str]:
+        """The Ray node id of each running replica (where the cluster placed them)."""
+        return [str(r.get("node_id")) for r in self._backend().replica_details(self.name)]
 
     def _redeploy(self, models: Any, inference_config: Any) -> None:
         raise WebserviceException(
             "Updating an AKS service in place is not supported here: deploy it again with "
             "overwrite=True."
         )
-
-
-def ray_backend(workspace: Workspace, target: str) -> RayServeBackend:
-    """The Ray Serve backend of the cluster compute target named ``target``.
-
-    Raises:
-        WebserviceException: no such target, or it has no Ray cluster.
-    """
-    from runyard.compute.registry import backend_for
-    from runyard.core.compute_target import get_target_record
-    from runyard.serving.registry import ray_backend as make
-
-    try:
-        record = get_target_record(workspace, target)
-    except RunyardError as exc:
-        raise WebserviceException(f"Compute target {target!r}: {exc.message}") from exc
-    connection = backend_for(workspace.resources, record).dashboard()
-    if connection is None:
-        raise WebserviceException(
-            f"Compute target {target!r} is not a cluster: AKS-type services run on a cluster "
-            "target (AmlCompute on Ray). Use AciWebservice for this machine."
-        )
-    return make(workspace.resources, *connection)

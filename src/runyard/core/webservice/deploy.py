@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from runyard.core.model import Model
     from runyard.core.webservice.webservice import DeploymentConfiguration, Webservice
     from runyard.core.workspace import Workspace
+    from runyard.serving.ray.backend import RayServeBackend
 
 
 def deployed_models(models: Iterable[Model]) -> tuple[DeployedModel, ...]:
@@ -70,7 +71,8 @@ def deploy(
     """Deploy ``models`` as web service ``name``; returns it, Transitioning.
 
     An ``AksWebservice`` configuration needs ``deployment_target``: a cluster compute
-    target (or its name), whose Ray cluster runs the replicas.
+    target (or its name), whose Ray cluster runs the replicas. An ``AciWebservice``
+    configuration takes one too, optionally: its one replica then runs on that cluster.
 
     Raises:
         InvalidArgument: a bad service name.
@@ -83,9 +85,17 @@ def deploy(
     check_service_name(name)
     config = deployment_config or AciWebservice.deploy_configuration()
     target = _target_name(config, deployment_target)
-    for line in [*inference_config.notes(), *config.notes()]:
+    notes = [*inference_config.notes(), *config.notes(on_cluster=target is not None)]
+    if target and not inference_config.environment_spec().user_managed:
+        notes.append(
+            "On a Ray cluster the replicas run in the Python of the cluster's nodes: the "
+            "environment is not built there, so its packages must be installed on the nodes."
+        )
+    for line in notes:
         print(f"Note: {line}")
     deployed = deployed_models(models)
+    if target:
+        ray_backend(workspace, target)  # no such target, or not a cluster: before recording
     definition = definition_for(name, deployed, inference_config, config)
     keys = config.keys()
     record = ServiceRecord(
@@ -128,12 +138,10 @@ def start(
     store = workspace.resources.store
     keys = (record.primary_key, record.secondary_key)
     try:
-        if record.compute_type == "AKS":
-            from runyard.core.webservice.aks import ray_backend
-            from runyard.serving.ray.scaling import ReplicaSettings
-
-            replicas = ReplicaSettings.from_dict(record.config["deployment"]["replicas"])
-            status = ray_backend(workspace, str(record.config["target"])).deploy_replicas(
+        if record.config.get("target"):
+            replicas = replica_settings(record.config["deployment"])
+            backend = ray_backend(workspace, str(record.config["target"]), deploying=True)
+            status = backend.deploy_replicas(
                 definition, replicas, auth_enabled=record.auth_enabled, keys=keys
             )
         else:
@@ -151,6 +159,54 @@ def start(
             record, state=status.state, scoring_uri=status.scoring_uri, error=None, config=config
         )
     )
+
+
+def replica_settings(deployment: dict[str, Any]) -> Any:
+    """The replicas a service on a Ray cluster runs, from its stored deployment config: an
+    AKS configuration's own; one replica of an ACI configuration's size."""
+    from runyard.serving.ray.scaling import ReplicaSettings
+
+    if "replicas" in deployment:
+        return ReplicaSettings.from_dict(deployment["replicas"])
+    return ReplicaSettings(
+        num_replicas=1,
+        cpu_cores=float(deployment.get("cpuCores") or 0.1),
+        memory_gb=float(deployment.get("memoryGb") or 0.5),
+    )
+
+
+def ray_backend(workspace: Workspace, target: str, deploying: bool = False) -> RayServeBackend:
+    """The Ray Serve backend of the cluster compute target named ``target``.
+
+    ``deploying``: also find out whether the cluster's nodes share this machine's
+    folders (a question to the cluster), so that a new service's files are read in
+    place or shipped.
+
+    Raises:
+        WebserviceException: no such target, or it has no Ray cluster.
+    """
+    from runyard.compute.registry import backend_for
+    from runyard.core.compute_target import get_target_record
+    from runyard.serving.registry import ray_backend as make
+
+    try:
+        record = get_target_record(workspace, target)
+    except RunyardError as exc:
+        raise WebserviceException(f"Compute target {target!r}: {exc.message}") from exc
+    compute = backend_for(workspace.resources, record)
+    connection = compute.dashboard()
+    if connection is None:
+        raise WebserviceException(
+            f"Compute target {target!r} is not a cluster: services on a compute target run "
+            "on its Ray cluster (AmlCompute on Ray). Leave deployment_target out to serve "
+            "an AciWebservice on this machine."
+        )
+    shared = True
+    if deploying:
+        shared = (
+            not workspace.resources.settings.serve_ship_files and compute.nodes_share_this_machine()
+        )
+    return make(workspace.resources, *connection, shared=shared)
 
 
 def new_keys(auth: bool, primary: str | None, secondary: str | None) -> tuple[str, str]:
@@ -176,11 +232,11 @@ def cloud_notes(values: dict[str, Any]) -> list[str]:
 
 
 def _target_name(config: DeploymentConfiguration, deployment_target: Any) -> str | None:
-    """The cluster target an AKS configuration deploys to (None for the others).
+    """The cluster target a configuration deploys to (None: this machine).
 
     Raises:
-        WebserviceException: an AKS configuration without a target, or a target with
-            another configuration.
+        WebserviceException: an AKS configuration without a target, or a target with a
+            Local configuration.
     """
     if deployment_target is None:
         if config.compute_type == "AKS":
@@ -189,10 +245,10 @@ def _target_name(config: DeploymentConfiguration, deployment_target: Any) -> str
                 "target> (AmlCompute on Ray), whose Ray cluster runs the replicas."
             )
         return None
-    if config.compute_type != "AKS":
+    if config.compute_type not in ("AKS", "ACI"):
         raise WebserviceException(
-            "deployment_target is for AksWebservice deployments (replicas on a Ray cluster); "
-            "leave it out to deploy on this machine."
+            "deployment_target is for AksWebservice and AciWebservice deployments (replicas "
+            "on a Ray cluster); a LocalWebservice runs on this machine: leave it out."
         )
     name = deployment_target if isinstance(deployment_target, str) else deployment_target.name
     return str(name)

@@ -37,8 +37,9 @@ class DeploymentConfiguration:
         """The keys a new service gets (none without auth)."""
         return "", ""
 
-    def notes(self) -> list[str]:
-        """One line per setting given that is not used on this machine."""
+    def notes(self, on_cluster: bool = False) -> list[str]:
+        """One line per setting given that is not used as given (``on_cluster``: the
+        service goes to a compute target's Ray cluster)."""
         return []
 
     def limits(self) -> tuple[float | None, float | None]:
@@ -106,7 +107,8 @@ class Webservice:
         deployment_target: Any = None,
         overwrite: bool = False,
     ) -> Webservice:
-        """Deploy ``models`` with a ``ContainerImage.image_configuration`` (the 2019 form).
+        """Deploy ``models`` with a ``ContainerImage.image_configuration`` (the 2019 form);
+        ``deployment_target`` as ``Model.deploy``'s (a cluster compute target).
 
         Deprecated as in SDK v1: use ``Model.deploy`` with an ``InferenceConfig``.
         """
@@ -121,11 +123,6 @@ class Webservice:
             DeprecationWarning,
             stacklevel=2,
         )
-        if deployment_target is not None:
-            raise WebserviceException(
-                "deployment_target is for AKS clusters, which Runyard does not have; leave "
-                "it out to deploy on this machine."
-            )
         return deploy(
             workspace,
             name,
@@ -133,6 +130,7 @@ class Webservice:
             image_config.inference_config(),
             deployment_config,
             overwrite,
+            deployment_target=deployment_target,
         )
 
     @staticmethod
@@ -214,7 +212,19 @@ class Webservice:
         """Why deployment failed (``message``, ``log_tail``), or None."""
         return self._record.error
 
+    @property
+    def compute_target(self) -> str | None:
+        """The name of the cluster compute target the service runs on (None: this
+        machine)."""
+        target = self._record.config.get("target")
+        return None if target is None else str(target)
+
     def _backend(self) -> LocalServingBackend:
+        target = self._record.config.get("target")
+        if target:
+            from runyard.core.webservice.deploy import ray_backend
+
+            return ray_backend(self._workspace, str(target))  # type: ignore[return-value]
         return local_backend(self._workspace.resources)
 
     def update_deployment_state(self) -> str:
@@ -412,6 +422,7 @@ class Webservice:
         return {
             "name": r.name,
             "computeType": r.compute_type,
+            "computeTarget": self.compute_target,
             "state": self._state_name(r.state),
             "scoringUri": r.scoring_uri,
             "swaggerUri": self.swagger_uri,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runyard.serving.batching import policy_of
-from runyard.serving.keys import KeyCheck
+from runyard.serving.keys import HeldKeys, KeyCheck
 from runyard.serving.server.batcher import Batcher
 
 JSON = b"application/json"
@@ -82,7 +82,9 @@ class ScoringApp:
         swagger: the service's swagger document.
     """
 
-    def __init__(self, run: Callable[[Any], Any], keys: KeyCheck, swagger: dict[str, Any]):
+    def __init__(
+        self, run: Callable[[Any], Any], keys: KeyCheck | HeldKeys, swagger: dict[str, Any]
+    ):
         self._run = run
         self._keys = keys
         self._swagger = Response(200, JSON, json.dumps(swagger).encode())
