@@ -88,6 +88,10 @@ MLFLOW_SAVE = textwrap.dedent(
     import numpy as np
 
     class KerasMnist(mlflow.pyfunc.PythonModel):
+        # The variant is kept in the saved model: at serve time sys.argv is the server's.
+        def __init__(self, fast):
+            self.fast = fast
+
         def load_context(self, context):
             from keras.models import model_from_json
             with open(context.artifacts["json"]) as f:
@@ -98,13 +102,13 @@ MLFLOW_SAVE = textwrap.dedent(
 
         def predict(self, context, model_input, params=None):
             data = np.asarray(model_input, dtype="float32")
-            if sys.argv[3] == "fast":
+            if self.fast:
                 return np.argmax(self.model.predict_on_batch(data), axis=1)
             return np.argmax(self.model.predict(data, verbose=0), axis=1)
 
     folder = sys.argv[2]
     mlflow.pyfunc.save_model(
-        sys.argv[1], python_model=KerasMnist(),
+        sys.argv[1], python_model=KerasMnist(sys.argv[3] == "fast"),
         artifacts={"json": folder + "/model.json", "weights": folder + "/model.weights.h5"})
     """
 )

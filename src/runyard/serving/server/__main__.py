@@ -43,7 +43,12 @@ def main(argv: list[str]) -> int:
             fh.write(text)
         return INIT_FAILED
     keys = KeyCheck(layout.keys_file(folder))
-    app = ScoringApp(module.run, keys, swagger_document(definition.name, keys.auth_enabled))
+    app = ScoringApp(
+        module.run,
+        keys,
+        swagger_document(definition.name, keys.auth_enabled),
+        concurrency=definition.max_concurrent_requests,
+    )
     server = HttpServer(app.respond, definition.max_body_bytes)
 
     def started() -> None:
@@ -57,7 +62,10 @@ def main(argv: list[str]) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.stop)
         await server.serve(sock, started)
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    finally:
+        app.close()
     return 0
 
 
