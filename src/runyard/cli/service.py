@@ -51,6 +51,11 @@ def service() -> None:
 @click.option("--local", is_flag=True, help="A LocalWebservice (no keys) instead of ACI.")
 @click.option("--port", type=int, help="With --local: the port (default: a free one).")
 @click.option("--auth", is_flag=True, help="ACI: require a key (two are generated).")
+@click.option(
+    "--max-concurrent-requests",
+    type=int,
+    help="run() calls at once, on threads (default 1): only for a thread-safe run().",
+)
 @click.option("--description", help="What the service is.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A tag (repeat).")
 @click.option("--overwrite", is_flag=True, help="Replace a service of that name.")
@@ -69,6 +74,7 @@ def deploy(
     local: bool,
     port: int | None,
     auth: bool,
+    max_concurrent_requests: int | None,
     description: str | None,
     tags: tuple[str, ...],
     overwrite: bool,
@@ -105,10 +111,15 @@ def deploy(
         environment=env,
     )
     config = (
-        LocalWebservice.deploy_configuration(port=port)
+        LocalWebservice.deploy_configuration(
+            port=port, replica_max_concurrent_requests=max_concurrent_requests
+        )
         if local
         else AciWebservice.deploy_configuration(
-            auth_enabled=auth, description=description, tags=parse_pairs(tags, "--tag") or None
+            auth_enabled=auth,
+            description=description,
+            tags=parse_pairs(tags, "--tag") or None,
+            replica_max_concurrent_requests=max_concurrent_requests,
         )
     )
     found = [Model(ws, n, version=v) for n, v in (parse_model_id(m) for m in models)]
