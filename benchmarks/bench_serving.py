@@ -12,17 +12,18 @@ All three serve the same echo model (parse the JSON body, return the rows) on 12
     until ``/ping`` answers;
 (d) key check: ``KeyCheck.allows`` per call, and p50 with auth on minus auth off;
 (e) the Keras MNIST model (``serving_keras.py``): the notebook's score.py served by
-    Runyard, the same with ``@batch``, and ``mlflow models serve`` on the same network,
-    one worker each: latency of one image, and throughput and p50/p95 with 8 clients.
+    Runyard (``--keras-threads`` run() calls at once, and one at a time), the same with
+    ``@batch``, and ``mlflow models serve`` on the same network, one worker process each:
+    latency of one image, and throughput and p50/p95 with 8 clients.
 
     python benchmarks/bench_serving.py [--requests 2000] [--quick] [--no-keras]
+        [--keras-threads 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import socket
@@ -39,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
+import serving_client
 import serving_keras
 
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
@@ -49,75 +51,15 @@ CLIENTS = 8
 MLFLOW_REQUIREMENTS = ["mlflow==3.17.2"]
 
 
-# -- a raw HTTP/1.1 client -------------------------------------------------------------
-def _request(path: str, body: bytes, key: str | None) -> bytes:
-    auth = f"Authorization: Bearer {key}\r\n" if key else ""
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"{auth}Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-
-
-def _one(sock: socket.socket, request: bytes, buffer: bytearray) -> int:
-    sock.sendall(request)
-    while b"\r\n\r\n" not in buffer:
-        buffer += sock.recv(65536)
-    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
-    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    buffer[:] = rest[length:]
-    return int(head.split(b" ", 2)[1])
-
-
-def latencies(port: int, request: bytes, count: int) -> list[float]:
-    """Seconds per request, ``count`` sequential requests on one connection."""
-    samples = []
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buffer = bytearray()
-        for _ in range(50):
-            assert _one(sock, request, buffer) == 200
-        for _ in range(count):
-            start = time.perf_counter()
-            status = _one(sock, request, buffer)
-            samples.append(time.perf_counter() - start)
-            assert status == 200, status
-    return samples
-
-
-def _client(port: int, request: bytes, count: int, start_at: float, out: Any) -> None:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buffer = bytearray()
-        _one(sock, request, buffer)
-        while time.time() < start_at:
-            time.sleep(0.001)
-        began = time.perf_counter()
-        for _ in range(count):
-            _one(sock, request, buffer)
-        out.put(time.perf_counter() - began)
+# The raw HTTP/1.1 client, shared with serving_keras.py and bench_serving_ray.py.
+_request = serving_client.request
+latencies = serving_client.latencies
+_pct = serving_client.pct
 
 
 def throughput(port: int, request: bytes, per_client: int) -> float:
     """Requests per second with :data:`CLIENTS` client processes."""
-    queue: Any = multiprocessing.Queue()
-    start_at = time.time() + 1.0
-    procs = [
-        multiprocessing.Process(target=_client, args=(port, request, per_client, start_at, queue))
-        for _ in range(CLIENTS)
-    ]
-    for p in procs:
-        p.start()
-    times = [queue.get(timeout=300) for _ in procs]
-    for p in procs:
-        p.join()
-    return CLIENTS * per_client / max(times)
-
-
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return serving_client.concurrent(port, request, CLIENTS, per_client)["rps"]
 
 
 def _wait_http(port: int, path: str, timeout: float = 120.0) -> None:
@@ -366,6 +308,12 @@ def main() -> None:
     parser.add_argument("--no-keras", action="store_true", help="Leave out the Keras model.")
     parser.add_argument("--keras-requests", type=int, default=300)
     parser.add_argument("--keras-per-client", type=int, default=30)
+    parser.add_argument(
+        "--keras-threads",
+        type=int,
+        default=4,
+        help="run() calls at once for the Keras model (replica_max_concurrent_requests).",
+    )
     args = parser.parse_args()
     if args.quick:
         args.requests, args.per_client, args.deploys = 200, 100, 1
@@ -386,8 +334,13 @@ def main() -> None:
             # The Keras environment is large: it comes from the usual cache, not a fresh one.
             os.environ.pop("RUNYARD_ENV_CACHE", None)
             keras = serving_keras.runyard_keras(
-                work / "keras", args.keras_requests, CLIENTS, args.keras_per_client
+                work / "keras",
+                args.keras_requests,
+                CLIENTS,
+                args.keras_per_client,
+                args.keras_threads,
             )
+            keras["threads"] = args.keras_threads
             if not args.no_mlflow:
                 keras["mlflow"] = serving_keras.mlflow_keras(
                     work / "keras",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import multiprocessing
 import os
 import signal
 import socket
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import common
+from serving_client import concurrent, latencies, pct, request
 
 MNIST = Path(os.environ.get("MNIST_DIR", common.REPO_ROOT.parent / "shared" / "data" / "mnist"))
 #: The notebook's myenv.yml (2019 cell 78: CondaDependencies.create() + tensorflow + keras).
@@ -88,6 +88,10 @@ MLFLOW_SAVE = textwrap.dedent(
     import numpy as np
 
     class KerasMnist(mlflow.pyfunc.PythonModel):
+        # The variant is kept in the saved model: at serve time sys.argv is the server's.
+        def __init__(self, fast):
+            self.fast = fast
+
         def load_context(self, context):
             from keras.models import model_from_json
             with open(context.artifacts["json"]) as f:
@@ -98,13 +102,13 @@ MLFLOW_SAVE = textwrap.dedent(
 
         def predict(self, context, model_input, params=None):
             data = np.asarray(model_input, dtype="float32")
-            if sys.argv[3] == "fast":
+            if self.fast:
                 return np.argmax(self.model.predict_on_batch(data), axis=1)
             return np.argmax(self.model.predict(data, verbose=0), axis=1)
 
     folder = sys.argv[2]
     mlflow.pyfunc.save_model(
-        sys.argv[1], python_model=KerasMnist(),
+        sys.argv[1], python_model=KerasMnist(sys.argv[3] == "fast"),
         artifacts={"json": folder + "/model.json", "weights": folder + "/model.weights.h5"})
     """
 )
@@ -122,85 +126,6 @@ def one_image() -> list[float]:
     return [round(random.random(), 4) for _ in range(784)]
 
 
-def request(path: str, body: bytes) -> bytes:
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-
-
-def _one(sock: socket.socket, data: bytes, buffer: bytearray) -> int:
-    sock.sendall(data)
-    while b"\r\n\r\n" not in buffer:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        buffer += chunk
-    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
-    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    buffer[:] = rest[length:]
-    return int(head.split(b" ", 2)[1])
-
-
-def sequential(port: int, data: bytes, count: int) -> list[float]:
-    """Seconds per request: ``count`` requests one after another on one connection."""
-    samples = []
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buffer = bytearray()
-        for _ in range(10):
-            assert _one(sock, data, buffer) == 200
-        for _ in range(count):
-            start = time.perf_counter()
-            assert _one(sock, data, buffer) == 200
-            samples.append(time.perf_counter() - start)
-    return samples
-
-
-def _client(port: int, data: bytes, count: int, start_at: float, out: Any) -> None:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buffer = bytearray()
-        _one(sock, data, buffer)
-        while time.time() < start_at:
-            time.sleep(0.001)
-        samples = []
-        began = time.perf_counter()
-        for _ in range(count):
-            start = time.perf_counter()
-            assert _one(sock, data, buffer) == 200
-            samples.append(time.perf_counter() - start)
-        out.put((time.perf_counter() - began, samples))
-
-
-def concurrent(port: int, data: bytes, clients: int, per_client: int) -> dict[str, float]:
-    """Requests per second and per-request p50/p95 with ``clients`` client processes."""
-    queue: Any = multiprocessing.Queue()
-    start_at = time.time() + 1.0
-    procs = [
-        multiprocessing.Process(target=_client, args=(port, data, per_client, start_at, queue))
-        for _ in range(clients)
-    ]
-    for p in procs:
-        p.start()
-    got = [queue.get(timeout=900) for _ in procs]
-    for p in procs:
-        p.join()
-    samples = sorted(s for _, ss in got for s in ss)
-    return {
-        "rps": clients * per_client / max(t for t, _ in got),
-        "p50_s": samples[len(samples) // 2],
-        "p95_s": samples[min(len(samples) - 1, int(0.95 * len(samples)))],
-    }
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def make_model(python: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(
@@ -212,8 +137,12 @@ def make_model(python: str, folder: Path) -> None:
     )
 
 
-def runyard_keras(work: Path, requests: int, clients: int, per_client: int) -> dict[str, Any]:
-    """Deploy the notebook's score.py (and its batched twin) on the Keras model."""
+def runyard_keras(
+    work: Path, requests: int, clients: int, per_client: int, threads: int
+) -> dict[str, Any]:
+    """Deploy the notebook's score.py (and its batched and predict_on_batch twins) on the
+    Keras model: with ``threads`` run() calls at once (``replica_max_concurrent_requests``)
+    and, as ``serial``, with the default of one at a time."""
     from runyard.core import Model, Workspace
     from runyard.core.model import InferenceConfig
     from runyard.core.webservice import AciWebservice
@@ -245,14 +174,20 @@ def runyard_keras(work: Path, requests: int, clients: int, per_client: int) -> d
     body = json.dumps({"data": [one_image()]}).encode()
     data = request("/score", body)
     results: dict[str, Any] = {}
-    for label, config in (("plain", plain), ("batched", batched), ("fast", fast)):
-        conf = AciWebservice.deploy_configuration()
+    variants = (
+        ("plain", plain, threads),
+        ("serial", plain, 1),
+        ("batched", batched, 1),
+        ("fast", fast, threads),
+    )
+    for label, config, at_once in variants:
+        conf = AciWebservice.deploy_configuration(replica_max_concurrent_requests=at_once)
         started = time.perf_counter()
         service = Model.deploy(ws, f"keras-{label}", [model], config, conf, overwrite=True)
         service.wait_for_deployment()
         results[f"{label}_deploy_s"] = time.perf_counter() - started
         port = int(service.scoring_uri.rsplit(":", 1)[1].split("/")[0])
-        samples = sequential(port, data, requests)
+        samples = latencies(port, data, requests, warmup=10)
         results[f"{label}_p50_s"], results[f"{label}_p99_s"] = pct(samples, 0.5), pct(samples, 0.99)
         results[f"{label}_load"] = concurrent(port, data, clients, per_client)
         service.delete()
@@ -315,13 +250,13 @@ def _mlflow_serve(
         deadline = time.monotonic() + 300
         while True:
             try:
-                sequential(port, data, 1)
+                latencies(port, data, 1, warmup=0)
                 break
             except (OSError, AssertionError, IndexError):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        samples = sequential(port, data, requests)
+        samples = latencies(port, data, requests, warmup=10)
         return {
             "p50_s": pct(samples, 0.5),
             "p99_s": pct(samples, 0.99),
@@ -335,8 +270,11 @@ def _mlflow_serve(
 NOTES = (
     "Keras rows: the Keras example's MLP (784-300-100-10) on one MNIST test image per "
     "request, model.predict + argmax on both sides (the notebook's score.py; MLflow: a "
-    "pyfunc model doing the same), one worker process each, no resource limits; Runyard "
-    "batched: the same score.py with @batch(max_batch_size=32, batch_wait_timeout_s=0.002). "
+    "pyfunc model doing the same), one worker process each, no resource limits. Runyard "
+    "serves with replica_max_concurrent_requests (threads, the number in the row) except "
+    "in the one-at-a-time row; mlflow models serve runs each predict with asyncio.to_thread "
+    "(the default pool: min(32, cores + 4) threads). Runyard batched: the same score.py with "
+    "@batch(max_batch_size=32, batch_wait_timeout_s=0.002). "
     "The Keras deploy time is mostly init(): importing TensorFlow and Keras takes 3-4 s here. "
     "Keras 3's model.predict sets up an input pipeline on every call (tens of ms here), the "
     "same on both sides; the predict_on_batch rows call the model without it, so what each "
@@ -352,6 +290,8 @@ def rows(keras: dict[str, Any], clients: int) -> list[dict[str, Any]]:
     mlf = versions and versions["fast"]
     ms = 1000.0
     plain, batched, fast = keras["plain_load"], keras["batched_load"], keras["fast_load"]
+    serial = keras["serial_load"]
+    threads = keras["threads"]
     return [
         common.row(
             "Keras MNIST latency p50 (one image)",
@@ -378,6 +318,14 @@ def rows(keras: dict[str, Any], clients: int) -> list[dict[str, Any]]:
             higher_is_better=True,
             target="≥ 3× MLflow",
             met=None if ml is None else plain["rps"] >= 3 * ml["load"]["rps"],
+        ),
+        common.row(
+            f"Keras MNIST throughput, {clients} clients, {threads} run() at once vs one",
+            plain["rps"],
+            serial["rps"],
+            "Runyard, one run() at a time (the default)",
+            "req/s",
+            higher_is_better=True,
         ),
         common.row(
             f"Keras MNIST throughput, {clients} clients, batched vs not",

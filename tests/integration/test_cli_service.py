@@ -10,7 +10,10 @@ from click.testing import CliRunner
 from runyard.cli.main import cli
 from runyard.core import Model, Workspace
 
-SCORE = "def init():\n    print('ready to echo')\n\ndef run(raw):\n    return {'echo': raw}\n"
+SCORE = (
+    "import threading\n\ndef init():\n    print('ready to echo')\n\n"
+    "def run(raw):\n    return {'echo': raw, 'thread': threading.current_thread().name}\n"
+)
 
 
 def invoke(*args):
@@ -43,6 +46,8 @@ def test_deploy_show_logs_keys_and_delete_a_service(project):
         "score.py",
         "--current-python",
         "--auth",
+        "--max-concurrent-requests",
+        "2",
         "--json",
     )
     assert deployed.exit_code == 0, deployed.output
@@ -62,7 +67,9 @@ def test_deploy_show_logs_keys_and_delete_a_service(project):
     assert regen["primaryKey"] != keys["primaryKey"]
     assert regen["secondaryKey"] == keys["secondaryKey"]
     service = _service(project)
-    assert service.run('"hi"') == {"echo": '"hi"'}
+    answer = service.run('"hi"')
+    assert answer["echo"] == '"hi"'
+    assert answer["thread"].startswith("runyard-run")  # --max-concurrent-requests 2: a pool
 
     again = invoke(
         "service", "deploy", "-n", "echo-svc", "-m", "echo", "--entry-script", "score.py"

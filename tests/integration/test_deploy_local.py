@@ -291,6 +291,35 @@ def test_a_server_that_keeps_crashing_ends_failed(workspace, model, tmp_path, he
     assert "exited with status 7; restarting" in service.get_logs()
 
 
+MEETING = textwrap.dedent(
+    """
+    import json, threading
+
+    meet = threading.Barrier(2, timeout=20)
+
+    def run(raw_data):
+        meet.wait()  # returns only when another call is under way at the same time
+        return {"x": json.loads(raw_data)["x"], "thread": threading.current_thread().name}
+    """
+)
+
+
+def test_replica_max_concurrent_requests_lets_run_calls_overlap(workspace, model, tmp_path, here):
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = tmp_path / "meeting"
+    source.mkdir()
+    (source / "score.py").write_text(MEETING)
+    inference = InferenceConfig("score.py", source_directory=str(source), environment=here)
+    config = LocalWebservice.deploy_configuration(replica_max_concurrent_requests=2)
+    service = Model.deploy(workspace, "meeting-svc", [model], inference, config)
+    service.wait_for_deployment()
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda x: service.run(json.dumps({"x": x})), [1, 2]))
+    assert [a["x"] for a in answers] == [1, 2]
+    assert all(a["thread"].startswith("runyard-run") for a in answers)
+
+
 HUNGRY = textwrap.dedent(
     """
     import json, os, time
@@ -304,7 +333,11 @@ HUNGRY = textwrap.dedent(
         mb = json.loads(raw_data)["mb"]
         hold = bytearray(mb * 2**20)
         time.sleep(1 if mb > 100 else 0)  # long enough for the watch to see it
-        return {"threads": os.environ.get("OMP_NUM_THREADS"), "pid": os.getpid()}
+        return {
+            "threads": os.environ.get("OMP_NUM_THREADS"),
+            "tf_inter_op": os.environ.get("TF_NUM_INTEROP_THREADS"),
+            "pid": os.getpid(),
+        }
     """
 )
 
@@ -320,7 +353,7 @@ def test_cpu_cores_and_memory_gb_are_enforced_on_the_scoring_server(
     service = Model.deploy(workspace, "hungry-svc", [model], inference, config)
     service.wait_for_deployment()
     first = service.run(json.dumps({"mb": 20}))
-    assert first["threads"] == "1"
+    assert first["threads"] == "1" and first["tf_inter_op"] == "1"
     assert len(os.sched_getaffinity(first["pid"])) == 1
 
     with pytest.raises(WebserviceException):

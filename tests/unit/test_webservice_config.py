@@ -94,6 +94,33 @@ def test_a_definition_keeps_its_limits_and_refuses_bad_ones():
         ServiceDefinition.from_dict({**definition.to_dict(), "memory_gb": -1})
 
 
+def test_run_calls_at_once_default_to_one_and_reach_the_definition():
+    from runyard.core.webservice.deploy import definition_for
+
+    assert AciWebservice.deploy_configuration().max_concurrent_requests == 1
+    aci = AciWebservice.deploy_configuration(replica_max_concurrent_requests=4)
+    local = LocalWebservice.deploy_configuration(replica_max_concurrent_requests=3)
+    assert aci.serialize()["replicaMaxConcurrentRequests"] == 4
+    assert local.serialize()["replicaMaxConcurrentRequests"] == 3
+    inference = InferenceConfig(entry_script=__file__)
+    definition = definition_for("s", (), inference, aci)
+    assert definition.max_concurrent_requests == 4
+    from runyard.entities.service import ServiceDefinition
+
+    again = ServiceDefinition.from_dict(definition.to_dict())
+    assert again.max_concurrent_requests == 4
+    old = {k: v for k, v in definition.to_dict().items() if k != "max_concurrent_requests"}
+    assert ServiceDefinition.from_dict(old).max_concurrent_requests == 1  # before the setting
+
+
+@pytest.mark.parametrize("value", [0, 65, 2.0, "4", True])
+def test_run_calls_at_once_must_be_a_whole_number_from_1_to_64(value):
+    with pytest.raises(InvalidArgument, match=r"replica_max_concurrent_requests .* 1 to 64"):
+        AciWebservice.deploy_configuration(replica_max_concurrent_requests=value)
+    with pytest.raises(InvalidArgument, match=r"replica_max_concurrent_requests .* 1 to 64"):
+        LocalWebservice.deploy_configuration(replica_max_concurrent_requests=value)
+
+
 @pytest.mark.parametrize("port", [0, 70000, "80", True])
 def test_local_port_must_be_a_port_number(port):
     with pytest.raises(InvalidArgument, match="1 to 65535"):

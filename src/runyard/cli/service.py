@@ -105,6 +105,11 @@ def service() -> None:
     default=None,
     help="Require a key (two are generated). Default: off for ACI, on for AKS (as SDK v1).",
 )
+@click.option(
+    "--max-concurrent-requests",
+    type=int,
+    help="run() calls at once, on threads (default 1): only for a thread-safe run().",
+)
 @click.option("--description", help="What the service is.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A tag (repeat).")
 @click.option("--overwrite", is_flag=True, help="Replace a service of that name.")
@@ -131,6 +136,7 @@ def deploy(
     cpu_cores: float | None,
     memory_gb: float | None,
     auth: bool | None,
+    max_concurrent_requests: int | None,
     description: str | None,
     tags: tuple[str, ...],
     overwrite: bool,
@@ -197,6 +203,7 @@ def deploy(
         cpu_cores=cpu_cores,
         memory_gb=memory_gb,
         auth=auth,
+        max_concurrent_requests=max_concurrent_requests,
         description=description,
         tags=parse_pairs(tags, "--tag") or None,
     )
@@ -224,9 +231,13 @@ def _deploy_configuration(
     """The deployment configuration the flags ask for (SDK v1's defaults for the rest)."""
     from runyard.core.webservice import AciWebservice, AksWebservice, LocalWebservice
 
+    concurrent = given["max_concurrent_requests"]
     if local:
-        return LocalWebservice.deploy_configuration(port=port)
+        return LocalWebservice.deploy_configuration(
+            port=port, replica_max_concurrent_requests=concurrent
+        )
     common = {
+        "replica_max_concurrent_requests": concurrent,
         "cpu_cores": given["cpu_cores"],
         "memory_gb": given["memory_gb"],
         "description": given["description"],

@@ -136,6 +136,10 @@ class ServiceDefinition:
             None: no limit.
         memory_gb: The resident memory (GB, 2**30 bytes) the scoring server and what it
             starts may use before it is stopped and restarted; None: no limit.
+        max_concurrent_requests: How many ``run()`` calls the scoring server makes at
+            once, each on a thread of its own; 1 (the default): one at a time, as SDK v1's
+            server did. More only for a ``run()`` that is safe to call from several
+            threads at once.
     """
 
     name: str
@@ -149,6 +153,7 @@ class ServiceDefinition:
     files: tuple[str, ...] = ()
     cpu_cores: float | None = None
     memory_gb: float | None = None
+    max_concurrent_requests: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as a JSON-able dict (:meth:`from_dict` reads it back)."""
@@ -167,6 +172,7 @@ class ServiceDefinition:
             "files": list(self.files),
             "cpu_cores": self.cpu_cores,
             "memory_gb": self.memory_gb,
+            "max_concurrent_requests": self.max_concurrent_requests,
         }
 
     @classmethod
@@ -194,6 +200,7 @@ class ServiceDefinition:
                 files=tuple(str(f) for f in data.get("files") or ()),
                 cpu_cores=_positive_or_none(data.get("cpu_cores")),
                 memory_gb=_positive_or_none(data.get("memory_gb")),
+                max_concurrent_requests=_concurrency(data.get("max_concurrent_requests")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidArgument(f"Not a service definition: {exc!r}.") from exc
@@ -206,3 +213,11 @@ def _positive_or_none(value: Any) -> float | None:
     if not number > 0:
         raise ValueError(f"a limit must be positive, got {value!r}")
     return number
+
+
+def _concurrency(value: Any) -> int:
+    if value is None:  # a definition written before the setting existed
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_concurrent_requests must be a whole number >= 1, got {value!r}")
+    return value

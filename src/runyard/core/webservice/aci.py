@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Any, ClassVar
 
-from runyard.core.webservice.deploy import cloud_notes, new_keys
+from runyard.core.webservice.deploy import cloud_notes, concurrent_requests, new_keys
 from runyard.core.webservice.errors import WebserviceException
 from runyard.core.webservice.webservice import DeploymentConfiguration, Webservice
 from runyard.errors import InvalidArgument
@@ -56,6 +56,9 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
         self.description = kwargs.pop("description", None)
         self.primary_key = kwargs.pop("primary_key", None)
         self.secondary_key = kwargs.pop("secondary_key", None)
+        self.max_concurrent_requests = concurrent_requests(
+            kwargs.pop("replica_max_concurrent_requests", None)
+        )
         self.cloud = {k: kwargs.pop(k, None) for k in _CLOUD_ONLY}
         if kwargs:
             raise InvalidArgument(f"Unknown deploy_configuration arguments: {sorted(kwargs)}.")
@@ -99,6 +102,7 @@ class AciServiceDeploymentConfiguration(DeploymentConfiguration):
             "cpuCores": self.cpu_cores,
             "memoryGb": self.memory_gb,
             "authEnabled": self.auth,
+            "replicaMaxConcurrentRequests": self.max_concurrent_requests,
             **{k: v for k, v in self.cloud.items() if v is not None},
         }
 
@@ -132,11 +136,15 @@ class AciWebservice(Webservice):
         cmk_key_version: str | None = None,
         vnet_name: str | None = None,
         subnet_name: str | None = None,
+        replica_max_concurrent_requests: int | None = None,
     ) -> AciServiceDeploymentConfiguration:
         """A deployment configuration (v1 defaults: 0.1 cores, 0.5 GB, auth off).
 
         Keys are generated unless given. Cloud-only settings (SSL, DNS, VNet, App
         Insights...) are accepted, recorded and noted as not used here.
+        ``replica_max_concurrent_requests`` (AksWebservice's name for it; default 1, as
+        v1's one call at a time) is how many ``run()`` calls the scoring server makes at
+        once, on threads: more only for a score.py whose ``run()`` is thread-safe.
 
         Raises:
             InvalidArgument: a non-positive size, or a key that is not 16-256 printable
@@ -165,6 +173,7 @@ class AciWebservice(Webservice):
             cmk_key_version=cmk_key_version,
             vnet_name=vnet_name,
             subnet_name=subnet_name,
+            replica_max_concurrent_requests=replica_max_concurrent_requests,
         )
 
     def update(

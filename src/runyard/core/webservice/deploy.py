@@ -16,7 +16,7 @@ from runyard.entities.service import (
     ServiceRecord,
     check_service_name,
 )
-from runyard.errors import AlreadyExists, RunyardError
+from runyard.errors import AlreadyExists, InvalidArgument, RunyardError
 from runyard.serving.keys import generate_key
 from runyard.serving.registry import local_backend
 
@@ -55,6 +55,7 @@ def definition_for(
         files=files,
         cpu_cores=cpu_cores,
         memory_gb=memory_gb,
+        max_concurrent_requests=config.max_concurrent_requests,
     )
 
 
@@ -207,6 +208,31 @@ def ray_backend(workspace: Workspace, target: str, deploying: bool = False) -> R
             not workspace.resources.settings.serve_ship_files and compute.nodes_share_this_machine()
         )
     return make(workspace.resources, *connection, shared=shared)
+
+
+#: The most run() calls a scoring server makes at once: threads, not processes, so more
+#: only adds waiting threads on a machine of a few cores.
+MAX_CONCURRENT_REQUESTS = 64
+
+
+def concurrent_requests(value: Any) -> int:
+    """Check ``replica_max_concurrent_requests``: None is 1 (one ``run()`` at a time).
+
+    Raises:
+        InvalidArgument: not a whole number from 1 to :data:`MAX_CONCURRENT_REQUESTS`.
+    """
+    if value is None:
+        return 1
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_CONCURRENT_REQUESTS
+    ):
+        raise InvalidArgument(
+            "replica_max_concurrent_requests must be a whole number from 1 to "
+            f"{MAX_CONCURRENT_REQUESTS}, got {value!r}."
+        )
+    return value
 
 
 def new_keys(auth: bool, primary: str | None, secondary: str | None) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from runyard.core.webservice.deploy import concurrent_requests
 from runyard.core.webservice.webservice import DeploymentConfiguration, Webservice
 from runyard.entities.service import (
     FAILED,
@@ -29,15 +30,22 @@ class LocalWebserviceDeploymentConfiguration(DeploymentConfiguration):
 
     compute_type: ClassVar[str] = "Local"
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, replica_max_concurrent_requests: int | None = None
+    ) -> None:
         if port is not None and (
             isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
         ):
             raise InvalidArgument(f"port must be a whole number from 1 to 65535, got {port!r}.")
         self.port = port or 0
+        self.max_concurrent_requests = concurrent_requests(replica_max_concurrent_requests)
 
     def serialize(self) -> dict[str, Any]:
-        return {"computeType": self.compute_type, "port": self.port}
+        return {
+            "computeType": self.compute_type,
+            "port": self.port,
+            "replicaMaxConcurrentRequests": self.max_concurrent_requests,
+        }
 
 
 class LocalWebservice(Webservice):
@@ -47,9 +55,19 @@ class LocalWebservice(Webservice):
     _compute_type: ClassVar[str] = "Local"
 
     @staticmethod
-    def deploy_configuration(port: int | None = None) -> LocalWebserviceDeploymentConfiguration:
-        """A local deployment on ``port`` (None: a free port)."""
-        return LocalWebserviceDeploymentConfiguration(port)
+    def deploy_configuration(
+        port: int | None = None, replica_max_concurrent_requests: int | None = None
+    ) -> LocalWebserviceDeploymentConfiguration:
+        """A local deployment on ``port`` (None: a free port).
+
+        ``replica_max_concurrent_requests`` (default 1, one ``run()`` at a time as in v1)
+        is how many ``run()`` calls the scoring server makes at once, on threads: more
+        only for a score.py whose ``run()`` is thread-safe.
+
+        Raises:
+            InvalidArgument: a port out of range, or a concurrency that is not 1 to 64.
+        """
+        return LocalWebserviceDeploymentConfiguration(port, replica_max_concurrent_requests)
 
     @property
     def state(self) -> str:

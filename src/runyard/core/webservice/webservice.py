@@ -29,6 +29,9 @@ class DeploymentConfiguration:
     compute_type: ClassVar[str] = ""
     port: int = 0
     auth: bool = False
+    #: How many run() calls one scoring server makes at once (see
+    #: :func:`runyard.core.webservice.deploy.concurrent_requests`).
+    max_concurrent_requests: int = 1
     description: str | None = None
     tags: dict[str, str] | None = None
     properties: dict[str, str] | None = None

@@ -31,6 +31,9 @@ THREAD_VARIABLES = (
     "MKL_NUM_THREADS",
     "NUMEXPR_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",
+    # TensorFlow's pool for independent ops (tf.data's input pipeline in Keras' predict
+    # among them): sized to the machine's cores otherwise, more threads than CPUs.
+    "TF_NUM_INTEROP_THREADS",
 )
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 GB = 1 << 30

@@ -5,8 +5,9 @@ headers up to 64 KiB (431 above), bodies up to a limit (413 above, answered befo
 body is read). It is an ``asyncio.Protocol`` that parses the bytes as they arrive, not
 a stream reader: fewer awaits per request is what makes it as fast as uvicorn with
 httptools here (``benchmarks/bench_serving.py``). Requests on one connection are
-answered in order (pipelining included); the handler runs on the event loop's thread, so
-``run()`` calls never overlap, as in one synchronous worker.
+answered in order (pipelining included); the handler runs on the event loop's thread
+and answers at once or with a future (a batched request, or a ``run()`` on the scoring
+app's thread pool), so connections overlap only as far as the handler lets them.
 """
 
 from __future__ import annotations

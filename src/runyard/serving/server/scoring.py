@@ -3,11 +3,19 @@
 Routes (as Azure ML's inference server): ``GET /`` answers ``Healthy``; ``POST /score``
 calls ``run(raw_data)`` and answers its result as JSON; ``GET /swagger.json`` describes
 the service.
+
+By default ``run`` is called on the server's event loop thread, one call at a time, as
+SDK v1's server (one synchronous worker) did: a ``score.py`` may keep per-request state
+in globals and be right. With ``concurrency`` above 1 (the deployment's
+``replica_max_concurrent_requests``, an opt-in: whether a ``run`` is thread-safe cannot
+be detected), calls go to a pool of that many threads, so that requests on different
+connections overlap where ``run`` waits or leaves the GIL (TensorFlow, numpy, I/O).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import json
 import os
@@ -80,16 +88,33 @@ class ScoringApp:
             bodies and requests are batched (:class:`Batcher`), answered by a future.
         keys: the key check of the scoring route.
         swagger: the service's swagger document.
+        concurrency: how many ``run`` calls at once; above 1 they run on a pool of that
+            many threads and a request is answered by a future. A batched ``run`` is
+            called one batch at a time whatever this says.
     """
 
     def __init__(
-        self, run: Callable[[Any], Any], keys: KeyCheck | HeldKeys, swagger: dict[str, Any]
+        self,
+        run: Callable[[Any], Any],
+        keys: KeyCheck | HeldKeys,
+        swagger: dict[str, Any],
+        concurrency: int = 1,
     ):
         self._run = run
         self._keys = keys
         self._swagger = Response(200, JSON, json.dumps(swagger).encode())
         policy = policy_of(run)
         self.batcher = None if policy is None else Batcher(run, policy, self._encode, self._failure)
+        self._pool = (
+            concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="runyard-run")
+            if concurrency > 1 and self.batcher is None
+            else None
+        )
+
+    def close(self) -> None:
+        """Stop the thread pool, if any, once the calls under way return."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def respond(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -123,6 +148,11 @@ class ScoringApp:
                 return error(400, "The request body is not UTF-8 text, as JSON must be.")
         if self.batcher is not None:
             return self.batcher.submit(raw)
+        if self._pool is not None:
+            return asyncio.get_running_loop().run_in_executor(self._pool, self._call, raw)
+        return self._call(raw)
+
+    def _call(self, raw: Any) -> Response:
         try:
             result = self._run(raw)
         except Exception as exc:
