@@ -12,6 +12,12 @@ Values the store refuses or cannot be reached for are not dropped when the buffe
 *spool* (a submitted run's script has one): they are appended to it
 (:mod:`runyard.tracking.spool`) and the run's executor stores them after the script ends.
 Without a spool they are reported on stderr and ``flush()`` raises.
+
+A team server's workspace gives the buffer an *outbox* (:mod:`runyard.tracking.outbox`):
+each batch carries an id so that a retry lands once, and batches the server cannot take
+now wait on disk and are sent when it is back. ``flush()`` and ``close()`` then wait for
+the outbox at most ``flush_timeout_s`` and warn on stderr, saying where the values are
+kept, if some are still unsent.
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runyard.entities.metric import MetricKind, MetricRecord
 from runyard.entities.validation import MAX_METRIC_BATCH
 from runyard.tracking import spool
+
+if TYPE_CHECKING:
+    from runyard.tracking.outbox import MetricOutbox
 
 #: (run_id, name, value, kind, step, logged_at): MetricRecord's field order.
 PendingMetric = tuple[str, str, Any, MetricKind, "int | None", float]
@@ -47,8 +56,12 @@ class MetricBuffer:
         interval: float = 0.05,
         on_error: Callable[[BaseException], None] | None = None,
         spool: str | None = None,
+        outbox: MetricOutbox | None = None,
+        flush_timeout_s: float = 30.0,
     ) -> None:
-        self._write = write
+        self._write = write if outbox is None else outbox.write
+        self._outbox = outbox
+        self._flush_timeout_s = flush_timeout_s
         self._spool = spool
         self._interval = interval
         self._on_error = on_error
@@ -147,9 +160,13 @@ class MetricBuffer:
     def flush(self) -> None:
         """Write everything appended so far; returns when it is in the store.
 
+        With an outbox, waits at most ``flush_timeout_s`` for the server to take what
+        waits on disk, and warns on stderr (where the values are kept) if it did not.
+
         Raises the store's error if the last write failed.
         """
         self._drain()
+        self._settle()
         error, self._last_error = self._last_error, None
         if error is not None:
             raise error
@@ -177,6 +194,16 @@ class MetricBuffer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=30)
         self._drain()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Wait (bounded) for the outbox to be empty; warn with what is left."""
+        outbox = self._outbox
+        if outbox is None or outbox.wait(self._flush_timeout_s):
+            return
+        message = outbox.unsent_message()
+        if message:
+            print(message, file=sys.stderr)
 
     def pending(self) -> int:
         return len(self._queue)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from runyard.tracking.paging import keep_in_buckets
 from runyard.tracking.sql import counters, summaries
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.database import dialect_insert
-from runyard.tracking.sql.tables import metric_series, metrics, runs
+from runyard.tracking.sql.tables import metric_batches, metric_series, metrics, runs
 from runyard.tracking.sql.tables import run_metric_summaries as summaries_table
 
 _SCALAR = MetricKind.SCALAR.value
@@ -37,6 +38,19 @@ _KINDS = frozenset(kind.value for kind in MetricKind)
 _CHUNK = 500
 
 SeriesKey = tuple[str, str, str]  # run id, metric name, kind
+
+
+def claim_batch(conn: sa.Connection, batch_id: str) -> bool:
+    """Record that the batch ``batch_id`` is stored by this transaction; False when a
+    committed transaction stored it already (the caller then writes nothing)."""
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
+    inserted = conn.execute(
+        dialect_insert(conn, metric_batches)
+        .values(batch_id=batch_id, stored_at=time.time())
+        .on_conflict_do_nothing()
+        .returning(metric_batches.c.batch_id)
+    )
+    return inserted.first() is not None
 
 
 def log(conn: sa.Connection, records: Sequence[MetricRecord]) -> None:

@@ -1,0 +1,33 @@
+"""Idempotent metric writes: the ids of the metric batches stored.
+
+Revision ID: 0006_idempotent
+Revises: 0005
+Create Date: 2026-12-01
+
+A client that loses the answer to a metric write (the server killed, the network cut)
+sends the batch again with the id it gave it; ``log_metrics`` claims the id in the
+transaction that writes the values, so the retry writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_idempotent"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "metric_batches",
+        sa.Column("batch_id", sa.String(64), nullable=False),
+        sa.Column("stored_at", sa.Double, nullable=False),
+        sa.PrimaryKeyConstraint("batch_id", name="pk_metric_batches"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("metric_batches")
