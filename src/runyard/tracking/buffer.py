@@ -181,6 +181,8 @@ class MetricBuffer:
             self._closed = False
             self._thread = None
         self._start()
+        if self._outbox is not None:
+            self._outbox.start()
 
     def close(self) -> None:
         """Flush and stop the writer thread. Appending later still works: ``flush`` or
@@ -195,6 +197,8 @@ class MetricBuffer:
             thread.join(timeout=30)
         self._drain()
         self._settle()
+        if self._outbox is not None:
+            self._outbox.close()
 
     def _settle(self) -> None:
         """Wait (bounded) for the outbox to be empty; warn with what is left."""

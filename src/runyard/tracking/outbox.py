@@ -164,15 +164,26 @@ class MetricOutbox:
         return (
             f"runyard: {state.values} metric values ({state.batches} batches) are not on "
             f"{self.target} yet.{why} They are kept in {state.folder} and are sent when the "
-            "server answers again: by this process while it runs, else by the next Runyard "
-            "process that logs to this workspace. Nothing is lost while that folder stays."
+            "server answers again: by this process if it logs to the workspace again, else "
+            "by the next Runyard process that logs to it. Nothing is lost while that folder "
+            "stays."
         )
 
+    def start(self) -> None:
+        """Send what waits again after :meth:`close` (the buffer reopened)."""
+        with self._lock:
+            waiting = bool(self._files)
+        if waiting:
+            self._start_sender()
+
     def close(self) -> None:
-        """Stop the sender thread (files that wait stay on disk)."""
+        """Stop the sender thread (files that wait stay on disk) and wait for it to end."""
         with self._lock:
             self._closed = True
             self._lock.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
 
     # -- the sender thread -------------------------------------------------------------
     def _adopt_leftovers(self) -> None:
@@ -191,9 +202,9 @@ class MetricOutbox:
 
     def _start_sender(self) -> None:
         with self._lock:
+            self._closed = False  # a thread that is still there goes on sending
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._closed = False
             self._thread = threading.Thread(
                 target=self._run, name="runyard-metric-outbox", daemon=True
             )
