@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 PendingMetric = tuple[str, str, Any, MetricKind, "int | None", float]
 
 
+#: Seconds between drains while the outbox holds batches (see ``MetricBuffer._pause``).
+_BACKLOG_INTERVAL_S = 1.0
+
 #: Single-record writes that fail in a row before a failed batch is given up as lost.
 _GIVE_UP_AFTER = 5
 
@@ -90,10 +93,18 @@ class MetricBuffer:
 
     def _run(self) -> None:
         while not self._closed:
-            self._wake.wait(self._interval)
+            self._wake.wait(self._pause())
             self._wake.clear()
             self._drain()
         self._drain()
+
+    def _pause(self) -> float:
+        """Seconds until the next drain: longer while the outbox holds batches (the
+        server is away), so that an outage leaves a few large files on disk rather than
+        twenty small ones a second, and catching up takes few requests."""
+        if self._outbox is not None and self._outbox.backlogged:
+            return max(self._interval, _BACKLOG_INTERVAL_S)
+        return self._interval
 
     def _drain(self) -> None:
         """Write everything queued now, in batches; called from the writer thread or from

@@ -133,6 +133,11 @@ class MetricOutbox:
             self._lock.notify_all()
         self._start_sender()
 
+    @property
+    def backlogged(self) -> bool:
+        """Whether batches wait on disk (new ones then queue behind them)."""
+        return bool(self._files)
+
     # -- waiting -----------------------------------------------------------------------
     def wait(self, timeout_s: float) -> bool:
         """Wait until every waiting batch is on the server, at most ``timeout_s``
@@ -247,6 +252,7 @@ class MetricOutbox:
                 return False
             self._reject(path, exc)
             return True
+        self._last_error = None
         self._done(path)
         return True
 

@@ -43,11 +43,20 @@ def client_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return outbox
 
 
+#: The server's liveness timeout in these tests: longer than any outage here. With the
+#: default (30 s), a run whose client is cut off for 60 s is taken for dead and marked
+#: Failed (ExecutorLost) by the server's sweeper, though its values still arrive.
+SERVER_ENV = {"RUNYARD_HEARTBEAT_TIMEOUT_S": "300"}
+
+
 @pytest.fixture
 def sqlite_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
     Workspace.create("team", path=tmp_path / "team").close()
     server = start_server(
-        str(tmp_path / "team"), log_dir=str(tmp_path), extra_args=["--home", str(tmp_path / "h")]
+        str(tmp_path / "team"),
+        log_dir=str(tmp_path),
+        extra_args=["--home", str(tmp_path / "h")],
+        env=SERVER_ENV,
     )
     monkeypatch.setenv("RUNYARD_TOKEN", str(server.token))
     yield server
@@ -136,6 +145,7 @@ def test_the_server_sigkilled_mid_ingest_loses_nothing_and_duplicates_nothing(
             str(tmp_path / "team"),
             log_dir=str(tmp_path),
             extra_args=["--home", sqlite_server.home],
+            env=SERVER_ENV,
             admin=None,  # the same home: the same administrator and token
         )
         restarted.append(server)
