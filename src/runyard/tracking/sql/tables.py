@@ -126,6 +126,8 @@ metric_batches = sa.Table(
     sa.Column("batch_id", sa.String(64), primary_key=True),
     sa.Column("stored_at", sa.Double, nullable=False),
 )
+# Old ids are forgotten (``metrics.BATCH_ID_KEPT_S``): a range delete on this index.
+sa.Index("ix_metric_batches_stored_at", metric_batches.c.stored_at)
 
 # The summary of each scalar metric of a run (migration 0005), kept by ``log_metrics`` in
 # the transaction that writes the values: run search filters and orders on it without

@@ -6,7 +6,8 @@ Create Date: 2026-12-01
 
 A client that loses the answer to a metric write (the server killed, the network cut)
 sends the batch again with the id it gave it; ``log_metrics`` claims the id in the
-transaction that writes the values, so the retry writes nothing.
+transaction that writes the values, so the retry writes nothing. Ids are kept a week
+(``tracking.sql.metrics.BATCH_ID_KEPT_S``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ def upgrade() -> None:
         sa.Column("stored_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("batch_id", name="pk_metric_batches"),
     )
+    # Ids older than a week are deleted now and then: a range on this index.
+    op.create_index("ix_metric_batches_stored_at", "metric_batches", ["stored_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_metric_batches_stored_at", table_name="metric_batches")
     op.drop_table("metric_batches")
