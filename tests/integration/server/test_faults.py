@@ -21,9 +21,11 @@ import pytest
 import sqlalchemy as sa
 
 from private_postgres import PrivatePostgres, postgres_bin
+from runyard.artifacts.rest import RestArtifactStore
 from runyard.core import Experiment, Workspace
 from runyard.entities import MetricRecord, RunStatus
 from runyard.errors import InvalidState
+from runyard.rest_client import ServerUnreachable
 from runyard.tracking.outbox import outbox_folder
 from runyard.tracking.rest import RestTrackingStore
 from runyard.tracking.sql import SqlTrackingStore, sqlite_url
@@ -380,3 +382,47 @@ def _race(calls: list[Callable[[], object]]) -> list[object]:
     for thread in threads:
         thread.join(60)
     return outcomes
+
+
+def test_a_log_append_whose_answer_was_lost_is_written_once(
+    sqlite_server: ServerProcess, proxy: TcpProxy
+) -> None:
+    store = RestArtifactStore(
+        proxy.url, "team", token=sqlite_server.token, retries=0, retry_wait_s=0.05
+    )
+    try:
+        store.append_bytes(b"one\n", "logs/driver.txt")
+        proxy.lose_next_answers(1)
+        with pytest.raises(ServerUnreachable):  # no retry left: the caller hears of it
+            store.append_bytes(b"two\n", "logs/driver.txt")
+        # ... and sends it again with what came since, as a run's log streamer does.
+        store.append_bytes(b"two\nthree\n", "logs/driver.txt")
+        assert proxy.lost_answers == 1
+        assert store.read_bytes("logs/driver.txt") == b"one\ntwo\nthree\n"
+    finally:
+        store.close()
+    retrying = RestArtifactStore(proxy.url, "team", token=sqlite_server.token)
+    try:
+        proxy.lose_next_answers(1)
+        retrying.append_bytes(b"four\n", "logs/driver.txt")  # sent again by the store
+        assert retrying.read_bytes("logs/driver.txt") == b"one\ntwo\nthree\nfour\n"
+    finally:
+        retrying.close()
+
+
+def test_an_append_at_an_offset_that_does_not_fit_the_file_is_refused(
+    sqlite_server: ServerProcess,
+) -> None:
+    with sqlite_server.client() as http:
+        url = "/api/v1/workspaces/team/artifacts/logs/x.txt/append"
+        assert http.post(url, params={"offset": 0}, content=b"abc").status_code == 204
+        assert http.post(url, params={"offset": 0}, content=b"abcd").status_code == 204
+        refused = [
+            http.post(url, params={"offset": 9}, content=b"z"),  # past the end
+            http.post(url, params={"offset": 1}, content=b"XY"),  # other bytes there
+        ]
+        assert [r.status_code for r in refused] == [409, 409]
+        assert "another writer" in refused[1].json()["error"]["message"]
+        assert http.post(url, params={"offset": -1}, content=b"z").status_code == 400
+        got = http.get("/api/v1/workspaces/team/artifacts/logs/x.txt")
+        assert got.content == b"abcd"
