@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from runyard.artifacts.store import ArtifactStore
     from runyard.tracking.buffer import MetricBuffer
     from runyard.tracking.heartbeat import Heartbeat
+    from runyard.tracking.outbox import MetricOutbox
     from runyard.tracking.store import TrackingStore
 
 #: The environment variable through which a workspace's config reaches a run's processes.
@@ -166,18 +167,38 @@ class WorkspaceResources:
 
     @property
     def metric_buffer(self) -> MetricBuffer:
-        """The buffer ``run.log`` appends to; a background thread writes it to the store."""
+        """The buffer ``run.log`` appends to; a background thread writes it to the store
+        (through the outbox on a server workspace: nothing is lost while the server is
+        away)."""
         if self._buffer is None:
             with self._lock:
                 if self._buffer is None:
                     from runyard.tracking.buffer import MetricBuffer
 
                     self._buffer = MetricBuffer(
-                        lambda batch: self.store.log_metrics(batch), spool=self.metric_spool
+                        lambda batch: self.store.log_metrics(batch),
+                        spool=self.metric_spool,
+                        outbox=self._outbox(),
+                        flush_timeout_s=self.settings.flush_timeout_s,
                     )
         if self._buffer.closed:  # used again after close(): runs may hold its append
             self._buffer.reopen()
         return self._buffer
+
+    def _outbox(self) -> MetricOutbox | None:
+        """A server workspace's metric outbox (values wait on disk while the server is
+        away, see :mod:`runyard.tracking.outbox`); None for other workspaces."""
+        server = self.config.server
+        if not server:
+            return None
+        from runyard.tracking.outbox import MetricOutbox, outbox_folder
+
+        name = self.config.workspace_name
+        return MetricOutbox(
+            lambda batch, batch_id: self.store.log_metrics(batch, batch_id=batch_id),
+            outbox_folder(self.settings.outbox_dir, server, name),
+            target=f"server {server} (workspace {name!r})",
+        )
 
     def first_use(self, key: object) -> bool:
         """True the first time ``key`` is asked about on these resources, then False: for

@@ -15,7 +15,16 @@ from typing import Any
 
 import httpx
 
-from runyard.errors import BackendError, NotFound, RunyardError, Unauthorized, error_for_code
+from runyard.errors import (
+    BackendError,
+    EnvironmentBuildError,
+    MissingDependency,
+    NotFound,
+    RateLimited,
+    RunyardError,
+    Unauthorized,
+    error_for_code,
+)
 
 #: The API's path prefix on a server.
 API_PREFIX = "/api/v1"
@@ -25,6 +34,17 @@ class ServerUnreachable(BackendError):
     """The server could not be reached, or the connection broke before the answer was
     whole: the request may be sent again (the server's answer, when there is one, is
     raised as the error its body names instead)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed request may succeed if sent again later: the server could not be
+    reached or its answer was cut (:class:`ServerUnreachable`), it could not reach its
+    database or answered a 5xx without a Runyard body (:class:`BackendError`), or it
+    asked to slow down (:class:`RateLimited`). Errors about the request itself (not
+    found, invalid, forbidden) are not."""
+    if isinstance(exc, (EnvironmentBuildError, MissingDependency)):
+        return False
+    return isinstance(exc, (BackendError, RateLimited))
 
 
 class ApiClient:

@@ -106,6 +106,19 @@ class Settings:
         False,
         kind="bool",
     )
+    outbox: str = _setting(
+        "RUNYARD_OUTBOX",
+        "Where metric values a team server has not taken yet wait on disk, one folder per "
+        "server and workspace (default ``RUNYARD_HOME/outbox``, i.e. ``~/.runyard/outbox``).",
+        "",
+        kind="path",
+    )
+    flush_timeout_s: float = _setting(
+        "RUNYARD_FLUSH_TIMEOUT_S",
+        "How long a run's end, ``run.flush()`` and process exit wait for a team server to "
+        "take buffered metric values before leaving them in the outbox with a warning.",
+        30.0,
+    )
     token: str = _setting(
         "RUNYARD_TOKEN",
         "The API token sent to a team server (workspaces whose config names a ``server``); "
@@ -127,6 +140,11 @@ class Settings:
     @property
     def scratch_dir(self) -> str:
         root = self.scratch or os.path.join(os.path.expanduser("~"), ".cache", "runyard", "runs")
+        return os.path.abspath(os.path.expanduser(root))
+
+    @property
+    def outbox_dir(self) -> str:
+        root = self.outbox or os.path.join(self.home_dir, "outbox")
         return os.path.abspath(os.path.expanduser(root))
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -228,5 +229,28 @@ def test_models_registered_before_the_pending_column_stay_visible_after_upgrade(
     try:
         assert _revision(store_url) == HEAD
         assert store.get_model("old").artifact_path == "models/old/1/m"
+    finally:
+        store.close()
+
+
+def test_batch_ids_older_than_a_week_are_forgotten_and_recent_ones_kept(store_url):
+    from runyard.tracking.sql.metrics import BATCH_ID_KEPT_S, forget_batch_ids
+
+    store = SqlTrackingStore(store_url)
+    try:
+        store.create_experiment("e")
+        store.create_run("e", run_id="r", status=RunStatus.RUNNING)
+        for batch_id in ("old", "new"):
+            store.log_metrics([MetricRecord("r", "x", 1.0, logged_at=1.0)], batch_id=batch_id)
+        with store._db.write() as conn:
+            week_ago = int(BATCH_ID_KEPT_S + 3600)
+            conn.exec_driver_sql(
+                f"UPDATE metric_batches SET stored_at = stored_at - {week_ago} "
+                "WHERE batch_id = 'old'"
+            )
+            forget_batch_ids(conn, time.time() - BATCH_ID_KEPT_S)
+        for batch_id in ("old", "new"):  # sent again: "old" is stored again, "new" is not
+            store.log_metrics([MetricRecord("r", "x", 1.0, logged_at=1.0)], batch_id=batch_id)
+        assert len(store.get_metrics("r")) == 3
     finally:
         store.close()

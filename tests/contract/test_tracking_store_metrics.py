@@ -178,3 +178,29 @@ def test_a_metric_without_a_time_raises_invalid_argument_and_writes_nothing(stor
             [MetricRecord(run_id, "ok", 1.0), MetricRecord(run_id, "m", 2.0, logged_at=None)]
         )
     assert store.get_metrics(run_id) == []
+
+
+def test_a_batch_sent_again_with_its_id_is_stored_once(store, run_id):
+    batch = [
+        MetricRecord(run_id, "loss", v, step=i, logged_at=1.0 + i) for i, v in enumerate((3, 2))
+    ]
+    store.log_metrics(batch, batch_id="b-0001")
+    store.log_metrics(batch, batch_id="b-0001")  # a retry after a lost answer
+    store.log_metrics(batch[:1], batch_id="b_0002")  # another batch: stored
+    assert [m.value for m in store.get_metrics(run_id)] == [3.0, 2.0, 3.0]
+    assert store.read_metrics(run_id).records == store.get_metrics(run_id)
+
+
+def test_a_refused_batch_leaves_its_id_free_for_the_retry(store, run_id):
+    bad = [MetricRecord("nope", "loss", 1.0, logged_at=1.0)]
+    with pytest.raises(NotFound):
+        store.log_metrics(bad, batch_id="retry-me")
+    store.log_metrics([MetricRecord(run_id, "loss", 1.0, logged_at=1.0)], batch_id="retry-me")
+    assert [m.value for m in store.get_metrics(run_id)] == [1.0]
+
+
+@pytest.mark.parametrize("batch_id", ["", "a" * 65, "has space", "../x", "é"])
+def test_a_malformed_batch_id_is_refused(store, run_id, batch_id):
+    with pytest.raises(InvalidArgument, match="batch id"):
+        store.log_metrics([MetricRecord(run_id, "loss", 1.0, logged_at=1.0)], batch_id=batch_id)
+    assert store.get_metrics(run_id) == []

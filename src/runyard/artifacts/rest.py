@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -92,6 +93,9 @@ class RestArtifactStore(ArtifactStore):
         self.chunk_bytes = chunk_bytes
         self.retries = retries
         self.retry_wait_s = retry_wait_s
+        # Where this store's next append to each file starts (see append_bytes).
+        self._append_offsets: dict[str, int] = {}
+        self._append_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -118,7 +122,16 @@ class RestArtifactStore(ArtifactStore):
     def _one_request(self, size: int) -> bool:
         return size <= min(self.chunk_bytes, ONE_REQUEST_BYTES)
 
+    def _forget_appends(self, prefix: str) -> None:
+        """The files under ``prefix`` are replaced or deleted: appends count afresh."""
+        with self._append_lock:
+            for key in [
+                k for k in self._append_offsets if k == prefix or k.startswith(prefix + "/")
+            ]:
+                del self._append_offsets[key]
+
     def put_bytes(self, data: bytes, name: str) -> None:
+        self._forget_appends(name)
         if self._one_request(len(data)):
             path = self._path(name)
             self._retrying(lambda: self._api.request("PUT", path, content=data))
@@ -135,6 +148,7 @@ class RestArtifactStore(ArtifactStore):
                 file's upload stays on the server; :meth:`resume_upload` continues it
                 within 15 minutes).
         """
+        self._forget_appends(name)
         try:
             total = os.path.getsize(local_path)
         except FileNotFoundError as exc:
@@ -244,13 +258,34 @@ class RestArtifactStore(ArtifactStore):
                 raise
 
     def append_bytes(self, data: bytes, name: str) -> None:
+        """Append to a file, creating it. Each request says where its bytes start in the
+        file (``offset``, counted by this store from the file's size when it first
+        appends to it), so a request sent again after a lost answer (the server killed,
+        the connection cut) adds nothing twice; a caller that tries again after an error
+        (a run's log streamer) may send the failed bytes again with more behind them.
+        When another writer appended meanwhile, the bytes go at the file's end."""
         path = self._path(name, "/append")
+        with self._append_lock:
+            offset = self._append_offsets.get(name)
+        if offset is None:
+            offset = self.size(name) if self.exists(name) else 0
         for at in range(0, max(len(data), 1), self.chunk_bytes):
             piece = data[at : at + self.chunk_bytes]
-            # Not sent again on a broken connection: the server may have appended it.
-            self._api.request("POST", path, content=piece)
+            try:
+                self._append_piece(path, piece, offset)
+            except InvalidState:  # another writer appended: go on from the file's end
+                offset = self.size(name) if self.exists(name) else 0
+                self._append_piece(path, piece, offset)
+            offset += len(piece)
+            with self._append_lock:  # kept per piece: a caller's retry resumes here
+                self._append_offsets[name] = offset
+
+    def _append_piece(self, path: str, piece: bytes, offset: int) -> None:
+        params = {"offset": offset}
+        self._retrying(lambda: self._api.request("POST", path, content=piece, params=params))
 
     def copy(self, source: str, target: str) -> None:
+        self._forget_appends(target)
         path = self._path(target, "/copy")
         params = {"source": check_relpath(source)}
         self._retrying(lambda: self._api.request("POST", path, params=params))
@@ -261,6 +296,7 @@ class RestArtifactStore(ArtifactStore):
                 "Deleting every file of a served workspace is not done through the API; "
                 "name a folder or a file."
             )
+        self._forget_appends(prefix)
         path = self._path(prefix)
         self._retrying(lambda: self._api.request("DELETE", path))
 

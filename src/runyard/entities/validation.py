@@ -10,6 +10,7 @@ Limits (documented in docs/limits.md):
 - tag and property values, descriptions, text cells of a table metric: at most 5,000
   characters; no control characters but tab and line feed;
 - one metric batch: at most 100,000 values; one list or table metric: at most 250,000 cells;
+- a metric batch's id (idempotent writes): 1-64 characters, letters, digits, ``_`` and ``-``;
 - no text anywhere may hold a lone surrogate (``"\ud800"``): it cannot be encoded as UTF-8,
   so no store could keep it.
 
@@ -32,7 +33,10 @@ MAX_DESCRIPTION_LENGTH = 5000
 MAX_METRIC_BATCH = 100_000
 MAX_METRIC_CELLS = 250_000
 
+MAX_BATCH_ID_LENGTH = 64
+
 _ENTITY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+_BATCH_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 # Names: no control character at all. Text values: tab and line feed are fine.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -74,6 +78,17 @@ def check_entity_name(kind: str, name: object) -> str:
             "starting with a letter or digit."
         )
     return name
+
+
+def check_batch_id(batch_id: object) -> str:
+    """Check the id a writer gave a metric batch (``log_metrics(batch_id=...)``): 1-64
+    letters, digits, ``_`` or ``-`` (a UUID's hex fits)."""
+    if not isinstance(batch_id, str) or not _BATCH_ID.fullmatch(batch_id):
+        raise ValidationError(
+            f"Metric batch id {batch_id!r} is not allowed: use 1-{MAX_BATCH_ID_LENGTH} "
+            "letters, digits, '_' or '-' (uuid.uuid4().hex is one)."
+        )
+    return batch_id
 
 
 def check_key(kind: str, key: object) -> str:

@@ -12,6 +12,12 @@ Values the store refuses or cannot be reached for are not dropped when the buffe
 *spool* (a submitted run's script has one): they are appended to it
 (:mod:`runyard.tracking.spool`) and the run's executor stores them after the script ends.
 Without a spool they are reported on stderr and ``flush()`` raises.
+
+A team server's workspace gives the buffer an *outbox* (:mod:`runyard.tracking.outbox`):
+each batch carries an id so that a retry lands once, and batches the server cannot take
+now wait on disk and are sent when it is back. ``flush()`` and ``close()`` then wait for
+the outbox at most ``flush_timeout_s`` and warn on stderr, saying where the values are
+kept, if some are still unsent.
 """
 
 from __future__ import annotations
@@ -23,15 +29,21 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runyard.entities.metric import MetricKind, MetricRecord
 from runyard.entities.validation import MAX_METRIC_BATCH
 from runyard.tracking import spool
 
+if TYPE_CHECKING:
+    from runyard.tracking.outbox import MetricOutbox
+
 #: (run_id, name, value, kind, step, logged_at): MetricRecord's field order.
 PendingMetric = tuple[str, str, Any, MetricKind, "int | None", float]
 
+
+#: Seconds between drains while the outbox holds batches (see ``MetricBuffer._pause``).
+_BACKLOG_INTERVAL_S = 1.0
 
 #: Single-record writes that fail in a row before a failed batch is given up as lost.
 _GIVE_UP_AFTER = 5
@@ -47,8 +59,12 @@ class MetricBuffer:
         interval: float = 0.05,
         on_error: Callable[[BaseException], None] | None = None,
         spool: str | None = None,
+        outbox: MetricOutbox | None = None,
+        flush_timeout_s: float = 30.0,
     ) -> None:
-        self._write = write
+        self._write = write if outbox is None else outbox.write
+        self._outbox = outbox
+        self._flush_timeout_s = flush_timeout_s
         self._spool = spool
         self._interval = interval
         self._on_error = on_error
@@ -77,10 +93,18 @@ class MetricBuffer:
 
     def _run(self) -> None:
         while not self._closed:
-            self._wake.wait(self._interval)
+            self._wake.wait(self._pause())
             self._wake.clear()
             self._drain()
         self._drain()
+
+    def _pause(self) -> float:
+        """Seconds until the next drain: longer while the outbox holds batches (the
+        server is away), so that an outage leaves a few large files on disk rather than
+        twenty small ones a second, and catching up takes few requests."""
+        if self._outbox is not None and self._outbox.backlogged:
+            return max(self._interval, _BACKLOG_INTERVAL_S)
+        return self._interval
 
     def _drain(self) -> None:
         """Write everything queued now, in batches; called from the writer thread or from
@@ -147,9 +171,13 @@ class MetricBuffer:
     def flush(self) -> None:
         """Write everything appended so far; returns when it is in the store.
 
+        With an outbox, waits at most ``flush_timeout_s`` for the server to take what
+        waits on disk, and warns on stderr (where the values are kept) if it did not.
+
         Raises the store's error if the last write failed.
         """
         self._drain()
+        self._settle()
         error, self._last_error = self._last_error, None
         if error is not None:
             raise error
@@ -164,6 +192,8 @@ class MetricBuffer:
             self._closed = False
             self._thread = None
         self._start()
+        if self._outbox is not None:
+            self._outbox.start()
 
     def close(self) -> None:
         """Flush and stop the writer thread. Appending later still works: ``flush`` or
@@ -177,6 +207,18 @@ class MetricBuffer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=30)
         self._drain()
+        self._settle()
+        if self._outbox is not None:
+            self._outbox.close()
+
+    def _settle(self) -> None:
+        """Wait (bounded) for the outbox to be empty; warn with what is left."""
+        outbox = self._outbox
+        if outbox is None or outbox.wait(self._flush_timeout_s):
+            return
+        message = outbox.unsent_message()
+        if message:
+            print(message, file=sys.stderr)
 
     def pending(self) -> int:
         return len(self._queue)

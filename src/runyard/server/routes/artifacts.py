@@ -42,7 +42,7 @@ from runyard.artifacts.paths import check_relpath
 from runyard.artifacts.store import ArtifactStore, FsspecArtifactStore
 from runyard.artifacts.transfer import list_entries
 from runyard.entities.paths import folder_arg
-from runyard.errors import NotFound
+from runyard.errors import InvalidArgument, InvalidState, NotFound
 from runyard.server.auth import Principal, Role, requires
 from runyard.server.deps import workspace_artifacts
 from runyard.server.routes.artifact_requests import (
@@ -183,16 +183,52 @@ async def append(
     request: Request,
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
     store: ArtifactStore = Depends(workspace_artifacts),
+    offset: int | None = None,
 ) -> Response:
-    """Add the body at the end of the file, creating it (a run's logs as they grow)."""
+    """Add the body at the end of the file, creating it (a run's logs as they grow).
+
+    With ``offset`` (where the body starts in the file, as the writer counts), an append
+    sent again after a lost answer adds nothing twice: the bytes the file already has
+    from ``offset`` on must equal the body's first bytes, and only the rest is added.
+    409 when the file is shorter than ``offset`` or those bytes differ (another writer).
+    """
     name = check_relpath(path)
+    if offset is not None and offset < 0:
+        raise InvalidArgument(f"offset must be 0 or more, got {offset}.")
     try:
         data = await read_body(request)
     except TooLarge:
         return too_large(request)
     with told_safely(name):
-        await run_in_threadpool(store.append_bytes, data, name)
+        if offset is None:
+            await run_in_threadpool(store.append_bytes, data, name)
+        else:
+            await run_in_threadpool(_append_at, store, name, data, offset)
     return Response(status_code=204)
+
+
+def _append_at(store: ArtifactStore, name: str, data: bytes, offset: int) -> None:
+    """Append what of ``data`` (which starts at byte ``offset``) lies beyond the file's end.
+
+    Raises:
+        InvalidState: the file is shorter than ``offset``, or its bytes from ``offset`` on
+            are not ``data``'s.
+    """
+    existed = store.exists(name)
+    size = store.size(name) if existed else 0
+    if size < offset:
+        raise InvalidState(
+            f"Cannot append to {name!r} at byte {offset}: it has {size} bytes. Append at "
+            "its end (read its size first)."
+        )
+    overlap = min(size - offset, len(data))
+    if overlap and store.read_range(name, offset, overlap) != data[:overlap]:
+        raise InvalidState(
+            f"Cannot append to {name!r} at byte {offset}: it already has other bytes "
+            f"there (it has {size} bytes; another writer appended). Append at its end."
+        )
+    if overlap < len(data) or not existed:  # an empty append creates the file
+        store.append_bytes(data[overlap:], name)
 
 
 @router.post("/{path:path}/copy", status_code=201)

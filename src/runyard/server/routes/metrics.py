@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, Response
 
 from runyard.server.auth import Principal, Role, requires
 from runyard.server.auth.scope import check_runs_write
@@ -35,13 +35,23 @@ def log_metrics(
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
     store: TrackingStore = Depends(workspace_store),
     body: dict[str, Any] = Depends(json_body),
+    idempotency_key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        description="The batch's id, chosen by the client (1-64 letters, digits, _ or -): "
+        "a batch sent again with the same id is stored once.",
+    ),
 ) -> Response:
     """Write a batch in one transaction (all of it, or none on an error): ``series``
     (run, name, kind) and ``points`` ``[series index, value, step, logged_at]`` in logging
-    order (see :mod:`runyard.tracking.metric_wire`)."""
+    order (see :mod:`runyard.tracking.metric_wire`).
+
+    With an ``Idempotency-Key`` header, a batch whose key was stored already is answered
+    204 and not stored again: the SDK sends a batch again with its key when the answer to
+    the first try was lost (the server killed, the network cut)."""
     records = decode_records(body)
     check_runs_write(principal, store, run_ids(records))
-    store.log_metrics(records)
+    store.log_metrics(records, batch_id=idempotency_key)
     return no_content()
 
 

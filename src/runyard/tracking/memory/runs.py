@@ -20,6 +20,7 @@ from runyard.entities import (
     can_transition,
 )
 from runyard.entities.run import allowed_transitions
+from runyard.entities.validation import check_batch_id
 from runyard.errors import InvalidArgument
 from runyard.tracking import documents, messages, paging, run_search
 from runyard.tracking.memory.state import (
@@ -280,11 +281,15 @@ class MemoryRuns(ExperimentStore, RunStore, MetricStore):
             add_once(self._stored(run_id).record.properties, properties, what=f"run {run_id}")
 
     # -- metrics -----------------------------------------------------------------
-    def log_metrics(self, metrics: Sequence[MetricRecord]) -> None:
+    def log_metrics(self, metrics: Sequence[MetricRecord], *, batch_id: str | None = None) -> None:
+        if batch_id is not None:
+            check_batch_id(batch_id)
         if not metrics:
             return
         state = self._state
         with state.lock:  # the whole batch is checked before any of it is kept
+            if batch_id in state.metric_batches:
+                return
             missing = sorted({m.run_id for m in metrics} - state.runs.keys())
             if missing:
                 raise messages.metric_runs_not_found(missing)
@@ -299,6 +304,8 @@ class MemoryRuns(ExperimentStore, RunStore, MetricStore):
             for (run_id, name), batch in run_search.aggregate(metrics).items():
                 kept = state.summaries.setdefault(run_id, {})
                 kept[name] = run_search.merge(kept.get(name), batch)
+            if batch_id is not None:
+                state.metric_batches.add(batch_id)
 
     def get_metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:
         with self._state.lock:

@@ -72,6 +72,8 @@ class MemoryState:
     experiments: dict[str, StoredExperiment] = field(default_factory=dict)
     runs: dict[str, StoredRun] = field(default_factory=dict)
     metrics: dict[str, list[StoredMetric]] = field(default_factory=dict)
+    # Ids of the metric batches stored (``log_metrics(batch_id=...)``): a retry is skipped.
+    metric_batches: set[str] = field(default_factory=set)
     # Metric summaries for run search: run id -> name -> ``run_search.Aggregate``.
     summaries: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     models: dict[tuple[str, int], StoredModel] = field(default_factory=dict)

@@ -24,8 +24,16 @@ class MetricStore(abc.ABC):
     """
 
     @abc.abstractmethod
-    def log_metrics(self, metrics: Sequence[MetricRecord]) -> None:
+    def log_metrics(self, metrics: Sequence[MetricRecord], *, batch_id: str | None = None) -> None:
         """Write a batch of metrics (possibly of several runs) in one transaction.
+
+        Args:
+            metrics: the records, in logging order.
+            batch_id: an id the writer chose for this batch (see
+                :func:`runyard.entities.validation.check_batch_id`). A batch whose id
+                the store has stored already is not stored again: a client that lost
+                the answer to a write sends the batch again with the same id, and the
+                values land once. None: no such check.
 
         Raises:
             NotFound: a record names an unknown run.

@@ -34,11 +34,12 @@ class RestBase:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send a request under the workspace's path; the decoded JSON answer (None for an
         empty one)."""
         response = self._client().request(
-            method, f"{self._prefix}/{path}", json=json, params=params
+            method, f"{self._prefix}/{path}", json=json, params=params, headers=headers
         )
         if response.status_code == 204 or not response.content:
             return None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,8 +37,38 @@ _SCALAR = MetricKind.SCALAR.value
 _IN_PYTHON = 8
 _KINDS = frozenset(kind.value for kind in MetricKind)
 _CHUNK = 500
+#: How long a stored batch's id is remembered: a batch sent again later is stored again.
+BATCH_ID_KEPT_S = 7 * 24 * 3600.0
+_PRUNE_EVERY = 1000
 
 SeriesKey = tuple[str, str, str]  # run id, metric name, kind
+
+
+def claim_batch(conn: sa.Connection, batch_id: str) -> bool:
+    """Record that the batch ``batch_id`` is stored by this transaction; False when a
+    committed transaction stored it already (the caller then writes nothing)."""
+    # Straight to the driver, as the values are: building the construct each time cost
+    # about a millisecond, most of a small batch's write. RETURNING, not rowcount, tells
+    # whether the row went in (rowcount is -1 for this statement through psycopg here).
+    marker = "%s" if conn.dialect.name == "postgresql" else "?"
+    inserted = conn.exec_driver_sql(
+        "INSERT INTO metric_batches (batch_id, stored_at) "
+        f"VALUES ({marker}, {marker}) ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
+        (batch_id, time.time()),
+    )
+    claimed = inserted.first() is not None
+    # Forget old ids now and then (one write in _PRUNE_EVERY, on average): a retry comes
+    # within minutes, or within days from an outbox on a laptop; a table of every id
+    # ever would grow by one row per batch forever.
+    if claimed and random.random() < 1 / _PRUNE_EVERY:
+        forget_batch_ids(conn, time.time() - BATCH_ID_KEPT_S)
+    return claimed
+
+
+def forget_batch_ids(conn: sa.Connection, stored_before: float) -> None:
+    """Forget the ids of the batches stored before ``stored_before`` (Unix seconds)."""
+    marker = "%s" if conn.dialect.name == "postgresql" else "?"
+    conn.exec_driver_sql(f"DELETE FROM metric_batches WHERE stored_at < {marker}", (stored_before,))
 
 
 def log(conn: sa.Connection, records: Sequence[MetricRecord]) -> None:

@@ -30,6 +30,7 @@ from runyard.entities import (
 from runyard.entities.dataset import DatasetRecord
 from runyard.entities.search import RunFilter, RunOrder, RunSearchPage
 from runyard.entities.service import ServiceRecord
+from runyard.entities.validation import check_batch_id
 from runyard.tracking.paging import check_many, check_read_limits
 from runyard.tracking.run_search import check_search
 from runyard.tracking.sql import (
@@ -225,10 +226,17 @@ class SqlTrackingStore(TrackingStore):
             runs.add_properties(conn, run_id, properties)
 
     # -- metrics -----------------------------------------------------------------
-    def log_metrics(self, metrics: Sequence[MetricRecord]) -> None:
+    def log_metrics(self, metrics: Sequence[MetricRecord], *, batch_id: str | None = None) -> None:
+        if batch_id is not None:
+            check_batch_id(batch_id)
         if not metrics:
             return
         with self._db.write() as conn:
+            # The id is claimed in the transaction that writes the values: a retry of a
+            # batch that committed finds it and writes nothing; one that is still being
+            # written by another server waits for it (PostgreSQL's unique index).
+            if batch_id is not None and not metric_log.claim_batch(conn, batch_id):
+                return
             metric_log.log(conn, metrics)
 
     def get_metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:

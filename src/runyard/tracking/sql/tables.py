@@ -138,6 +138,19 @@ metrics = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The ids of the metric batches stored (migration 0006): ``log_metrics(batch_id=...)``
+# claims the id in the transaction that writes the batch, so a client's retry of a batch
+# whose answer it lost writes nothing (idempotent writes). Not tied to a run: a batch can
+# hold several runs' values.
+metric_batches = sa.Table(
+    "metric_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("stored_at", sa.Double, nullable=False),
+)
+# Old ids are forgotten (``metrics.BATCH_ID_KEPT_S``): a range delete on this index.
+sa.Index("ix_metric_batches_stored_at", metric_batches.c.stored_at)
+
 # The summary of each scalar metric of a run (migration 0005), kept by ``log_metrics`` in
 # the transaction that writes the values: run search filters and orders on it without
 # reading metric values. ``last_value`` NULL means NaN (a row is there only when a value
