@@ -120,6 +120,8 @@ def query_runs(db: Database, query: RunsQuery) -> RunsTable:
         where = _where(query, experiment_id, joins)
         if uses_params:
             keys, total = _page_by_params(conn, query, where, joins)
+        elif query.sort.kind == "metric":
+            keys, total = _page_by_metric(conn, query, where, joins)
         else:
             order = _order(joins.value(query.sort), query.descending, query.sort)
             total = conn.execute(
@@ -293,6 +295,59 @@ def rows_of_runs(
             ).scalars()
         )
         return _rows(conn, keys, columns), names
+
+
+def _page_by_metric(
+    conn: sa.Connection, query: RunsQuery, where: list[sa.ColumnElement[bool]], joins: _Joins
+) -> tuple[list[int], int]:
+    """A page sorted by a metric column: first the runs that have the value, walked in the
+    order of the summaries' (experiment, name, value, run) index from the page's offset;
+    then, by row key, those that lack it. Neither sorts the experiment's runs, which one
+    ORDER BY with "missing last" makes the database do for every page."""
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(joins.source).where(*where)
+    ).scalar_one()
+    agg = query.sort.agg
+    sorted_by = run_metric_summaries.alias("sorted_by")
+    value = sorted_by.c[f"{agg}_value"]
+    has_value = [
+        sorted_by.c.experiment_id == joins.experiment_id,
+        sorted_by.c.name == query.sort.name,
+        value.is_not(None),
+    ]
+    direction = (lambda c: c.desc()) if query.descending else (lambda c: c.asc())
+    keys = list(
+        conn.execute(
+            sa.select(runs.c.id)
+            .select_from(joins.source.join(sorted_by, sorted_by.c.run_key == runs.c.id))
+            .where(*where, *has_value)
+            .order_by(direction(value), direction(sorted_by.c.run_key))
+            .offset(query.offset)
+            .limit(query.limit)
+        ).scalars()
+    )
+    if len(keys) < query.limit:  # past the runs that have a value: those that lack it
+        if keys:
+            with_value = query.offset + len(keys)
+        else:
+            present = joins.source.join(sorted_by, sorted_by.c.run_key == runs.c.id)
+            with_value = conn.execute(
+                sa.select(sa.func.count()).select_from(present).where(*where, *has_value)
+            ).scalar_one()
+        lacking = ~sa.exists().where(
+            sorted_by.c.run_key == runs.c.id,
+            sorted_by.c.name == query.sort.name,
+            value.is_not(None),
+        )
+        keys += conn.execute(
+            sa.select(runs.c.id)
+            .select_from(joins.source)
+            .where(*where, lacking)
+            .order_by(direction(runs.c.id))
+            .offset(max(0, query.offset - with_value))
+            .limit(query.limit - len(keys))
+        ).scalars()
+    return keys, int(total)
 
 
 def _page_by_params(
