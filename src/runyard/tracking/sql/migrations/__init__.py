@@ -20,7 +20,7 @@ from runyard.errors import BackendError
 from runyard.tracking.sql.database import Database
 
 #: The newest revision in ``versions/`` (checked against Alembic's view by a test).
-HEAD = "0005"
+HEAD = "0006"
 
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent)
 
