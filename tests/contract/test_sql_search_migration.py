@@ -1,5 +1,7 @@
-"""Migration 0005 on both SQL databases: a database with metrics logged before run search
-existed gets its summaries from the values already there, the same as logging keeps."""
+"""Migrations 0005 and 0008_run_params on both SQL databases: a database with metrics logged before
+run search existed gets its summaries from the values already there, the same as logging
+keeps; one with runs created before parameters were kept gets them from the runs' details,
+the same as creating and updating runs writes them."""
 
 from __future__ import annotations
 
@@ -76,3 +78,28 @@ def test_upgrading_a_database_with_metrics_summarizes_them_as_logging_does(store
             math.inf,
             4,
         )
+
+
+def _by_lr(store: SqlTrackingStore) -> list[str]:
+    return [run.run_id for run in store.search_runs("exp", order_by=RunOrder.parameter("lr")).runs]
+
+
+def test_upgrading_a_database_with_runs_gives_their_parameters_as_creating_them_does(store_url):
+    store = SqlTrackingStore(store_url)
+    store.create_experiment("exp")
+    arguments = {"a": ["--lr", "0.5"], "b": ["--lr=1e-4"], "c": ["--lr", "adam"], "d": []}
+    for run_id, argv in arguments.items():
+        details = {"runDefinition": {"arguments": argv}}
+        store.create_run("exp", run_id=run_id, status=RunStatus.RUNNING, details=details)
+    # Arguments set after creation (a submitted run's definition) replace the parameters.
+    store.create_run("exp", run_id="e", status=RunStatus.RUNNING)
+    store.update_run("e", details={"runDefinition": {"arguments": ["--lr", "0.01"]}})
+    store.update_run("a", details={"runDefinition": {"arguments": ["--lr", "2"]}})
+    kept = _by_lr(store)
+    store.close()
+    assert kept == ["b", "e", "a", "c", "d"]
+
+    _migrate(store_url, "0005", down=True)
+    _migrate(store_url, "head", down=False)
+    with SqlTrackingStore(store_url) as again:
+        assert _by_lr(again) == kept

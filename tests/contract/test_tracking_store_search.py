@@ -40,6 +40,17 @@ def _log(store, run_id, name, values, kind=MetricKind.SCALAR):
 
 
 # r0..r7 in creation order: (display name, status path, tags, properties, loss batches)
+# and the script arguments the parameter 'lr' comes from (numbers, text, none)
+_ARGUMENTS = [
+    ["--lr", "0.1"],
+    ["--lr", "1e-3", "--fast"],
+    ["--lr", "adam"],
+    ["--lr", "10"],
+    ["--lr", "sgd"],
+    ["--lr=0.1"],
+    ["--epochs", "3"],
+    ["--lr", "Adam"],
+]
 _RUNS = [
     ("Alpha", [S.RUNNING, S.COMPLETED], {"team": "a"}, {"seed": "3"}, [[4.0, 2.0]]),
     ("beta", [S.RUNNING], {"team": "b"}, {"seed": "1"}, [[1.0], [3.0]]),
@@ -66,6 +77,7 @@ def runs(store):
             display_name=name,
             tags=tags,
             properties=properties,
+            details={"runDefinition": {"arguments": _ARGUMENTS[i]}},
         )
         for status in path[1:]:
             store.set_run_status(run_id, status)
@@ -123,6 +135,10 @@ def test_without_an_order_the_experiments_runs_come_newest_first(runs):
         (RunOrder.tag("team"), [4, 0, 2, 5, 7, 1, 6, 3]),
         (RunOrder.tag("team", descending=True), [6, 1, 7, 5, 2, 0, 4, 3]),
         (RunOrder.property("seed"), [1, 0, 2, 3, 4, 5, 6, 7]),
+        # parameters: numbers as numbers (0.001 < 0.1 = 0.1 < 10), then text by code point
+        (RunOrder.parameter("lr"), [1, 0, 5, 3, 7, 2, 4, 6]),
+        (RunOrder.parameter("lr", descending=True), [3, 5, 0, 1, 4, 2, 7, 6]),
+        (RunOrder.parameter("epochs"), [6, 0, 1, 2, 3, 4, 5, 7]),
         (RunOrder.attribute("number"), [0, 1, 2, 3, 4, 5, 6, 7]),
         (RunOrder.attribute("number", descending=True), [7, 6, 5, 4, 3, 2, 1, 0]),
         (RunOrder.attribute("display_name"), [0, 2, 1, 3, 6, 7, 5, 4]),
@@ -167,6 +183,8 @@ def test_runs_created_between_pages_neither_shift_nor_repeat_an_ordered_listing(
         RunOrder.metric("loss", "max", descending=True),
         RunOrder.tag("team", descending=True),
         RunOrder.property("seed"),
+        RunOrder.parameter("lr"),
+        RunOrder.parameter("lr", descending=True),
         RunOrder.attribute("duration"),
         RunOrder.attribute("display_name", descending=True),
     ],

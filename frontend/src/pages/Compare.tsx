@@ -21,12 +21,17 @@ export function ComparePage({ ws, query }: { ws: string; query: URLSearchParams 
     api.rows(ws, runs, []).then(
       (first) => {
         const columns = first.metric_names.flatMap((m) => [`metric:${m}:last`, `metric:${m}:min`, `metric:${m}:max`]);
+        // The charts start from the first answer; the diff table's metric columns follow.
         setMetricNames(first.metric_names);
-        return api.rows(ws, runs, columns).then((r) => setRows(r.rows));
+        setRows(first.rows);
+        return columns.length ? api.rows(ws, runs, columns).then((r) => setRows(r.rows)) : undefined;
       },
     ).catch((e: Error) => setError(e.message));
   }, [ws, runs.join(",")]);
-  const labels = useMemo(() => Object.fromEntries((rows ?? []).map((r) => [r.run_id, `${r.display_name}`])), [rows]);
+  // Keyed by the names themselves: the rows come twice (without, then with metric columns),
+  // and the charts are redrawn only when a label changes.
+  const labelKey = (rows ?? []).map((r) => `${r.run_id}\u0000${r.display_name}`).join("\u0001");
+  const labels = useMemo(() => Object.fromEntries((rows ?? []).map((r) => [r.run_id, `${r.display_name}`])), [labelKey]);
 
   if (runs.length === 0)
     return <main class="page"><h1>Compare runs</h1><p>Select two or more runs in an experiment's runs table, then press Compare.</p></main>;

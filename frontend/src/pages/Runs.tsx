@@ -85,7 +85,7 @@ export function RunsPage({ ws, experiment, query, parent }: { ws: string; experi
   const fetchPage = (page: number, gen: number) => {
     asked.current.add(page);
     const started = performance.now();
-    api.runs(ws, { ...base, offset: page * PAGE, limit: PAGE }).then(
+    return api.runs(ws, { ...base, offset: page * PAGE, limit: PAGE }).then(
       (table) => {
         if (gen !== generation.current) return;
         setTotal(table.total);
@@ -93,7 +93,7 @@ export function RunsPage({ ws, experiment, query, parent }: { ws: string; experi
         setError(null);
         document.body.dataset.runsLoadedMs = String(Math.round(performance.now() - started));
       },
-      (e: Error) => gen === generation.current && setError(e.message),
+      (e: Error) => { if (gen === generation.current) setError(e.message); },
     );
   };
 
@@ -101,13 +101,18 @@ export function RunsPage({ ws, experiment, query, parent }: { ws: string; experi
     generation.current += 1;
     asked.current = new Set();
     setPages(new Map());
-    fetchPage(0, generation.current);
-    if (names === null) {  // the column names come after the first rows, not with them
-      const gen = generation.current;
-      api.runs(ws, { ...base, columns: [], limit: 1, with_names: true }).then((t) => {
+    const gen = generation.current;
+    const first = fetchPage(0, gen);
+    if (names === null) {
+      // With the columns in the address, the names (for the chooser and the filters) are
+      // asked for once the first rows are in: on a large experiment they cost the server
+      // a scan that would otherwise delay those rows. Without, the columns wait for them.
+      const askNames = () => api.runs(ws, { ...base, columns: [], limit: 1, with_names: true }).then((t) => {
         if (gen === generation.current && t.metric_names)
           setNames({ metrics: t.metric_names, tags: t.tag_names ?? [], params: t.param_names ?? [] });
       }, () => undefined);
+      if (chosen === null) askNames();
+      else first.then(askNames);
     }
     if (scroller.current) scroller.current.scrollTop = 0;
   }, [ws, key]);

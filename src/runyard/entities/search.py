@@ -68,6 +68,7 @@ class SortKind(str, enum.Enum):
     METRIC = "metric"
     TAG = "tag"
     PROPERTY = "property"
+    PARAMETER = "parameter"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class RunOrder:
     (ascending: older first), so every order is total and pages never overlap. Text
     (tags, properties, names, statuses) compares by Unicode code point on every store.
 
-    Build one with :meth:`attribute`, :meth:`metric`, :meth:`tag` or :meth:`property`.
+    Build one with :meth:`attribute`, :meth:`metric`, :meth:`tag`, :meth:`property` or
+    :meth:`parameter`.
     """
 
     kind: SortKind
@@ -124,6 +126,13 @@ class RunOrder:
     def property(cls, name: str, *, descending: bool = False) -> RunOrder:
         """Order by the value of a property (as text)."""
         return cls(SortKind.PROPERTY, name, descending)
+
+    @classmethod
+    def parameter(cls, name: str, *, descending: bool = False) -> RunOrder:
+        """Order by a parameter (the run definition's ``--name value`` script argument):
+        values that read as finite numbers first, as numbers, then the others as text,
+        each part in the order's direction; runs without the parameter last."""
+        return cls(SortKind.PARAMETER, name, descending)
 
 
 @dataclass(frozen=True)
@@ -428,7 +437,7 @@ def order_to_json(order: RunOrder) -> dict[str, Any]:
 
 
 def order_from_json(data: object) -> RunOrder:
-    """The order ``{"kind": "attribute"|"metric"|"tag"|"property", "name": ...,
+    """The order ``{"kind": "attribute"|"metric"|"tag"|"property"|"parameter", "name": ...,
     "descending"?: bool, "aggregate"?: "last"|"min"|"max"}`` describes (InvalidArgument
     otherwise)."""
     if not isinstance(data, dict) or not {"kind", "name"} <= data.keys() <= {

@@ -4,6 +4,8 @@ token, whose position is the last run's place in the order.
 A position is ``[key]`` for the default order (newest first) and ``[group, value, key]``
 for a ``RunOrder``: ``group`` 0 for the runs that have the sort key (``value`` is theirs),
 1 for those that lack it (``value`` None); ``key`` is the run's row key (creation order).
+A parameter order has three groups: 0 the runs whose value is a number (``value`` a
+float), 1 those whose value is text, 2 those without the parameter.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def value_type(order: RunOrder) -> type:
     """The Python type of ``order``'s sort values."""
     if order.kind is SortKind.ATTRIBUTE:
         return _ATTRIBUTE_TYPES[RunAttribute(order.name)]
-    return float if order.kind is SortKind.METRIC else str
+    return float if order.kind in (SortKind.METRIC, SortKind.PARAMETER) else str
 
 
 def _valid_position(position: list[Any], order: RunOrder | None) -> bool:
@@ -101,11 +103,12 @@ def _valid_position(position: list[Any], order: RunOrder | None) -> bool:
     if len(position) != 3 or not is_key(position[2]):
         return False
     group, value = position[0], position[1]
-    if type(group) is not int or group not in (0, 1):
+    lacking = 2 if order.kind is SortKind.PARAMETER else 1
+    if type(group) is not int or not 0 <= group <= lacking:
         return False
-    if group == 1:
+    if group == lacking:
         return value is None
-    wanted = value_type(order)
+    wanted = str if order.kind is SortKind.PARAMETER and group == 1 else value_type(order)
     if wanted is float:
         # JSON writes a whole float as 1.0, but be lenient with ints from other writers.
         return type(value) in (float, int) and not (type(value) is float and math.isnan(value))

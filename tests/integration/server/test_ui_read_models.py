@@ -93,6 +93,18 @@ def test_runs_table_sorts_by_metric_aggregates_and_pages_with_a_total(lab) -> No
     # A run without the metric sorts last whichever the direction.
     last = _query(server, sort="metric:loss:last", descending=False, offset=30, limit=5).json()
     assert [r["run_id"] for r in last["rows"]] == ["long"]
+    # Pages that straddle the runs with the value and those without join up exactly.
+    for descending in (True, False):
+        whole = _query(server, sort="metric:loss:last", descending=descending, limit=100)
+        ids = [r["run_id"] for r in whole.json()["rows"]]
+        paged = [
+            r["run_id"]
+            for offset in range(0, 35, 7)
+            for r in _query(
+                server, sort="metric:loss:last", descending=descending, offset=offset, limit=7
+            ).json()["rows"]
+        ]
+        assert paged == ids and len(ids) == 31 and ids[-1] == "long"
 
 
 def test_runs_table_filters_on_metric_tag_status_text_and_parameter(lab) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from runyard.errors import InvalidArgument
 from runyard.server.ui.columns import Column, RunFilter, parse_column
-from runyard.server.ui.params import params_of, sort_key
+from runyard.tracking.run_params import params_of, sort_key
 
 
 def _params(*arguments: object) -> dict[str, str]:

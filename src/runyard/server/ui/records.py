@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from runyard.tracking import documents
 from runyard.tracking.sql.database import Database
-from runyard.tracking.sql.tables import metric_series, metrics, runs
+from runyard.tracking.sql.tables import metric_series, metrics, run_metric_summaries, runs
 
 #: The most non-scalar values one page shows (per run).
 MAX_RECORDS = 5000
@@ -42,7 +42,12 @@ def metric_overview(db: Database, run_id: str) -> MetricOverview:
     overview = MetricOverview()
     with db.read() as conn:
         found = conn.execute(
-            sa.select(metric_series.c.id, metric_series.c.name, metric_series.c.kind)
+            sa.select(
+                metric_series.c.id,
+                metric_series.c.name,
+                metric_series.c.kind,
+                metric_series.c.run_key,
+            )
             .join(runs, runs.c.id == metric_series.c.run_key)
             .where(runs.c.run_id == run_id)
             .order_by(metric_series.c.name)
@@ -50,12 +55,15 @@ def metric_overview(db: Database, run_id: str) -> MetricOverview:
         scalar_ids = {row.id: row.name for row in found if row.kind == "scalar"}
         other_ids = {row.id: (row.name, row.kind) for row in found if row.kind != "scalar"}
         if scalar_ids:
+            # The summary the store keeps as values are logged holds each scalar series'
+            # count: a run with a million values is not counted one by one.
             counts = conn.execute(
-                sa.select(metrics.c.series_id, sa.func.count())
-                .where(metrics.c.series_id.in_(list(scalar_ids)))
-                .group_by(metrics.c.series_id)
+                sa.select(run_metric_summaries.c.name, run_metric_summaries.c.count).where(
+                    run_metric_summaries.c.run_key == found[0].run_key,
+                    run_metric_summaries.c.name.in_(list(scalar_ids.values())),
+                )
             ).all()
-            overview.scalars = {scalar_ids[sid]: int(n) for sid, n in counts}
+            overview.scalars = {name: int(n) for name, n in sorted(counts) if n}
         if other_ids:
             rows = conn.execute(
                 sa.select(

@@ -1,11 +1,11 @@
 """The runs table of an experiment: filtered and sorted by any attribute, tag, metric or
 parameter on the server, one page at a time.
 
-Attributes, tags and metrics are filtered and sorted in SQL (a metric column is the last,
-lowest or highest value of the run's scalar series of that name, from the metric summary
-the store keeps as values are logged), so a page of 100,000 runs costs one query.
-Parameters live in each run's definition: a sort or filter on one reads the definitions
-of the runs the other filters kept.
+Every column is filtered and sorted in SQL: a metric column is the last, lowest or highest
+value of the run's scalar series of that name, from the metric summary the store keeps as
+values are logged; a parameter column is the run's script argument of that name, from the
+``run_params`` rows the store writes with the run's details (numbers sort as numbers,
+before text). A page of 100,000 runs costs a few indexed queries.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import sqlalchemy as sa
 
 from runyard.errors import InvalidArgument, NotFound
 from runyard.server.ui.columns import Column, RunFilter
-from runyard.server.ui.params import params_of, sort_key
 from runyard.tracking import documents
+from runyard.tracking.run_params import param_number, params_of
 from runyard.tracking.sql.database import Database
 from runyard.tracking.sql.tables import (
     experiments,
     metric_series,
     run_metric_summaries,
+    run_params,
     run_tags,
     runs,
 )
@@ -109,7 +110,6 @@ def query_runs(db: Database, query: RunsQuery) -> RunsTable:
     Raises:
         NotFound: no such experiment.
     """
-    uses_params = query.sort.kind == "param" or any(f.column.kind == "param" for f in query.filters)
     with db.read() as conn:
         experiment_id = conn.execute(
             sa.select(experiments.c.id).where(experiments.c.name == query.experiment)
@@ -118,10 +118,14 @@ def query_runs(db: Database, query: RunsQuery) -> RunsTable:
             raise NotFound(f"Experiment {query.experiment!r} not found.")
         joins = _Joins(experiment_id)
         where = _where(query, experiment_id, joins)
-        if uses_params:
-            keys, total = _page_by_params(conn, query, where, joins)
+        if query.sort.kind == "metric":
+            keys, total = _page_by_metric(conn, query, where, joins)
         else:
-            order = _order(joins.value(query.sort), query.descending, query.sort)
+            if query.sort.kind == "param":
+                postgres = conn.dialect.name == "postgresql"
+                order = _param_order(joins.param(query.sort.name), query.descending, postgres)
+            else:
+                order = _order(joins.value(query.sort), query.descending, query.sort)
             total = conn.execute(
                 sa.select(sa.func.count()).select_from(joins.source).where(*where)
             ).scalar_one()
@@ -154,6 +158,16 @@ class _Joins:
         self.experiment_id = experiment_id
         self.source: Any = runs
         self._aliases: dict[tuple[str, str], Any] = {}
+
+    def param(self, name: str) -> Any:
+        """The ``run_params`` row of parameter ``name``, joined (NULLs where a run lacks it)."""
+        alias = self._aliases.get(("param", name))
+        if alias is None:
+            alias = run_params.alias(f"p{len(self._aliases)}")
+            on = sa.and_(alias.c.run_key == runs.c.id, alias.c.name == name)
+            self.source = self.source.outerjoin(alias, on)
+            self._aliases[("param", name)] = alias
+        return alias
 
     def value(self, column: Column) -> sa.ColumnElement[Any]:
         """The SQL value of ``column`` in the joined rows."""
@@ -201,9 +215,40 @@ def _where(query: RunsQuery, experiment_id: int, joins: _Joins) -> list[sa.Colum
             )
         )
     for run_filter in query.filters:
-        if run_filter.column.kind != "param":
+        if run_filter.column.kind == "param":
+            where.append(_param_condition(joins.param(run_filter.column.name), run_filter))
+        else:
             where.append(_condition(joins.value(run_filter.column), run_filter))
     return where
+
+
+def _param_condition(param: Any, run_filter: RunFilter) -> Any:
+    """A filter on a parameter: ``=`` and ``!=`` compare the text (a run without the
+    parameter is ``!=`` anything), ``contains`` the text ignoring case, the others the
+    number (a value that is not a number matches none)."""
+    op, wanted = run_filter.op, str(run_filter.value)
+    if op == "contains":
+        return sa.func.lower(param.c.value).like(f"%{wanted.lower()}%")
+    if op == "=":
+        return param.c.value == wanted
+    if op == "!=":
+        return sa.or_(param.c.value.is_(None), param.c.value != wanted)
+    number = param_number(wanted)
+    if number is None:
+        return sa.false()
+    column = param.c.number
+    return {"<": column < number, "<=": column <= number, ">": column > number}.get(
+        op, column >= number
+    )
+
+
+def _param_order(param: Any, descending: bool, postgres: bool) -> list[Any]:
+    """Numbers (as numbers) before text (by code point), runs without the parameter last;
+    each part in the asked direction."""
+    group = sa.case((param.c.number.is_not(None), 0), (param.c.value.is_not(None), 1), else_=2)
+    text = param.c.value.collate("C") if postgres else param.c.value  # code point order
+    keys = [param.c.number, text, runs.c.id]
+    return [group, *(key.desc() if descending else key.asc() for key in keys)]
 
 
 def _expression(column: Column) -> sa.ColumnElement[Any]:
@@ -295,59 +340,57 @@ def rows_of_runs(
         return _rows(conn, keys, columns), names
 
 
-def _page_by_params(
+def _page_by_metric(
     conn: sa.Connection, query: RunsQuery, where: list[sa.ColumnElement[bool]], joins: _Joins
 ) -> tuple[list[int], int]:
-    """Filter and sort on parameters in Python, over the runs the SQL filters kept."""
-    found = conn.execute(
-        sa.select(runs.c.id, runs.c.details).select_from(joins.source).where(*where)
-    ).all()
-    params = {key: params_of(documents.loads(details) or {}) for key, details in found}
-    keys = [key for key, _ in found]
-    for run_filter in query.filters:
-        if run_filter.column.kind == "param":
-            keys = [
-                k for k in keys if _param_matches(params[k].get(run_filter.column.name), run_filter)
-            ]
-    if query.sort.kind == "param":
-        name = query.sort.name
-        present = [k for k in keys if name in params[k]]
-        missing = [k for k in keys if name not in params[k]]
-        present.sort(key=lambda k: (sort_key(params[k][name]), k), reverse=query.descending)
-        keys = present + sorted(missing, reverse=query.descending)
-    else:
-        values = (
-            dict(
-                conn.execute(
-                    sa.select(runs.c.id, _expression(query.sort)).where(runs.c.id.in_(keys))
-                ).all()
-            )
-            if keys
-            else {}
-        )
-        keys.sort(key=lambda k: (values.get(k) is None, values.get(k) or 0, k))
-        if query.descending:
-            keys = [k for k in keys if values.get(k) is not None][::-1] + [
-                k for k in keys if values.get(k) is None
-            ]
-    return keys[query.offset : query.offset + query.limit], len(keys)
-
-
-def _param_matches(value: str | None, run_filter: RunFilter) -> bool:
-    if value is None:
-        return run_filter.op == "!="
-    wanted = str(run_filter.value)
-    if run_filter.op == "contains":
-        return wanted.lower() in value.lower()
-    if run_filter.op in ("=", "!="):
-        return (value == wanted) == (run_filter.op == "=")
-    try:
-        left, right = float(value), float(wanted)
-    except ValueError:
-        return False
-    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[
-        run_filter.op
+    """A page sorted by a metric column: first the runs that have the value, walked in the
+    order of the summaries' (experiment, name, value, run) index from the page's offset;
+    then, by row key, those that lack it. Neither sorts the experiment's runs, which one
+    ORDER BY with "missing last" makes the database do for every page."""
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(joins.source).where(*where)
+    ).scalar_one()
+    agg = query.sort.agg
+    sorted_by = run_metric_summaries.alias("sorted_by")
+    value = sorted_by.c[f"{agg}_value"]
+    has_value = [
+        sorted_by.c.experiment_id == joins.experiment_id,
+        sorted_by.c.name == query.sort.name,
+        value.is_not(None),
     ]
+    direction = (lambda c: c.desc()) if query.descending else (lambda c: c.asc())
+    keys = list(
+        conn.execute(
+            sa.select(runs.c.id)
+            .select_from(joins.source.join(sorted_by, sorted_by.c.run_key == runs.c.id))
+            .where(*where, *has_value)
+            .order_by(direction(value), direction(sorted_by.c.run_key))
+            .offset(query.offset)
+            .limit(query.limit)
+        ).scalars()
+    )
+    if len(keys) < query.limit:  # past the runs that have a value: those that lack it
+        if keys:
+            with_value = query.offset + len(keys)
+        else:
+            present = joins.source.join(sorted_by, sorted_by.c.run_key == runs.c.id)
+            with_value = conn.execute(
+                sa.select(sa.func.count()).select_from(present).where(*where, *has_value)
+            ).scalar_one()
+        lacking = ~sa.exists().where(
+            sorted_by.c.run_key == runs.c.id,
+            sorted_by.c.name == query.sort.name,
+            value.is_not(None),
+        )
+        keys += conn.execute(
+            sa.select(runs.c.id)
+            .select_from(joins.source)
+            .where(*where, lacking)
+            .order_by(direction(runs.c.id))
+            .offset(max(0, query.offset - with_value))
+            .limit(query.limit - len(keys))
+        ).scalars()
+    return keys, int(total)
 
 
 def _rows(conn: sa.Connection, keys: list[int], columns: tuple[Column, ...]) -> list[RunRow]:

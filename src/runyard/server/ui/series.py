@@ -13,6 +13,8 @@ to within a bucket's width.
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -84,12 +86,174 @@ def read_series(
             )
         order = {run_id: i for i, run_id in enumerate(run_ids)}
         found.sort(key=lambda row: (order.get(row.run_id, 0), row.name))
+        whole: dict[int, SeriesPoints] = {}
+        if x_min is None and x_max is None:
+            whole = _read_whole(conn, found, x_axis, max_points, after_seq)
         return [
-            _read_one(
+            whole.get(row.id)
+            or _read_one(
                 conn, row.id, row.run_id, row.name, x_axis, x_min, x_max, max_points, after_seq
             )
             for row in found
         ]
+
+
+def _read_whole(
+    conn: sa.Connection, found: Sequence[Any], x_axis: XAxis, max_points: int, after_seq: int
+) -> dict[int, SeriesPoints]:
+    """The unzoomed series among ``found`` read in a few statements for all of them
+    (keyed by series id); the ones left out take ``_read_one``'s path (a series logged
+    without steps, or one whose x goes back in logging order).
+
+    One statement of primary-key seeks gives each series' sequence range (which bounds its
+    size: sequence numbers are unique) and last value. The short series come back whole
+    from one ordered read. The long ones are cut into buckets of equal sequence ranges,
+    each an index range scan of the primary key (no sort of the values, which a GROUP BY
+    on x costs SQLite for a million of them): when x never goes back from one
+    bucket to the next, those are the min/max buckets of x in order, as ``_buckets``
+    makes them.
+    """
+    x_column: Any = metrics.c.logged_at if x_axis == "time" else metrics.c.step
+    names = {row.id: (row.run_id, row.name) for row in found}
+    if not names:
+        return {}
+
+    def seek(column: Any, descending: bool = False) -> Any:
+        after = sa.and_(metrics.c.series_id == metric_series.c.id, metrics.c.seq > after_seq)
+        order = metrics.c.seq.desc() if descending else metrics.c.seq
+        return sa.select(column).where(after).order_by(order).limit(1).scalar_subquery()
+
+    stats = conn.execute(
+        sa.select(
+            metric_series.c.id,
+            seek(metrics.c.seq),
+            seek(metrics.c.seq, descending=True),
+            seek(x_column),
+            seek(x_column, descending=True),
+            seek(metrics.c.value, descending=True),
+        ).where(metric_series.c.id.in_(list(names)))
+    ).all()
+    out: dict[int, SeriesPoints] = {}
+    short: list[int] = []
+    long: dict[int, tuple[int, int]] = {}
+    lasts: dict[int, tuple[float, Any]] = {}
+    for series_id, low_seq, high_seq, first_x, last_x, last_value in stats:
+        if low_seq is None:  # nothing after after_seq
+            out[series_id] = SeriesPoints(*names[series_id], last_seq=after_seq)
+            continue
+        if first_x is None:  # x is the index of each value: _by_index's path
+            continue
+        out[series_id] = SeriesPoints(*names[series_id], last_seq=int(high_seq))
+        if high_seq - low_seq < max_points:  # sequence numbers are unique: short
+            short.append(series_id)
+        else:
+            long[series_id] = (int(low_seq), int(high_seq))
+            lasts[series_id] = (float(last_x), last_value)
+    if short:
+        rows = conn.execute(
+            sa.select(metrics.c.series_id, x_column.label("x"), metrics.c.value)
+            .where(metrics.c.series_id.in_(short), metrics.c.seq > after_seq)
+            .order_by(metrics.c.series_id, metrics.c.seq)
+        )
+        for series_id, x, value in rows:
+            points = out[series_id]
+            points.x.append(float(x))
+            points.y.append(value)
+            points.total += 1
+    if long:
+        count = max(1, max_points // 3)
+        buckets = _seq_buckets(conn, long, x_column, count)
+        for series_id, (last_x, last_value) in lasts.items():
+            kept = [row for row in buckets[series_id] if row[0]]
+            if sum(row[0] for row in kept) <= max_points or any(
+                a[4] > b[3] for a, b in itertools.pairwise(kept)
+            ):
+                # Short after all (logged among other series), or x goes back:
+                # _read_one's path reads it whole or buckets it by x itself.
+                del out[series_id]
+                continue
+            points = out[series_id]
+            for n, low, high, x_lo, x_hi in kept:
+                points.total += int(n)
+                _add_bucket(points, low, high, float(x_lo), float(x_hi))
+            if points.x and float(last_x) > points.x[-1]:
+                points.x.append(float(last_x))
+                points.y.append(last_value)
+            points.downsampled = True
+    return out
+
+
+def _seq_buckets(
+    conn: sa.Connection, ranges: dict[int, tuple[int, int]], x_column: Any, count: int
+) -> dict[int, list[list[Any]]]:
+    """For each series id of ``ranges`` (its lowest and highest sequence number), the
+    ``[n, lowest, highest, first x, last x]`` of ``count`` buckets of equal sequence
+    ranges, in order."""
+    seq, value = metrics.c.seq, metrics.c.value
+    found: dict[int, list[list[Any]]] = {}
+    if conn.dialect.name == "sqlite":
+        # One correlated aggregate per bucket (a range of the primary key): SQLite walks
+        # the rows in key order and sorts nothing. json_array carries a bucket's values,
+        # json_group_array a series' buckets: one text per series, not a row per bucket.
+        plan = [[sid, low, (high - low) // count + 1] for sid, (low, high) in ranges.items()]
+        each = sa.func.json_each(json.dumps(plan)).table_valued("value").alias("s")
+        index = sa.func.json_each(json.dumps(list(range(count)))).table_valued("value")
+        sid = sa.func.json_extract(each.c.value, "$[0]")
+        width = sa.func.json_extract(each.c.value, "$[2]")
+        start = sa.func.json_extract(each.c.value, "$[1]") + index.c.value * width
+        inner = sa.select(
+            sa.func.json_array(
+                index.c.value,
+                sa.func.count(),
+                sa.func.min(value),
+                sa.func.max(value),
+                sa.func.min(x_column),
+                sa.func.max(x_column),
+            )
+        ).where(metrics.c.series_id == sid, seq >= start, seq < start + width)
+        query = (
+            sa.select(sid, sa.func.json_group_array(sa.func.json(inner.scalar_subquery())))
+            .select_from(each)
+            .join(index, sa.true())
+            .group_by(sid)
+        )
+        for series_id, text in conn.execute(query):
+            found[int(series_id)] = [row[1:] for row in sorted(json.loads(text))]
+        return found
+    for series_id, (low, high) in ranges.items():  # PostgreSQL aggregates with a hash
+        bucket = ((seq - low) // ((high - low) // count + 1)).label("bucket")
+        found[series_id] = [
+            list(row)[1:]
+            for row in conn.execute(
+                sa.select(
+                    bucket,
+                    sa.func.count(),
+                    sa.func.min(value),
+                    sa.func.max(value),
+                    sa.func.min(x_column),
+                    sa.func.max(x_column),
+                )
+                .where(metrics.c.series_id == series_id, seq >= low, seq <= high)
+                .group_by(bucket)
+                .order_by(bucket)
+            )
+        ]
+    return found
+
+
+def _add_bucket(out: SeriesPoints, low: Any, high: Any, x_lo: float, x_hi: float) -> None:
+    """One bucket's two kept values, in the order that continues the line."""
+    if low is None:  # only NaN in this bucket
+        out.x.append(x_lo)
+        out.y.append(None)
+        return
+    pair = [(x_lo, low), (x_hi, high)]
+    previous = out.y[-1] if out.y else None
+    if previous is not None and abs(previous - high) < abs(previous - low):
+        pair = [(x_lo, high), (x_hi, low)]  # falling
+    for x, y in pair if high != low else pair[:1]:
+        out.x.append(x)
+        out.y.append(y)
 
 
 def _read_one(
@@ -185,17 +349,7 @@ def _buckets(
     ).one()
     for row in grouped:
         out.total += int(row.n)
-        if row.low is None:  # only NaN in this bucket
-            out.x.append(float(row.x_lo))
-            out.y.append(None)
-            continue
-        pair = [(float(row.x_lo), row.low), (float(row.x_hi), row.high)]
-        previous = out.y[-1] if out.y else None
-        if previous is not None and abs(previous - row.high) < abs(previous - row.low):
-            pair = [(float(row.x_lo), row.high), (float(row.x_hi), row.low)]  # falling
-        for x, y in pair if row.high != row.low else pair[:1]:
-            out.x.append(x)
-            out.y.append(y)
+        _add_bucket(out, row.low, row.high, float(row.x_lo), float(row.x_hi))
     if out.x and float(last[0]) > out.x[-1]:
         out.x.append(float(last[0]))
         out.y.append(last[1])

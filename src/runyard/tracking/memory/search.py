@@ -3,6 +3,7 @@ and page positions as the SQL adapter, computed over the stored runs and summari
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from runyard.tracking import messages
 from runyard.tracking.memory.runs import MemoryRuns
 from runyard.tracking.memory.state import MemoryState, StoredRun
 from runyard.tracking.ports import RunSearchStore
+from runyard.tracking.run_params import param_number, params_of
 from runyard.tracking.run_search import check_search, summary
 
 
@@ -80,21 +82,30 @@ class MemorySearch(RunSearchStore):
         self, order: RunOrder, found: list[StoredRun], after: list[Any] | None
     ) -> list[tuple[list[Any], StoredRun]]:
         """Every run after ``after`` in ``order``, with its position."""
-        present, lacking = [], []
+        groups: dict[int, list[tuple[Any, StoredRun]]] = {}
+        lacking = []
         for stored in found:
             value = self._sort_value(order, stored)
             if value is None:
                 lacking.append(stored)
+            elif order.kind is SortKind.PARAMETER:  # numbers (group 0) before text (1)
+                number = param_number(value)
+                group = 1 if number is None else 0
+                groups.setdefault(group, []).append((value if number is None else number, stored))
             else:
-                present.append((value, stored))
+                groups.setdefault(0, []).append((value, stored))
         descending = order.descending
-        present.sort(key=lambda pair: (pair[0], pair[1].key), reverse=descending)
+        positions: list[tuple[list[Any], StoredRun]] = []
+        for group in sorted(groups):
+            present = groups[group]
+            present.sort(key=lambda pair: (pair[0], pair[1].key), reverse=descending)
+            positions += [([group, value, s.key], s) for value, s in present]
+        missing = 2 if order.kind is SortKind.PARAMETER else 1
         lacking.sort(key=lambda s: s.key, reverse=descending)
-        positions = [([0, value, s.key], s) for value, s in present]
-        positions += [([1, None, s.key], s) for s in lacking]
+        positions += [([missing, None, s.key], s) for s in lacking]
         if after is None:
             return positions
-        # Positions compare as tuples: the lacking group (1) after the present one (0).
+        # Positions compare as tuples: groups in order, the lacking one last.
         start = (after[0], after[1], after[2])
 
         def later(position: list[Any]) -> bool:
@@ -102,7 +113,7 @@ class MemorySearch(RunSearchStore):
                 return bool(position[0] > start[0])
             mine: tuple[Any, ...] = (position[2],)
             theirs: tuple[Any, ...] = (start[2],)
-            if position[0] == 0:
+            if position[0] != missing:
                 mine, theirs = (position[1], position[2]), (start[1], start[2])
             return mine < theirs if descending else mine > theirs
 
@@ -117,6 +128,8 @@ class MemorySearch(RunSearchStore):
             return run.tags.get(order.name)
         if order.kind is SortKind.PROPERTY:
             return run.properties.get(order.name)
+        if order.kind is SortKind.PARAMETER:
+            return params_of(json.loads(stored.details) if stored.details else {}).get(order.name)
         attribute = RunAttribute(order.name)
         if attribute is RunAttribute.DURATION:
             if run.ended_at is None or run.started_at is None:

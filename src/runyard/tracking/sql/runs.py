@@ -20,10 +20,17 @@ from runyard.entities import (
 from runyard.entities.run import allowed_transitions
 from runyard.errors import NotFound
 from runyard.tracking import documents, messages, paging
+from runyard.tracking.run_params import param_number, params_of
 from runyard.tracking.sql import experiments
 from runyard.tracking.sql.keyvalues import KeyValues
 from runyard.tracking.sql.tables import experiments as experiments_table
-from runyard.tracking.sql.tables import run_properties, run_status_changes, run_tags, runs
+from runyard.tracking.sql.tables import (
+    run_params,
+    run_properties,
+    run_status_changes,
+    run_tags,
+    runs,
+)
 
 TAGS = KeyValues(run_tags)
 PROPERTIES = KeyValues(run_properties)
@@ -43,7 +50,7 @@ _STATUS = (
     .with_for_update()
 )
 _DETAILS = (
-    sa.select(runs.c.id, runs.c.details)
+    sa.select(runs.c.id, runs.c.experiment_id, runs.c.details)
     .where(runs.c.run_id == sa.bindparam("b_run_id"))
     .with_for_update()
 )
@@ -114,7 +121,31 @@ def create(
     conn.execute(_RECORD_CHANGE, {"run_key": key, "status": status.value, "at": now})
     TAGS.put(conn, key, record.tags)
     PROPERTIES.add_once(conn, key, record.properties, what=f"run {run_id}")
+    if record.details:
+        _write_params(conn, key, experiment_id, record.details, replace=False)
     return record
+
+
+def _write_params(
+    conn: sa.Connection, key: int, experiment_id: int, details: dict[str, Any], *, replace: bool
+) -> None:
+    """Keep ``run_params`` equal to the parameters of the run's ``details`` (run search
+    orders and filters on them in SQL)."""
+    if replace:
+        conn.execute(sa.delete(run_params).where(run_params.c.run_key == key))
+    rows = [
+        {
+            "run_key": key,
+            "name": name,
+            "experiment_id": experiment_id,
+            "value": value,
+            "number": param_number(value),
+        }
+        for name, value in params_of(details).items()
+        if len(name) <= 255  # the column's width: a longer name is shown, not searchable
+    ]
+    if rows:
+        conn.execute(sa.insert(run_params), rows)
 
 
 def key_of(conn: sa.Connection, run_id: str, *, lock: bool) -> int | None:
@@ -310,6 +341,8 @@ def update(
     if details:
         merged = {**documents.loads(row.details), **details}
         values["details"] = documents.dumps(merged, "Run details")
+        if "runDefinition" in details:  # the arguments the parameters come from
+            _write_params(conn, row.id, row.experiment_id, merged, replace=True)
     if heartbeat_at is not None:
         values["heartbeat_at"] = heartbeat_at
     if values:

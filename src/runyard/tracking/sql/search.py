@@ -1,12 +1,14 @@
 """Run search in SQL (see ``RunSearchStore``): keyset pages over the runs, the metric
-summaries and the tags and properties of one experiment.
+summaries, the parameters and the tags and properties of one experiment.
 
-An ordered search is two queries at most: the runs that have the sort key, ordered by
-(value, row key) and continued with a row-value comparison, which an index range scan
-answers (``run_metric_summaries`` is indexed by (experiment, name, value, run) for each
-of last, min and max); then, once those are exhausted, the runs that lack it, by row key.
-Text orders use the C collation on PostgreSQL so that both databases order by code
-point, as Python does.
+An ordered search is two queries at most (three for a parameter): the runs that have the
+sort key, ordered by (value, row key) and continued with a row-value comparison, which an
+index range scan answers (``run_metric_summaries`` is indexed by (experiment, name, value,
+run) for each of last, min and max; ``run_params`` by (experiment, name, number, run));
+then, once those are exhausted, the runs that lack it, by row key. A parameter order has
+two groups before the runs that lack it: the numbers, then the text values. Text orders
+use the C collation on PostgreSQL so that both databases order by code point, as Python
+does.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from runyard.tracking.run_search import Search
 from runyard.tracking.sql import experiments
 from runyard.tracking.sql import runs as runs_module
 from runyard.tracking.sql.tables import run_metric_summaries as summaries
-from runyard.tracking.sql.tables import run_properties, run_tags, runs
+from runyard.tracking.sql.tables import run_params, run_properties, run_tags, runs
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _COMPARE = {
@@ -88,12 +90,15 @@ def _ordered(
     postgres: bool,
 ) -> list[list[Any]]:
     """Positions ``[group, value, key]`` of the next ``limit`` runs in ``order``."""
-    present, lacking = _sort_key(order, experiment_id, postgres)
+    presents, lacking = _sort_key(order, experiment_id, postgres)
     positions: list[list[Any]] = []
-    if after is None or after[0] == 0:
+    first = 0 if after is None else after[0]
+    for group, present in enumerate(presents):
+        if group < first or len(positions) >= limit:
+            continue
         key, value = present.selected_columns.key, present.selected_columns.value
         query = present.where(*conditions)
-        if after is not None:
+        if after is not None and group == after[0]:
             position = sa.tuple_(value, key)
             bound = sa.tuple_(sa.literal(after[1]), sa.literal(after[2]))
             query = query.where(position < bound if order.descending else position > bound)
@@ -101,23 +106,25 @@ def _ordered(
             query = query.order_by(value.desc(), key.desc())
         else:
             query = query.order_by(value, key)
-        rows = conn.execute(query.limit(limit)).all()
-        positions = [[0, _plain(row.value), row.key] for row in rows]
+        rows = conn.execute(query.limit(limit - len(positions))).all()
+        positions += [[group, _plain(row.value), row.key] for row in rows]
+    missing = len(presents)  # the group of the runs that lack the key
     if len(positions) < limit and lacking is not None:
         query = sa.select(runs.c.id.label("key")).where(lacking, *conditions)
-        if after is not None and after[0] == 1:
+        if after is not None and after[0] == missing:
             query = query.where(runs.c.id < after[2] if order.descending else runs.c.id > after[2])
         query = query.order_by(runs.c.id.desc() if order.descending else runs.c.id.asc())
         rows = conn.execute(query.limit(limit - len(positions))).all()
-        positions += [[1, None, row.key] for row in rows]
+        positions += [[missing, None, row.key] for row in rows]
     return positions
 
 
 def _sort_key(
     order: RunOrder, experiment_id: int, postgres: bool
-) -> tuple[sa.Select[Any], sa.ColumnElement[bool] | None]:
-    """The query of the runs that have the key (columns ``key`` and ``value``, without the
-    search's conditions) and the condition of a run that lacks it (None: none can)."""
+) -> tuple[list[sa.Select[Any]], sa.ColumnElement[bool] | None]:
+    """The queries of the runs that have the key, one per group of the order (columns
+    ``key`` and ``value``, without the search's conditions), and the condition of a run
+    that lacks it (None: none can)."""
     text = (lambda column: column.collate("C")) if postgres else (lambda column: column)
     if order.kind is SortKind.METRIC:
         column = summaries.c[_column(order.aggregate)]
@@ -136,7 +143,24 @@ def _sort_key(
             other.c.name == order.name,
             other.c[_column(order.aggregate)].is_not(None),
         )
-        return present, lacking
+        return [present], lacking
+    if order.kind is SortKind.PARAMETER:
+        # Numbers walk the (experiment, name, number, run) index; text values are few.
+        def group(value: sa.ColumnElement[Any], is_number: bool) -> sa.Select[Any]:
+            number = run_params.c.number
+            return (
+                sa.select(run_params.c.run_key.label("key"), value.label("value"))
+                .join(runs, runs.c.id == run_params.c.run_key)
+                .where(
+                    run_params.c.experiment_id == experiment_id,
+                    run_params.c.name == order.name,
+                    number.is_not(None) if is_number else number.is_(None),
+                )
+            )
+
+        other = run_params.alias("sort_param")
+        lacking = ~sa.exists().where(other.c.run_key == runs.c.id, other.c.name == order.name)
+        return [group(run_params.c.number, True), group(text(run_params.c.value), False)], lacking
     if order.kind in (SortKind.TAG, SortKind.PROPERTY):
         table = run_tags if order.kind is SortKind.TAG else run_properties
         present = (
@@ -146,18 +170,19 @@ def _sort_key(
         )
         other = table.alias("sort_value")
         lacking = ~sa.exists().where(other.c.owner_id == runs.c.id, other.c.name == order.name)
-        return present, lacking
+        return [present], lacking
     attribute = RunAttribute(order.name)
     value: sa.ColumnElement[Any]
     if attribute is RunAttribute.DURATION:
         value = runs.c.ended_at - runs.c.started_at
         unended = sa.or_(runs.c.ended_at.is_(None), runs.c.started_at.is_(None))
-        return sa.select(runs.c.id.label("key"), value.label("value")).where(~unended), unended
+        present = sa.select(runs.c.id.label("key"), value.label("value")).where(~unended)
+        return [present], unended
     if attribute in (RunAttribute.STATUS, RunAttribute.DISPLAY_NAME):
         value = text(runs.c[attribute.value])
     else:
         value = runs.c[attribute.value]
-    return sa.select(runs.c.id.label("key"), value.label("value")), None
+    return [sa.select(runs.c.id.label("key"), value.label("value"))], None
 
 
 def _condition(item: RunFilter, postgres: bool) -> sa.ColumnElement[bool]:

@@ -182,6 +182,32 @@ for _column in ("last_value", "min_value", "max_value"):
         run_metric_summaries.c.run_key,
     )
 
+# A run's parameters (its ``--name value`` script arguments, see ``run_params``), written
+# with the details they come from: run search filters and orders on them in SQL. ``number``
+# is the value read as a finite number (NULL for text); the experiment is copied in so that
+# one index serves "this experiment's runs ordered by this parameter".
+run_params = sa.Table(
+    "run_params",
+    metadata,
+    sa.Column(
+        "run_key",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", Name, primary_key=True),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("number", sa.Double, nullable=True),
+)
+sa.Index(
+    "ix_run_params_number",
+    run_params.c.experiment_id,
+    run_params.c.name,
+    run_params.c.number,
+    run_params.c.run_key,
+)
+
 models = sa.Table(
     "models",
     metadata,

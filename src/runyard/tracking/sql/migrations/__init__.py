@@ -20,7 +20,7 @@ from runyard.errors import BackendError
 from runyard.tracking.sql.database import Database
 
 #: The newest revision in ``versions/`` (checked against Alembic's view by a test).
-HEAD = "0007_idempotent"
+HEAD = "0008_run_params"
 
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent)
 

@@ -1,8 +1,11 @@
-"""A run's parameters as the runs table shows them: its script arguments (``--lr 0.01``
-pairs of the run definition; a HyperDrive child's arguments hold its sampled values)."""
+"""A run's parameters: its script arguments (``--lr 0.01`` pairs of the run definition; a
+HyperDrive child's arguments hold its sampled values). The runs table shows them, and run
+search filters and orders on them (the SQL store keeps them in ``run_params``, written
+with the details they come from)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -47,11 +50,19 @@ def _is_flag(text: str) -> bool:
     return False
 
 
+def param_number(value: str) -> float | None:
+    """The number a parameter's value reads as (``"0.01"``, ``"1e-3"``, ``"-2"``), or None
+    when it is text or not finite: those sort as text, after the numbers."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def sort_key(value: str | None) -> tuple[int, float, str]:
     """Sorts parameter values numerically where they are numbers, missing ones last."""
     if value is None:
         return (2, 0.0, "")
-    try:
-        return (0, float(value), "")
-    except ValueError:
-        return (1, 0.0, value)
+    number = param_number(value)
+    return (1, 0.0, value) if number is None else (0, number, "")
