@@ -204,3 +204,20 @@ def test_the_cli_takes_the_client_secret_out_of_the_environment(
     monkeypatch.setenv("RUNYARD_OIDC_CLIENT_SECRET", "s3cret-enough")
     assert take_secret_from_env("RUNYARD_OIDC_CLIENT_SECRET") == "s3cret-enough"
     assert "RUNYARD_OIDC_CLIENT_SECRET" not in os.environ
+
+
+def test_behind_a_proxy_the_provider_sends_the_browser_back_to_the_public_url(
+    tmp_path: Any,
+) -> None:
+    from types import SimpleNamespace
+
+    from runyard.server.auth.signin import _callback_url
+
+    settings = ServerSettings(
+        workspace=None, home=str(tmp_path), public_url="https://runyard.example.com"
+    )
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=settings)))
+    assert (
+        _callback_url(request)  # type: ignore[arg-type]
+        == "https://runyard.example.com/auth/oidc/callback"
+    )

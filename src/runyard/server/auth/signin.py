@@ -116,6 +116,11 @@ def install_signin(app: FastAPI) -> None:
 
 
 def _callback_url(request: Request) -> str:
+    """Where the provider sends the browser back: under ``--public-url`` when the server
+    has one (behind a proxy the request's own address is the proxy's inside view)."""
+    public = request.app.state.settings.public_url
+    if public:
+        return f"{public.rstrip('/')}{CALLBACK_PATH}"
     return str(request.url_for("oidc_callback"))
 
 
