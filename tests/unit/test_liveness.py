@@ -200,3 +200,26 @@ def test_a_live_interactive_run_keeps_beating(ws):
         Experiment(elsewhere, "notebook").start_logging().complete()  # sweeps the experiment
     assert run.get_status() == "Running"
     run.complete()
+
+
+def _interactive(resources, beat_age: float):
+    store = resources.store
+    store.create_experiment("alive")
+    record = store.create_run("alive", run_id=f"i{time.monotonic_ns()}", status=RunStatus.RUNNING)
+    assert record.run_type == "interactive"
+    return store.update_run(record.run_id, heartbeat_at=time.time() - beat_age)
+
+
+def test_a_server_gives_silent_interactive_runs_longer_and_submitted_ones_none(fast):
+    """A notebook logging to a server may lose its network for a while: the server's sweep
+    waits ``interactive_timeout_s`` for it, while a silent submitted run goes at once."""
+    away = _interactive(fast, beat_age=60.0)
+    assert sweep_run(fast, away, interactive_timeout_s=600.0).status == RunStatus.RUNNING
+    gone = _interactive(fast, beat_age=700.0)
+    ended = sweep_run(fast, gone, interactive_timeout_s=600.0)
+    assert ended.status == RunStatus.FAILED and "limit 600 s" in ended.error["message"]
+    dead = _submitted(fast, pid=_dead_pid())
+    ended_ids = {r.run_id for r in sweep(fast, interactive_timeout_s=600.0)}
+    assert dead.run_id in ended_ids and away.run_id not in ended_ids
+    # Without it (embedded workspaces), the liveness timeout applies to both.
+    assert sweep_run(fast, _interactive(fast, beat_age=60.0)).status == RunStatus.FAILED

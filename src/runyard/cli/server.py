@@ -91,6 +91,14 @@ def server() -> None:
     "before the server answers 408 and closes the connection (slow or stuck clients).",
 )
 @click.option(
+    "--interactive-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=7 * 86400),
+    default=600.0,
+    show_default=True,
+    help="Seconds an interactive run (a notebook logging to the server) may stay silent, "
+    "its network away say, before it is marked Failed. The SDK keeps values while away.",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
@@ -138,6 +146,7 @@ def start(
     write_burst: int,
     client_timeout: float,
     access_log: bool,
+    interactive_timeout: float,
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_username_claim: str,
@@ -182,6 +191,7 @@ def start(
         write_burst=write_burst,
         client_timeout_s=client_timeout,
         access_log=access_log,
+        interactive_timeout_s=interactive_timeout,
         oidc=_oidc_settings(oidc_issuer, oidc_client_id, oidc_username_claim, oidc_create_users),
         public_url=public_url,
     )

@@ -53,11 +53,24 @@ def is_silent(record: RunRecord, timeout_s: float, now: float | None = None) -> 
     return last is not None and (now or time.time()) - last > timeout_s
 
 
-def sweep_run(resources: WorkspaceResources, record: RunRecord) -> RunRecord:
+def sweep_run(
+    resources: WorkspaceResources,
+    record: RunRecord,
+    *,
+    interactive_timeout_s: float | None = None,
+) -> RunRecord:
     """``record``, or the record after marking it Failed (Canceled when a cancel was asked
-    for) because its process died."""
+    for) because its process died.
+
+    ``interactive_timeout_s``: how long an interactive run may be silent instead (at least
+    the liveness timeout): a server cannot look at a remote notebook's process, and its
+    network may be away for a while (the SDK keeps its values meanwhile).
+    """
     settings = resources.settings
-    if not is_silent(record, settings.liveness_timeout_s):
+    limit = settings.liveness_timeout_s
+    if interactive_timeout_s is not None and record.run_type == "interactive":
+        limit = max(limit, interactive_timeout_s)
+    if not is_silent(record, limit):
         return record
     mine = local_record.read(settings.scratch_dir, record.run_id)
     if mine is not None and mine.executor_pid is not None:
@@ -73,7 +86,7 @@ def sweep_run(resources: WorkspaceResources, record: RunRecord) -> RunRecord:
         "code": EXECUTOR_LOST,
         "message": (
             f"The run's {what} stopped heart-beating at {when} (silent for {silent:.0f} s, "
-            f"limit {settings.liveness_timeout_s:.0f} s) and is gone, so the run was marked "
+            f"limit {limit:.0f} s) and is gone, so the run was marked "
             "Failed. Its logs and metrics up to then are kept. Look at the executor's output "
             "(runyard-logs/executor.txt) and the machine's logs (out of memory?)."
         ),
@@ -90,13 +103,19 @@ def sweep_run(resources: WorkspaceResources, record: RunRecord) -> RunRecord:
         return store.get_run(record.run_id)
 
 
-def sweep(resources: WorkspaceResources, target: str | None = None) -> list[RunRecord]:
-    """Sweep every active run (of one compute target, when given); the runs it ended."""
+def sweep(
+    resources: WorkspaceResources,
+    target: str | None = None,
+    *,
+    interactive_timeout_s: float | None = None,
+) -> list[RunRecord]:
+    """Sweep every active run (of one compute target, when given); the runs it ended.
+    ``interactive_timeout_s``: see :func:`sweep_run`."""
     active = [s for s in RunStatus if s not in (RunStatus.COMPLETED, RunStatus.FAILED)]
     active.remove(RunStatus.CANCELED)
     ended = []
     for record in resources.store.list_runs(statuses=active, target=target):
-        after = sweep_run(resources, record)
+        after = sweep_run(resources, record, interactive_timeout_s=interactive_timeout_s)
         if after.is_terminal:
             ended.append(after)
     return ended

@@ -61,7 +61,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
         )
         app.state.identity = identity
         app.state.workspaces = registry
-        sweeper = Sweeper(registry, max(1.0, runyard_settings.liveness_timeout_s / 2))
+        sweeper = Sweeper(
+            registry,
+            max(1.0, runyard_settings.liveness_timeout_s / 2),
+            interactive_timeout_s=settings.interactive_timeout_s,
+        )
         live: LiveStreams = app.state.live
         live.hook_exit_signals()  # open event streams end when a stop is asked for
         try:

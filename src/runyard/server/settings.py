@@ -83,6 +83,10 @@ class ServerSettings:
         client_timeout_s: the longest a client may take to send a request's head, or pause
             inside its body, before the server answers 408 and closes the connection.
         access_log: write one JSON line per request to standard output.
+        interactive_timeout_s: how long an interactive run (a notebook or script logging
+            to the server, whose process the server cannot look at) may stay silent before
+            it is marked Failed; runs the server's compute carries keep the liveness
+            timeout (``RUNYARD_HEARTBEAT_TIMEOUT_S``).
         oidc: sign-in to the web UI through an OpenID Connect provider; None: tokens only.
         public_url: the URL clients and the nodes of its runs reach the server at, when
             that is not ``http://host:port`` (a proxy in front of it, TLS ended there, a
@@ -101,6 +105,7 @@ class ServerSettings:
     write_burst: int = 400
     client_timeout_s: float = 30.0
     access_log: bool = True
+    interactive_timeout_s: float = 600.0
     oidc: OidcSettings | None = None
     public_url: str | None = None
 
@@ -114,6 +119,11 @@ class ServerSettings:
             raise InvalidArgument(f"workers must be at least 1, got {self.workers}.")
         if not self.max_body_mb > 0:
             raise InvalidArgument(f"max_body_mb must be positive, got {self.max_body_mb}.")
+        if not 0 < self.interactive_timeout_s <= 7 * 86400:
+            raise InvalidArgument(
+                "interactive_timeout_s must be in (0, 604800] seconds, got "
+                f"{self.interactive_timeout_s}."
+            )
         if not 0 < self.client_timeout_s <= 3600:
             raise InvalidArgument(
                 f"client_timeout_s must be in (0, 3600] seconds, got {self.client_timeout_s}."

@@ -20,9 +20,15 @@ log = logging.getLogger("runyard.server")
 class Sweeper:
     """Sweeps ``registry``'s workspaces every ``interval_s`` seconds until :meth:`stop`."""
 
-    def __init__(self, registry: WorkspaceRegistry, interval_s: float) -> None:
+    def __init__(
+        self,
+        registry: WorkspaceRegistry,
+        interval_s: float,
+        interactive_timeout_s: float | None = None,
+    ) -> None:
         self._registry = registry
         self._interval_s = interval_s
+        self._interactive_timeout_s = interactive_timeout_s
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="runyard-sweeper", daemon=True)
 
@@ -35,7 +41,8 @@ class Sweeper:
         for name in self._registry.names():
             try:
                 resources = self._registry.get(name)
-                for ended in sweep(resources):
+                swept = sweep(resources, interactive_timeout_s=self._interactive_timeout_s)
+                for ended in swept:
                     log.info("Run %s of workspace %s: its executor was gone", ended.run_id, name)
                 reconcile_ray_jobs(resources)
                 if isinstance(resources.node_access, NodeAccess):
