@@ -14,11 +14,16 @@ from fastapi import APIRouter, Depends, Response
 from runyard.server.auth import Principal, Role, requires
 from runyard.server.auth.scope import check_runs_write
 from runyard.server.bodies import body_doc, json_body, json_response, no_content
-from runyard.server.deps import workspace_store
+from runyard.server.deps import StoreCalls, store_calls, workspace_store
 from runyard.tracking.metric_wire import decode_records, encode_records, run_ids
 from runyard.tracking.store import TrackingStore
 
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["metrics"])
+
+#: A batch of at most this many values is written on the event loop when the store allows
+#: (:class:`StoreCalls`); a larger one (the SDK's ingest sends thousands) in the thread
+#: pool, where the hop's cost is spread over the batch and the loop stays free meanwhile.
+INLINE_MAX_POINTS = 100
 
 _BATCH = {
     "series": [{"run_id": "mnist_1700000000_1a2b3c4d", "name": "loss", "kind": "scalar"}],
@@ -31,14 +36,21 @@ _BATCH = {
     status_code=204,
     openapi_extra=body_doc("A batch, possibly of several runs; all or nothing", _BATCH),
 )
-def log_metrics(
+async def log_metrics(
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-    store: TrackingStore = Depends(workspace_store),
+    calls: StoreCalls = Depends(store_calls),
     body: dict[str, Any] = Depends(json_body),
 ) -> Response:
     """Write a batch in one transaction (all of it, or none on an error): ``series``
     (run, name, kind) and ``points`` ``[series index, value, step, logged_at]`` in logging
     order (see :mod:`runyard.tracking.metric_wire`)."""
+    points = body.get("points")
+    small = isinstance(points, list) and len(points) <= INLINE_MAX_POINTS
+    call = calls if small else calls.pooled
+    return await call(_log_metrics, principal, calls.store, body)
+
+
+def _log_metrics(principal: Principal, store: TrackingStore, body: dict[str, Any]) -> Response:
     records = decode_records(body)
     check_runs_write(principal, store, run_ids(records))
     store.log_metrics(records)
