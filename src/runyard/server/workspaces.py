@@ -59,6 +59,11 @@ class WorkspaceRegistry:
                     found.add(entry)
         return sorted(found)
 
+    def open_names(self) -> list[str]:
+        """The workspaces opened so far (the served one from the start), sorted."""
+        with self._lock:
+            return sorted(self._open)
+
     def config(self, name: str) -> WorkspaceConfig:
         """The config of a served workspace.
 
