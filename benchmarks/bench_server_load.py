@@ -131,7 +131,9 @@ async def one_run(
     out["acked"][run_id] = acked
 
 
-async def client_main(url: str, token: str, run_ids: list[str], settings: dict[str, Any]) -> None:
+async def client_main(
+    url: str, token: str, run_ids: list[str], settings: dict[str, Any], result_path: str
+) -> None:
     host, port = url.split("//", 1)[1].rsplit(":", 1)
     out: dict[str, Any] = {"latency": [], "behind": [], "errors": [], "acked": {}}
     loop = asyncio.get_running_loop()
@@ -147,7 +149,8 @@ async def client_main(url: str, token: str, run_ids: list[str], settings: dict[s
     )
     for conn in conns:
         conn.close()
-    print(json.dumps(out))
+    # A file, not stdout: every sample of a 5-minute run is far more than a pipe holds.
+    Path(result_path).write_text(json.dumps(out), encoding="utf-8")
 
 
 # -- the benchmark -----------------------------------------------------------------------
@@ -183,6 +186,8 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
                 "start_at": time.time() + 2.0,
             }
             started = time.perf_counter()
+            shares = [share for share in shares if share]
+            result_paths = [scratch / f"client-{i}.json" for i in range(len(shares))]
             procs = [
                 subprocess.Popen(
                     [
@@ -193,23 +198,20 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
                         token,
                         json.dumps(share),
                         json.dumps(child),
-                    ],
-                    stdout=subprocess.PIPE,
-                    text=True,
+                        str(path),
+                    ]
                 )
-                for share in shares
-                if share
+                for share, path in zip(shares, result_paths, strict=True)
             ]
             loads = []
             while any(p.poll() is None for p in procs):
                 time.sleep(min(5.0, settings["duration_s"] / 4))
                 loads.append(os.getloadavg()[0])
             outputs = []
-            for proc in procs:
-                stdout, _ = proc.communicate()
-                if proc.returncode != 0:
+            for proc, path in zip(procs, result_paths, strict=True):
+                if proc.wait() != 0:
                     raise SystemExit(f"a client process failed ({proc.returncode})")
-                outputs.append(json.loads(stdout.strip().splitlines()[-1]))
+                outputs.append(json.loads(path.read_text(encoding="utf-8")))
             elapsed = time.perf_counter() - started
             for run_id in run_ids:
                 store.set_run_status(run_id, RunStatus.COMPLETED)
@@ -276,11 +278,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="load generator processes")
     parser.add_argument("--max-load", type=float, default=2.0)
     parser.add_argument("--max-wait", type=float, default=120.0)
-    parser.add_argument("--client", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        url, token, run_ids, child = args.client
-        asyncio.run(client_main(url, token, json.loads(run_ids), json.loads(child)))
+        url, token, run_ids, child, result_path = args.client
+        asyncio.run(client_main(url, token, json.loads(run_ids), json.loads(child), result_path))
         return
     settings = dict(QUICK if args.quick else FULL)
     if args.runs:
