@@ -28,9 +28,20 @@ function Workspaces() {
 
 function Login() {
   const [value, setValue] = useState("");
+  // Whether this server signs people in through an OpenID Connect provider as well.
+  const [sso, setSso] = useState<string | null>(null);
+  useEffect(() => {
+    fetch("/auth/config").then((r) => (r.ok ? r.json() : null)).then(
+      (c: { oidc?: boolean; login_url?: string } | null) => {
+        if (c?.oidc && c.login_url) setSso(`${c.login_url}?next=${encodeURIComponent(location.pathname + location.search)}`);
+      },
+      () => setSso(null),
+    );
+  }, []);
   return (
     <main class="page login">
       <h1>Sign in to Runyard</h1>
+      {sso && <p><a class="button" href={sso}>Sign in with single sign-on</a></p>}
       <p>This server needs an API token. Paste one you hold (<code>runyard token create NAME --server URL</code> makes one),
         or open the link <code>runyard ui</code> printed.</p>
       <form onSubmit={(e) => { e.preventDefault(); setToken(value.trim()); location.reload(); }}>

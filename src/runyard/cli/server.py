@@ -15,7 +15,7 @@ import click
 from runyard.cli.context import CliState, pass_state
 
 if TYPE_CHECKING:
-    from runyard.server.settings import ServerSettings
+    from runyard.server.settings import OidcSettings, ServerSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,6 +86,40 @@ def server() -> None:
     show_default=True,
     help="Writes one token may send at once before --write-rate applies.",
 )
+@click.option(
+    "--client-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client may take to send a request's head, or pause inside its body, "
+    "before the server answers 408 and closes the connection (slow or stuck clients).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One JSON line per request on standard output: time, user, method, path, query "
+    "(secrets masked), status, bytes, milliseconds, client.",
+)
+@click.option(
+    "--oidc-issuer",
+    metavar="URL",
+    help="Let people sign in to the web UI through this OpenID Connect provider (its "
+    "issuer URL). The client secret is read from RUNYARD_OIDC_CLIENT_SECRET.",
+)
+@click.option("--oidc-client-id", metavar="ID", help="This server's client id at the provider.")
+@click.option(
+    "--oidc-username-claim",
+    default="preferred_username",
+    show_default=True,
+    help="The ID token claim that names the Runyard user.",
+)
+@click.option(
+    "--oidc-create-users",
+    is_flag=True,
+    help="Make a (non-admin, member of nothing) user on first sign-in instead of refusing "
+    "people an administrator has not added.",
+)
 @pass_state
 def start(
     state: CliState,
@@ -98,13 +132,20 @@ def start(
     database_url: str | None,
     write_rate: float,
     write_burst: int,
+    client_timeout: float,
+    access_log: bool,
+    oidc_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_username_claim: str,
+    oidc_create_users: bool,
 ) -> None:
     """Serve workspaces until interrupted (Ctrl+C or SIGTERM stop it gracefully).
 
     Serves the workspace that --workspace or --config names (or the config found from the
     current folder, if any) and the workspaces in --home. Databases are migrated to the
     current schema before the first request. Every API call needs a token (see
-    'runyard server init-admin' and 'runyard login').
+    'runyard server init-admin' and 'runyard login'); with --oidc-issuer, people may also
+    sign in to the web UI through an OpenID Connect provider, which ends with such a token.
     """
 
     from runyard.config import WorkspaceConfig, load_workspace_config
@@ -132,6 +173,9 @@ def start(
         database_url=database_url,
         write_rate_per_s=write_rate,
         write_burst=write_burst,
+        client_timeout_s=client_timeout,
+        access_log=access_log,
+        oidc=_oidc_settings(oidc_issuer, oidc_client_id, oidc_username_claim, oidc_create_users),
     )
     # Migrate and check once here, before any worker starts: a refusal is one clear line.
     # With several workers this process only supervises them for the server's lifetime, so
@@ -198,6 +242,38 @@ def init_admin(
         err=True,
     )
     click.echo(issued.secret)
+
+
+#: Where ``runyard server start`` reads the OIDC client secret (never from its arguments,
+#: which every user of the machine can read in the process list).
+ENV_OIDC_CLIENT_SECRET = "RUNYARD_OIDC_CLIENT_SECRET"
+
+
+def _oidc_settings(
+    issuer: str | None, client_id: str | None, username_claim: str, create_users: bool
+) -> OidcSettings | None:
+    from runyard.errors import InvalidArgument
+    from runyard.server.settings import OidcSettings
+
+    if not issuer and not client_id:
+        return None
+    if not issuer or not client_id:
+        raise InvalidArgument("OIDC sign-in needs both --oidc-issuer and --oidc-client-id.")
+    return OidcSettings(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=take_secret_from_env(ENV_OIDC_CLIENT_SECRET),
+        username_claim=username_claim,
+        create_users=create_users,
+    )
+
+
+def take_secret_from_env(name: str) -> str:
+    """The value of ``name``, removed from this process's environment: the runs this
+    server starts inherit its environment, and must not inherit the secret."""
+    import os
+
+    return os.environ.pop(name, "")
 
 
 def _default_home() -> str:

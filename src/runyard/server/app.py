@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from runyard import __version__
+from runyard.server.access_log import AccessLogMiddleware
 from runyard.server.auth.bearer import BearerAuthenticator
 from runyard.server.auth.cache import CredentialCache
 from runyard.server.auth.ratelimit import WriteRateLimiter
+from runyard.server.auth.signin import install_signin
 from runyard.server.auth.startup import check_can_serve
 from runyard.server.errors import install_error_handlers
 from runyard.server.identity import open_identity_store
@@ -18,6 +20,7 @@ from runyard.server.limits import BodyLimitMiddleware
 from runyard.server.node_access import NodeAccess, own_url
 from runyard.server.routes import routers
 from runyard.server.settings import ServerSettings
+from runyard.server.slow_clients import BodyStallMiddleware
 from runyard.server.sweeper import Sweeper
 from runyard.server.ui.assets import install_web_ui
 from runyard.server.workspaces import WorkspaceRegistry
@@ -86,8 +89,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyStallMiddleware, timeout_s=settings.client_timeout_s)
+    app.add_middleware(AccessLogMiddleware)  # outermost: it sees every answer, 408s included
     for router in routers():
         prefix = "" if router.tags == ["health"] else API_PREFIX
         app.include_router(router, prefix=prefix)
+    install_signin(app)  # /auth/...: how a browser gets its token (OIDC when configured)
     install_web_ui(app)  # the pages at / and /w/..., in front of the API
     return app

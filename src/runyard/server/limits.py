@@ -84,15 +84,21 @@ class BodyLimitMiddleware:
                 "of at most that size.",
             )
         ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_closing_error(send, 413, body)
+
+
+async def send_closing_error(send: Any, status: int, body: bytes) -> None:
+    """Answer ``status`` with the JSON error ``body`` and close the connection (what is
+    left of the request is not read)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runyard.errors import InvalidArgument
-from runyard.server.settings import ServerSettings
+from runyard.server.access_log import configure_access_log
+from runyard.server.settings import OidcSettings, ServerSettings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -20,6 +21,8 @@ def serve(settings: ServerSettings) -> None:
     answered, then the stores are closed)."""
     import uvicorn
 
+    protocol = _http_protocol(settings)
+    configure_access_log(settings.access_log)
     if settings.workers > 1:
         # Worker processes build their own app from the settings in the environment.
         os.environ[ENV_SERVER_SETTINGS] = settings_to_json(settings)
@@ -30,11 +33,33 @@ def serve(settings: ServerSettings) -> None:
             port=settings.port,
             workers=settings.workers,
             log_level="info",
+            http=protocol,
+            access_log=False,  # runyard.server.access_log writes one JSON line instead
         )
         return
     from runyard.server.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        http=protocol,
+        access_log=False,
+    )
+
+
+def _http_protocol(settings: ServerSettings) -> Any:
+    """uvicorn's httptools protocol with a deadline for each request's head (a partial of a
+    module-level class: it travels to worker processes); uvicorn's default where httptools
+    is not installed."""
+    import functools
+
+    try:
+        from runyard.server.head_deadline import HeadDeadlineProtocol
+    except ImportError:  # no httptools: h11, without the head deadline
+        return "auto"
+    return functools.partial(HeadDeadlineProtocol, head_timeout_s=settings.client_timeout_s)
 
 
 def settings_to_json(settings: ServerSettings) -> str:
@@ -53,6 +78,8 @@ def settings_from_json(text: str) -> ServerSettings:
 
     try:
         data = json.loads(text)
+        if data.get("oidc") is not None:
+            data["oidc"] = OidcSettings(**data["oidc"])
         if data["workspace"] is not None:
             data["workspace"] = WorkspaceConfig.from_dict(
                 data["workspace"], source=ENV_SERVER_SETTINGS
@@ -68,4 +95,8 @@ def app_from_env() -> FastAPI:
     """The app of one worker process (uvicorn's factory when there are several)."""
     from runyard.server.app import create_app
 
-    return create_app(settings_from_json(os.environ[ENV_SERVER_SETTINGS]))
+    # Read once, then dropped: the runs this worker starts inherit its environment, and the
+    # settings hold the database URL and the OIDC client secret.
+    settings = settings_from_json(os.environ.pop(ENV_SERVER_SETTINGS))
+    configure_access_log(settings.access_log)
+    return create_app(settings)

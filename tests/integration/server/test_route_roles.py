@@ -21,8 +21,15 @@ from runyard.server.app import API_PREFIX, create_app
 from runyard.server.auth import Role, requires
 from runyard.server.settings import ServerSettings
 
-#: Routes anyone may call: the probes, and the API's own description.
-OPEN_PATHS = {f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs", "/docs/oauth2-redirect"}
+#: Routes anyone may call: the probes, the API's own description, and how a browser signs
+#: in (/auth/config; the OIDC routes, present only when configured, are tested in
+#: test_oidc_signin.py).
+OPEN_PATHS = {
+    f"{API_PREFIX}/openapi.json",
+    f"{API_PREFIX}/docs",
+    "/docs/oauth2-redirect",
+    "/auth/config",
+}
 
 #: The callers, and their role in workspace ``team`` (None: they have none there).
 ROLES_IN_TEAM: dict[str, Role | None] = {
