@@ -11,8 +11,10 @@ processes, authentication on) and creates the runs. Client processes (``--client
 an asyncio loop with one keep-alive connection per run, then send each run's values as one
 ``POST /metrics`` batch every ``--period`` seconds (10 values at the default 1 s: what the
 SDK's buffer sends when it flushes once a second), on a fixed schedule with each run's
-phase spread over the period. Every answer other than 204, and every connection error, is
-an error. At the end the runs are completed and their values counted back through the API:
+phase spread over the period, and a heartbeat (``PATCH /runs/{id}``) every
+``RUNYARD_HEARTBEAT_S`` as the SDK does. Every answer other than 204 (200 for a heartbeat),
+every connection error, and a run that cannot be completed at the end, is an error. At
+the end the runs are completed and their values counted back through the API:
 values acknowledged (204) must equal values stored. Reports p50/p99/max write latency
 (from send to answer, and from the scheduled send time, which also counts time the client
 fell behind) and the 1-minute load average. Writes
@@ -101,7 +103,10 @@ async def one_run(
     per_batch = max(1, round(settings["values_per_s"] * period))
     batches = int(settings["duration_s"] / period)
     path = f"/api/v1/workspaces/{WORKSPACE}/metrics"
+    run_path = f"/api/v1/workspaces/{WORKSPACE}/runs/{run_id}"
     series = [{"run_id": run_id, "name": METRIC, "kind": "scalar"}]
+    # A live run heartbeats, as the SDK's does, or the server's sweeper fails it.
+    beat_every = max(1, round(settings["heartbeat_s"] / period))
     loop = asyncio.get_running_loop()
     acked = 0
     for k in range(batches):
@@ -110,6 +115,16 @@ async def one_run(
         if delay > 0:
             await asyncio.sleep(delay)
         now = time.time()
+        if k % beat_every == 0:
+            try:
+                status, data = await conn.request(
+                    "PATCH", run_path, json.dumps({"heartbeat_at": now}).encode()
+                )
+            except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
+                conn.close()
+                status, data = 0, f"{type(exc).__name__}: {exc}".encode()
+            if status != 200:
+                out["errors"].append(f"{run_id} heartbeat {k}: {status} {data[:300]!r}")
         points = [
             [0, 1.0 / (1 + k * per_batch + j), k * per_batch + j, now] for j in range(per_batch)
         ]
@@ -165,6 +180,8 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
     import subprocess
 
     from runyard.entities import RunStatus
+    from runyard.errors import RunyardError
+    from runyard.settings import Settings
     from runyard.tracking.rest import RestTrackingStore
 
     scratch = Path(work_dir("server-load-"))
@@ -184,6 +201,7 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
                 "total_runs": len(run_ids),
                 "offsets": {run_id: i for i, run_id in enumerate(run_ids)},
                 "start_at": time.time() + 2.0,
+                "heartbeat_s": Settings.from_env().heartbeat_s,
             }
             started = time.perf_counter()
             shares = [share for share in shares if share]
@@ -213,8 +231,12 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
                     raise SystemExit(f"a client process failed ({proc.returncode})")
                 outputs.append(json.loads(path.read_text(encoding="utf-8")))
             elapsed = time.perf_counter() - started
+            completed = []
             for run_id in run_ids:
-                store.set_run_status(run_id, RunStatus.COMPLETED)
+                try:
+                    store.set_run_status(run_id, RunStatus.COMPLETED)
+                except RunyardError as exc:
+                    completed.append(f"{run_id} complete: {exc}")
             acked = {k: v for out in outputs for k, v in out["acked"].items()}
             stored = {run_id: len(store.get_metrics(run_id, METRIC)) for run_id in run_ids}
         finally:
@@ -225,7 +247,7 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
     shutil.rmtree(scratch, ignore_errors=True)
     latency = sorted(x for out in outputs for x in out["latency"])
     behind = sorted(x for out in outputs for x in out["behind"])
-    errors = [e for out in outputs for e in out["errors"]]
+    errors = [e for out in outputs for e in out["errors"]] + completed
     lost = {r: acked.get(r, 0) - stored[r] for r in run_ids if acked.get(r, 0) != stored[r]}
     return {
         "elapsed_s": elapsed,
@@ -245,6 +267,7 @@ def run_load(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, An
             "p99": percentile(behind, 0.99),
             "max": behind[-1] if behind else math.nan,
         },
+        "heartbeat_s": child["heartbeat_s"],
         "load_before": load_before,
         "load_during": loads,
         "server_rss_mb_at_ready": rss_mb,
@@ -258,7 +281,8 @@ NOTES = """\
 - {runs} runs created through the API, then {clients} client processes (asyncio, one
   keep-alive connection per run) send each run's values as one `POST /metrics` of
   {per_batch} values every {period:g} s for {duration:g} s (phases spread over the period),
-  {rate:,.0f} values/s in all. Then every run is completed and its values counted back with
+  {rate:,.0f} values/s in all, and a heartbeat every {heartbeat:g} s as the SDK's runs do.
+  Then every run is completed and its values counted back with
   `GET /runs/{{run_id}}/metrics`.
 - Write latency: from sending a request to its answer; "behind schedule" is from when it was
   due to be sent (it adds any time the client fell behind, so a server that cannot keep up
@@ -339,6 +363,7 @@ def main() -> None:
         period=args.period,
         duration=settings["duration_s"],
         rate=runs * settings["values_per_s"],
+        heartbeat=result["heartbeat_s"],
         load_before=result["load_before"],
         load_during=", ".join(f"{x:.1f}" for x in result["load_during"]),
     )
