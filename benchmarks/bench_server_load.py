@@ -292,6 +292,17 @@ NOTES = """\
 """
 
 
+def describe_loads(loads: list[float]) -> str:
+    """The load averages sampled during the run, in a few words."""
+    if not loads:
+        return "not sampled"
+    ordered = sorted(loads)
+    return (
+        f"{ordered[0]:.1f}-{ordered[-1]:.1f} (median {ordered[len(ordered) // 2]:.1f}, "
+        f"{len(loads)} samples)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="40 runs for 20 s (smoke run)")
@@ -365,7 +376,7 @@ def main() -> None:
         rate=runs * settings["values_per_s"],
         heartbeat=result["heartbeat_s"],
         load_before=result["load_before"],
-        load_during=", ".join(f"{x:.1f}" for x in result["load_during"]),
+        load_during=describe_loads(result["load_during"]),
     )
     path = write_result(
         "server_load",
