@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +15,7 @@ import click
 from runyard.cli.context import CliState, pass_state
 
 if TYPE_CHECKING:
-    from runyard.server.settings import OidcSettings
+    from runyard.server.settings import OidcSettings, ServerSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -164,8 +168,6 @@ def start(
 
     from runyard.config import WorkspaceConfig, load_workspace_config
     from runyard.errors import NotFound
-    from runyard.server.auth.startup import check_can_serve
-    from runyard.server.identity import open_identity_store
     from runyard.server.serve import serve
     from runyard.server.settings import DEFAULT_PORT, ServerSettings
 
@@ -196,12 +198,13 @@ def start(
         public_url=public_url,
     )
     # Migrate and check once here, before any worker starts: a refusal is one clear line.
-    identity = open_identity_store(settings.home, settings.database_url)
-    try:
-        check_can_serve(settings, identity)
-        has_admin = identity.has_admin()
-    finally:
-        identity.close()
+    # With several workers this process only supervises them for the server's lifetime, so
+    # the check runs in a forked child: the ~40 MB of SQLAlchemy and the identity store it
+    # loads are given back instead of held by an idle supervisor.
+    if settings.workers > 1 and hasattr(os, "fork"):
+        has_admin = bool(_in_forked_child(_startup_check, settings))
+    else:
+        has_admin = _startup_check(settings)
     served = f"workspace {config.workspace_name!r} and " if config else ""
     public = f" (reached at {settings.url})" if settings.public_url else ""
     click.echo(
@@ -301,3 +304,63 @@ def _default_home() -> str:
     from runyard.settings import Settings
 
     return os.path.join(Settings.from_env().home_dir, "server")
+
+
+def _startup_check(settings: ServerSettings) -> bool:
+    """Migrate the identity store and refuse what must not be served (see
+    ``check_can_serve``); whether an administrator exists."""
+    from runyard.server.auth.startup import check_can_serve
+    from runyard.server.identity import open_identity_store
+
+    identity = open_identity_store(settings.home, settings.database_url)
+    try:
+        check_can_serve(settings, identity)
+        return identity.has_admin()
+    finally:
+        identity.close()
+
+
+def _in_forked_child(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a forked child process, its (JSON) result returned here; a
+    ``RunyardError`` it raises is raised here with its message.
+
+    Raises:
+        RunyardError: the child failed otherwise (its traceback went to stderr).
+    """
+    from runyard import errors
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_fd)
+        code = 0
+        try:
+            answer: dict[str, Any] = {"value": fn(*args)}
+        except errors.RunyardError as exc:
+            answer = {"error": type(exc).__name__, "message": exc.message}
+        except BaseException:
+            traceback.print_exc()
+            answer, code = {"error": None, "message": "see the traceback above"}, 1
+        with os.fdopen(write_fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(answer))
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, encoding="utf-8") as fh:
+        text = fh.read()
+    os.waitpid(pid, 0)
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = {"error": None, "message": "it exited without an answer"}
+    if "value" in answer:
+        return answer["value"]
+    kind = getattr(errors, str(answer.get("error")), None)
+    message = str(answer.get("message"))
+    if isinstance(kind, type) and issubclass(kind, errors.RunyardError):
+        try:
+            raise kind(message)
+        except TypeError:  # an error class that takes more than a message
+            pass
+    raise errors.RunyardError(f"The server's start-up check failed: {message}")

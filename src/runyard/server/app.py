@@ -37,8 +37,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     Every route but the health probes and the API document needs a bearer token
     (``app.state.authenticate``, see :mod:`runyard.server.auth.bearer`). The identity store
-    and the workspaces' stores are opened when the app starts (which applies pending schema
-    migrations) and closed when it stops.
+    and the served workspace's stores are opened when the app starts (which applies pending
+    schema migrations), the home folder's workspaces on first use; all are closed when it
+    stops.
     """
 
     @asynccontextmanager
@@ -69,8 +70,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
         live: LiveStreams = app.state.live
         live.hook_exit_signals()  # open event streams end when a stop is asked for
         try:
-            for name in registry.names():  # open now: migrations run before the first request
-                registry.get(name).store  # noqa: B018
+            if settings.workspace is not None:
+                # Open now: its migrations run before the first request. The home's
+                # workspaces open on their first request: opening each at start would make
+                # the time to ready (and every worker's memory) grow with their number.
+                registry.get(settings.workspace.workspace_name).store  # noqa: B018
             sweeper.start()
             yield
         finally:

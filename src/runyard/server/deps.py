@@ -11,6 +11,10 @@ by its first request, a one-off cost of a few milliseconds).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +22,8 @@ from runyard.artifacts.store import ArtifactStore
 from runyard.errors import Forbidden
 from runyard.resources import WorkspaceResources
 from runyard.tracking.store import TrackingStore
+
+T = TypeVar("T")
 
 
 async def workspace_resources(workspace: str, request: Request) -> WorkspaceResources:
@@ -53,3 +59,40 @@ async def workspace_artifacts(workspace: str, request: Request) -> ArtifactStore
         )
     store: ArtifactStore = await run_in_threadpool(resources.datastore_files, datastore)
     return store
+
+
+@dataclass(frozen=True)
+class StoreCalls:
+    """A workspace's tracking store, and where the hot routes (get a run, log a batch,
+    create and complete a run) call it.
+
+    Attributes:
+        store: the workspace's tracking store.
+        inline: call it on the event loop rather than in the thread pool. True for a
+            SQLite database: one of these calls costs 0.1-0.3 ms of CPU under the GIL, and
+            the hop into the pool and back about as much again (measured in process: a get
+            of a run 0.65 ms of CPU with the hop, 0.37 ms without), so the hop only adds
+            latency. Waits stay short: in WAL mode readers never wait, and a writer waits
+            only for another process's write transaction, which these routes keep small.
+            False for PostgreSQL, where every statement is a network round trip that
+            other requests should not wait behind.
+    """
+
+    store: TrackingStore
+    inline: bool
+
+    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, inline or in the thread pool as :attr:`inline` says."""
+        if self.inline:
+            return fn(*args)
+        return await run_in_threadpool(fn, *args)
+
+    async def pooled(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the thread pool (for work too large to run on the loop)."""
+        return await run_in_threadpool(fn, *args)
+
+
+async def store_calls(workspace: str, request: Request) -> StoreCalls:
+    """The path's workspace store and how to call it (see :class:`StoreCalls`)."""
+    calls: StoreCalls = request.app.state.workspaces.calls(workspace)
+    return calls

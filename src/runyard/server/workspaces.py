@@ -14,6 +14,7 @@ from runyard.config import WORKSPACE_MARKER, WorkspaceConfig, load_workspace_con
 from runyard.entities.validation import check_entity_name
 from runyard.errors import AlreadyExists, NotFound
 from runyard.resources import NodeAccess, WorkspaceResources
+from runyard.server.deps import StoreCalls
 from runyard.settings import Settings
 
 
@@ -41,6 +42,7 @@ class WorkspaceRegistry:
         self._settings = settings
         self._node_access_for = node_access_for
         self._open: dict[str, WorkspaceResources] = {}
+        self._calls: dict[str, StoreCalls] = {}
         self._lock = threading.Lock()
 
     def _folder(self, name: str) -> str:
@@ -56,6 +58,11 @@ class WorkspaceRegistry:
                 if os.path.isfile(os.path.join(self._home, entry, WORKSPACE_MARKER)):
                     found.add(entry)
         return sorted(found)
+
+    def open_names(self) -> list[str]:
+        """The workspaces opened so far (the served one from the start), sorted."""
+        with self._lock:
+            return sorted(self._open)
 
     def config(self, name: str) -> WorkspaceConfig:
         """The config of a served workspace.
@@ -86,6 +93,16 @@ class WorkspaceRegistry:
                 self._open[name] = WorkspaceResources(config, self._settings, node_access=access)
             return self._open[name]
 
+    def calls(self, name: str) -> StoreCalls:
+        """Workspace ``name``'s store and how the hot routes call it (see
+        :class:`StoreCalls`; opened on first use)."""
+        calls = self._calls.get(name)
+        if calls is None:
+            resources = self.get(name)
+            sqlite = resources.config.resolved_tracking_uri.startswith("sqlite")
+            calls = self._calls[name] = StoreCalls(resources.store, inline=sqlite)
+        return calls
+
     def create(self, name: str) -> WorkspaceConfig:
         """Create an embedded workspace in the server's home folder.
 
@@ -105,6 +122,7 @@ class WorkspaceRegistry:
     def close(self) -> None:
         with self._lock:
             opened, self._open = list(self._open.values()), {}
+            self._calls = {}
         for resources in opened:
             resources.close()
 

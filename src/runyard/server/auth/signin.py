@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -18,15 +19,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from runyard.errors import Forbidden, NotFound
-from runyard.server.auth.oidc import (
-    STATE_LIFETIME_S,
-    Identity,
-    OidcClient,
-    OidcError,
-    check_username,
-)
 from runyard.server.identity import IdentityStore
 from runyard.server.settings import OidcSettings
+
+if TYPE_CHECKING:
+    from runyard.server.auth.oidc import Identity
 
 log = logging.getLogger("runyard.server.signin")
 
@@ -44,7 +41,13 @@ _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 def install_signin(app: FastAPI) -> None:
     """Add the sign-in routes for ``app.state.settings.oidc`` (``/auth/config`` always)."""
     settings = app.state.settings.oidc
-    client = OidcClient(settings) if settings is not None else None
+    client = None
+    if settings is not None:
+        # Imported only when configured: the OIDC client brings httpx and joserfc (about
+        # 12 MB in every worker process of a server that does not use them).
+        from runyard.server.auth.oidc import STATE_LIFETIME_S, OidcClient, OidcError
+
+        client = OidcClient(settings)
 
     async def config(request: Request) -> Response:
         body: dict[str, object] = {"oidc": client is not None}
@@ -126,6 +129,8 @@ def _callback_url(request: Request) -> str:
 
 def _token_for(store: IdentityStore, identity: Identity, settings: OidcSettings) -> str:
     """An API token for the signed-in user (made first if the server says so)."""
+    from runyard.server.auth.oidc import check_username
+
     name = check_username(identity.username)
     try:
         user = store.get_user(name)

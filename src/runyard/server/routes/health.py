@@ -21,9 +21,13 @@ async def live() -> dict[str, Any]:
 
 @router.get("/health/ready")
 def ready(request: Request) -> dict[str, Any]:
-    """Every served workspace's store answers (databases reachable, migrations applied)."""
+    """The identity store and every open workspace's store answer (databases reachable,
+    migrations applied): the served workspace is opened at start, the home folder's on
+    their first request. The home folder is not listed here: a probe called every few
+    seconds should not cost a directory walk and a database open per workspace."""
+    request.app.state.identity.credential("-readiness-")  # one cheap indexed read
     registry = request.app.state.workspaces
-    names = registry.names()
+    names = registry.open_names()
     for name in names:
         with contextlib.suppress(NotFound):  # one cheap indexed read
             registry.get(name).store.get_run("-readiness-")

@@ -14,11 +14,16 @@ from fastapi import APIRouter, Depends, Header, Response
 from runyard.server.auth import Principal, Role, requires
 from runyard.server.auth.scope import check_runs_write
 from runyard.server.bodies import body_doc, json_body, json_response, no_content
-from runyard.server.deps import workspace_store
+from runyard.server.deps import StoreCalls, store_calls, workspace_store
 from runyard.tracking.metric_wire import decode_records, encode_records, run_ids
 from runyard.tracking.store import TrackingStore
 
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["metrics"])
+
+#: A batch of at most this many values is written on the event loop when the store allows
+#: (:class:`StoreCalls`); a larger one (the SDK's ingest sends thousands) in the thread
+#: pool, where the hop's cost is spread over the batch and the loop stays free meanwhile.
+INLINE_MAX_POINTS = 100
 
 _BATCH = {
     "series": [{"run_id": "mnist_1700000000_1a2b3c4d", "name": "loss", "kind": "scalar"}],
@@ -31,9 +36,9 @@ _BATCH = {
     status_code=204,
     openapi_extra=body_doc("A batch, possibly of several runs; all or nothing", _BATCH),
 )
-def log_metrics(
+async def log_metrics(
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-    store: TrackingStore = Depends(workspace_store),
+    calls: StoreCalls = Depends(store_calls),
     body: dict[str, Any] = Depends(json_body),
     idempotency_key: str | None = Header(
         default=None,
@@ -49,9 +54,18 @@ def log_metrics(
     With an ``Idempotency-Key`` header, a batch whose key was stored already is answered
     204 and not stored again: the SDK sends a batch again with its key when the answer to
     the first try was lost (the server killed, the network cut)."""
+    points = body.get("points")
+    small = isinstance(points, list) and len(points) <= INLINE_MAX_POINTS
+    call = calls if small else calls.pooled
+    return await call(_log_metrics, principal, calls.store, body, idempotency_key)
+
+
+def _log_metrics(
+    principal: Principal, store: TrackingStore, body: dict[str, Any], batch_id: str | None
+) -> Response:
     records = decode_records(body)
     check_runs_write(principal, store, run_ids(records))
-    store.log_metrics(records, batch_id=idempotency_key)
+    store.log_metrics(records, batch_id=batch_id)
     return no_content()
 
 

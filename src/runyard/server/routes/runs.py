@@ -15,7 +15,7 @@ from runyard.errors import InvalidArgument
 from runyard.server.auth import Principal, Role, requires
 from runyard.server.auth.scope import check_new_run, check_run_write
 from runyard.server.bodies import body_doc, field, filters, json_body, no_content, wire
-from runyard.server.deps import workspace_store
+from runyard.server.deps import StoreCalls, store_calls, workspace_store
 from runyard.tracking.paging import DEFAULT_PAGE_SIZE
 from runyard.tracking.store import TrackingStore
 
@@ -36,12 +36,16 @@ _NEW_RUN: dict[str, Any] = {
 
 
 @router.post("/runs", status_code=201, openapi_extra=body_doc("A new run", _NEW_RUN))
-def create_run(
+async def create_run(
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-    store: TrackingStore = Depends(workspace_store),
+    calls: StoreCalls = Depends(store_calls),
     body: dict[str, Any] = Depends(json_body),
 ) -> Response:
     """Create a run with the next number of its experiment (201 with the run)."""
+    return await calls(_create_run, principal, calls.store, body)
+
+
+def _create_run(principal: Principal, store: TrackingStore, body: dict[str, Any]) -> Response:
     parent = field(body, "parent_run_id", str, None)
     check_new_run(principal, store, parent)
     record = store.create_run(
@@ -97,13 +101,13 @@ def _statuses(values: list[str] | None) -> list[RunStatus] | None:
 
 
 @router.get("/runs/{run_id}")
-def get_run(
+async def get_run(
     run_id: str,
     principal: Principal = Depends(requires(Role.READER)),
-    store: TrackingStore = Depends(workspace_store),
+    calls: StoreCalls = Depends(store_calls),
 ) -> Response:
     """One run."""
-    return wire(store.get_run(run_id))
+    return wire(await calls(calls.store.get_run, run_id))
 
 
 @router.get("/runs/{run_id}/status-history")
@@ -122,14 +126,20 @@ def get_status_history(
         "Any of these", {"display_name": "best", "details": {}, "heartbeat_at": 1.7e9}
     ),
 )
-def update_run(
+async def update_run(
     run_id: str,
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-    store: TrackingStore = Depends(workspace_store),
+    calls: StoreCalls = Depends(store_calls),
     body: dict[str, Any] = Depends(json_body),
 ) -> Response:
     """Change the display name, merge details (top-level keys replaced), record a
     heartbeat."""
+    return await calls(_update_run, run_id, principal, calls.store, body)
+
+
+def _update_run(
+    run_id: str, principal: Principal, store: TrackingStore, body: dict[str, Any]
+) -> Response:
     check_run_write(principal, store, run_id)
     record = store.update_run(
         run_id,
@@ -147,14 +157,20 @@ def update_run(
         {"status": "Completed", "error": None, "expected": ["Running"]},
     ),
 )
-def set_run_status(
+async def set_run_status(
     run_id: str,
     principal: Principal = Depends(requires(Role.CONTRIBUTOR)),
-    store: TrackingStore = Depends(workspace_store),
+    calls: StoreCalls = Depends(store_calls),
     body: dict[str, Any] = Depends(json_body),
 ) -> Response:
     """Move the run to ``status`` if the move is allowed (409 naming both statuses if
     not); ``expected`` also requires the current status to be one of them."""
+    return await calls(_set_run_status, run_id, principal, calls.store, body)
+
+
+def _set_run_status(
+    run_id: str, principal: Principal, store: TrackingStore, body: dict[str, Any]
+) -> Response:
     check_run_write(principal, store, run_id)
     record = store.set_run_status(
         run_id,

@@ -40,7 +40,6 @@ _SELECT = sa.select(
     runs,
     experiments_table.c.name.label("experiment_name"),
 ).join(experiments_table, experiments_table.c.id == runs.c.experiment_id)
-_GET = _SELECT.where(runs.c.run_id == sa.bindparam("b_run_id"))
 _KEY = sa.select(runs.c.id).where(runs.c.run_id == sa.bindparam("b_run_id"))
 _KEY_LOCKED = _KEY.with_for_update()
 _INSERT = sa.insert(runs).returning(runs.c.id)
@@ -169,27 +168,28 @@ def _records(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[RunRecord
     keys = [row.id for row in rows]
     tags = TAGS.load(conn, keys)
     properties = PROPERTIES.load(conn, keys)
-    return [
-        RunRecord(
-            run_id=row.run_id,
-            experiment_name=row.experiment_name,
-            number=row.number,
-            status=RunStatus(row.status),
-            display_name=row.display_name,
-            created_at=row.created_at,
-            parent_run_id=row.parent_run_id,
-            run_type=row.run_type,
-            target=row.target,
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-            heartbeat_at=row.heartbeat_at,
-            error=documents.loads(row.error),
-            tags=tags[row.id],
-            properties=properties[row.id],
-            details=documents.loads(row.details),
-        )
-        for row in rows
-    ]
+    return [_record(row, tags[row.id], properties[row.id]) for row in rows]
+
+
+def _record(row: sa.Row[Any], tags: dict[str, str], properties: dict[str, str]) -> RunRecord:
+    return RunRecord(
+        run_id=row.run_id,
+        experiment_name=row.experiment_name,
+        number=row.number,
+        status=RunStatus(row.status),
+        display_name=row.display_name,
+        created_at=row.created_at,
+        parent_run_id=row.parent_run_id,
+        run_type=row.run_type,
+        target=row.target,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        heartbeat_at=row.heartbeat_at,
+        error=documents.loads(row.error),
+        tags=tags,
+        properties=properties,
+        details=documents.loads(row.details),
+    )
 
 
 def by_keys(conn: sa.Connection, keys: Sequence[int]) -> list[RunRecord]:
@@ -199,11 +199,29 @@ def by_keys(conn: sa.Connection, keys: Sequence[int]) -> list[RunRecord]:
     return _records(conn, [by_key[key] for key in keys])
 
 
+# One run by id, and its tags and properties in one query: the server's most frequent read
+# ("get a run"), in plain SQL through the driver, which skips SQLAlchemy's compile and
+# cache-key work (about half of the call's time on SQLite). ``{p}`` is the driver's mark.
+_GET_SQL = (
+    "SELECT runs.*, experiments.name AS experiment_name FROM runs "
+    "JOIN experiments ON experiments.id = runs.experiment_id WHERE runs.run_id = {p}"
+)
+_KEYVALUES_SQL = (
+    "SELECT 0 AS kind, name, value FROM run_tags WHERE owner_id = {p} UNION ALL "
+    "SELECT 1 AS kind, name, value FROM run_properties WHERE owner_id = {p} ORDER BY 1, 2"
+)
+
+
 def get(conn: sa.Connection, run_id: str) -> RunRecord:
-    row = conn.execute(_GET, {"b_run_id": run_id}).one_or_none()
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    row = conn.exec_driver_sql(_GET_SQL.format(p=mark), (run_id,)).one_or_none()
     if row is None:
         raise not_found(run_id)
-    return _records(conn, [row])[0]
+    tags: dict[str, str] = {}
+    properties: dict[str, str] = {}
+    for kind, name, value in conn.exec_driver_sql(_KEYVALUES_SQL.format(p=mark), (row.id, row.id)):
+        (properties if kind else tags)[name] = value
+    return _record(row, tags, properties)
 
 
 def _filtered(
