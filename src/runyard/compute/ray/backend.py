@@ -240,19 +240,7 @@ class RayComputeBackend(ComputeBackend):
             memory_bytes=placement.memory_bytes,
             metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
         )
-        self._resources.store.update_run(
-            run_id,
-            details={
-                "rayJob": {
-                    "submissionId": job_id_of(run_id),
-                    "address": client.address,
-                    "submittedAt": time.time(),
-                    "processes": 1,
-                    "bundle": {"cpus": placement.num_cpus, "gpus": placement.num_gpus},
-                    "warnings": placement.warnings,
-                }
-            },
-        )
+        self._record_job(run_id, client.address, 1, placement)
 
     def _submit_gang(
         self,
@@ -283,14 +271,19 @@ class RayComputeBackend(ComputeBackend):
             num_gpus=0,
             metadata={"runyard_run_id": run_id, "runyard_target": self._record.name},
         )
+        self._record_job(run_id, client.address, layout.processes, bundle)
+
+    def _record_job(self, run_id: str, address: str, processes: int, bundle: Placement) -> None:
+        """Note in the run's details the Ray job that carries it (what the sweeper's
+        reconciliation and cancel look up)."""
         self._resources.store.update_run(
             run_id,
             details={
                 "rayJob": {
                     "submissionId": job_id_of(run_id),
-                    "address": client.address,
+                    "address": address,
                     "submittedAt": time.time(),
-                    "processes": layout.processes,
+                    "processes": processes,
                     "bundle": {"cpus": bundle.num_cpus, "gpus": bundle.num_gpus},
                     "warnings": bundle.warnings,
                 }

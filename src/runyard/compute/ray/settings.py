@@ -193,16 +193,23 @@ def check_server_reaches_nodes(
         loopback = loopback or ipaddress.ip_address(host).is_loopback
     if not server or not loopback:
         return
-    remote = not address_is_this_machine(address)
-    far_nodes = [ip for ip in (node_ips or []) if not address_is_this_machine(ip)]
-    if remote or far_nodes:
-        where = address if remote else f"nodes {', '.join(sorted(set(far_nodes)))}"
+    where = elsewhere(address, node_ips)
+    if where:
         raise InvalidArgument(
             f"The Ray cluster of target {target!r} ({where}) is on other machines, but the "
             f"server gives its runs the URL {server}, which only this machine reaches. "
             "Start the server with --public-url set to the URL the nodes reach it at (and "
             "--host to an address they can connect to)."
         )
+
+
+def elsewhere(address: str, node_ips: list[str] | None) -> str:
+    """What of a cluster is on other machines: its address, else its far nodes ("nodes
+    IP, IP"); empty when all of it runs here."""
+    if not address_is_this_machine(address):
+        return address
+    far_nodes = sorted({ip for ip in (node_ips or []) if not address_is_this_machine(ip)})
+    return f"nodes {', '.join(far_nodes)}" if far_nodes else ""
 
 
 def workspace_is_machine_local(workspace_config: Any) -> bool:
@@ -224,10 +231,8 @@ def check_workspace_reaches_nodes(
     """
     if not workspace_is_machine_local(workspace_config):
         return
-    remote = not address_is_this_machine(address)
-    far_nodes = [ip for ip in (node_ips or []) if not address_is_this_machine(ip)]
-    if remote or far_nodes:
-        where = address if remote else f"nodes {', '.join(sorted(set(far_nodes)))}"
+    where = elsewhere(address, node_ips)
+    if where:
         raise InvalidArgument(
             f"Workspace {workspace_config.workspace_name!r} is embedded (its run history and "
             f"files are on this machine), so the Ray cluster of target {target!r} ({where}) "
