@@ -155,9 +155,16 @@ class Experiment:
 
 def _sweep_silent_interactive_runs(resources: WorkspaceResources, experiment: str) -> None:
     """End the experiment's interactive runs whose process stopped beating (killed): the
-    first run a process starts in an experiment is the moment someone works there again."""
+    first run a process starts in an experiment is the moment someone works there again.
+
+    Not on a server workspace: there the server's sweeper judges silent runs, with the
+    longer wait it gives interactive runs (a colleague's notebook whose network is away
+    must not be failed by this process's 30 s).
+    """
     from runyard.node.liveness import is_silent, sweep_run
 
+    if resources.config.server:
+        return
     timeout = resources.settings.liveness_timeout_s
     for record in resources.store.list_runs(
         experiment_name=experiment, statuses=[RunStatus.RUNNING]

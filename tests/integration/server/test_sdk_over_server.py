@@ -88,3 +88,28 @@ def test_a_failed_block_fails_the_run_on_the_server(tmp_path: Path, server: Serv
             Run(exp, "nope").get_status()
     finally:
         ws.close()
+
+
+def test_a_colleagues_silent_notebook_run_is_left_to_the_servers_judgement(
+    tmp_path: Path, server: ServerProcess
+) -> None:
+    """Starting a run in an experiment sweeps its dead interactive runs on an embedded
+    workspace; on a server workspace the server decides (with its interactive timeout), so
+    a notebook whose network has been away for a minute is still Running."""
+    import time
+
+    ws = Workspace.from_config(str(_client_config(tmp_path, server)))
+    try:
+        exp = Experiment(ws, "shared")
+        away = exp.start_logging()
+        ws.resources.stop_heartbeat(away.id)  # as if its laptop went offline
+        ws.resources.store.update_run(away.id, heartbeat_at=time.time() - 120)
+    finally:
+        ws.close()
+    other = Workspace.from_config(str(tmp_path / "client"))  # another process's view
+    try:
+        with Experiment(other, "shared").start_logging() as run:
+            run.log("x", 1)
+        assert Run.get(other, away.id).get_status() == "Running"
+    finally:
+        other.close()
